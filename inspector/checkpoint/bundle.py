@@ -1,0 +1,462 @@
+"""Read TensorFlow tensor bundles (V2 checkpoints) without TensorFlow.
+
+A bundle is ``{prefix}.index`` (a sorted string table, see :mod:`.table`) plus
+data shards ``{prefix}.data-{i:05d}-of-{n:05d}``.  The index maps the empty key
+to a ``BundleHeaderProto`` and every tensor name to a ``BundleEntryProto``
+saying where its bytes are (shard, offset, size) and their masked crc32c.  A
+partitioned tensor's entry has ``slices`` and no data; each slice is stored
+under an ordered-code key.  Opening and listing read only the index; values
+are read on demand from the shards.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import google_crc32c
+import numpy as np
+from google.protobuf.message import DecodeError
+
+from inspector import protos
+from inspector.checkpoint.table import (
+    CHUNK_SIZE,
+    DT_STRING,
+    Table,
+    crc_of,
+    decode_slice_key,
+    decode_strings,
+    normalise_extents,
+    numpy_dtype,
+    to_native,
+    unmask_crc,
+)
+from inspector.errors import (
+    CorruptArtifact,
+    InspectorError,
+    NotFound,
+    SelectionError,
+    UnreadableInput,
+)
+
+HEADER_KEY = b""
+OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
+_DATA_SUFFIX = re.compile(r"\.data-\d{5}-of-\d{5}$")
+_SUPPORTED_VERSION = 1  # the bundle format version this reader understands
+
+Progress = Callable[[int, int], None]
+
+
+class TensorNotFound(SelectionError, KeyError):
+    """The checkpoint has no tensor under the requested key."""
+
+    def __str__(self) -> str:
+        return self.one_line()
+
+
+class UnsupportedDtype(InspectorError):
+    """The tensor's dtype (resource, variant, ...) cannot be decoded from bytes."""
+
+
+@dataclass(frozen=True)
+class TensorEntry:
+    """One tensor of the bundle, as described by the index."""
+
+    key: str
+    dtype: int
+    dtype_name: str
+    shape: tuple[int, ...]
+    shard_id: int
+    offset: int
+    size: int
+    crc32c: int  # masked, as stored in the index
+    has_slices: bool
+    shard_path: str | None  # None for a partitioned tensor (its slices hold the data)
+
+    @property
+    def num_elements(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class BundleHeader:
+    num_shards: int
+    big_endian: bool
+    producer: int
+    min_consumer: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A problem ``verify`` found; ``key`` is None when a whole shard is affected."""
+
+    key: str | None
+    shard_path: str
+    problem: str
+    expected: int | None = None  # unmasked crc32c from the index
+    actual: int | None = None  # unmasked crc32c of the bytes on disk
+
+    def one_line(self) -> str:
+        what = f"tensor {self.key!r}" if self.key is not None else "shard"
+        text = f"{self.shard_path}: {what}: {self.problem}"
+        if self.expected is not None and self.actual is not None:
+            text += f" (index says crc32c {self.expected:08x}, data has {self.actual:08x})"
+        return text
+
+
+def split_prefix(path: str | Path) -> str:
+    """The bundle prefix for a prefix, an ``.index`` path or a ``.data-…`` path."""
+    text = os.fspath(path)
+    if text.endswith(".index"):
+        return text[: -len(".index")]
+    return _DATA_SUFFIX.sub("", text)
+
+
+def data_path(prefix: str, shard_id: int, num_shards: int) -> str:
+    return f"{prefix}.data-{shard_id:05d}-of-{num_shards:05d}"
+
+
+class BundleReader:
+    """A tensor bundle opened for listing, reading and verification.
+
+    Opening reads and parses the ``.index`` file only.
+    """
+
+    def __init__(self, prefix: str | Path):
+        self.prefix = split_prefix(prefix)
+        self.index_path = f"{self.prefix}.index"
+        if not os.path.exists(self.index_path):
+            raise NotFound(
+                self.index_path,
+                "no tensor-bundle index here",
+                "pass a checkpoint prefix such as 'model.ckpt-10' (the name before "
+                "'.index'), its .index file, or a directory holding a 'checkpoint' file",
+            )
+        self._entries: dict[str, TensorEntry] = {}
+        # name of a partitioned tensor -> normalised slice extents -> slice entry
+        self._slices: dict[str, dict[tuple[tuple[int, int], ...], TensorEntry]] = {}
+        self._slice_specs: dict[str, list[tuple[tuple[int, int], ...]]] = {}
+        self._load()
+
+    # -- loading the index -------------------------------------------------
+    def _load(self) -> None:
+        items = Table(self.index_path).items()
+        first = next(items, None)
+        if first is None or first[0] != HEADER_KEY:
+            raise CorruptArtifact(
+                self.index_path,
+                "the index has no header entry (empty key) first: not a tensor bundle",
+                "pass a TensorFlow V2 checkpoint (.index plus .data-* files)",
+            )
+        header = protos.BundleHeaderProto()
+        self._parse(header, first[1], "the header")
+        self.header = BundleHeader(
+            num_shards=header.num_shards,
+            big_endian=header.endianness == protos.BundleHeaderProto.BIG,
+            producer=header.version.producer,
+            min_consumer=header.version.min_consumer,
+        )
+        if header.version.min_consumer > _SUPPORTED_VERSION:
+            raise UnreadableInput(
+                self.index_path,
+                f"the bundle needs a reader of format version {header.version.min_consumer}; "
+                f"this one reads version {_SUPPORTED_VERSION}",
+                "the checkpoint was written by a newer TensorFlow; upgrade tfinspect",
+            )
+        if header.num_shards < 1:
+            raise CorruptArtifact(
+                self.index_path, f"the header says the bundle has {header.num_shards} data shards"
+            )
+        for raw_key, value in items:
+            key = raw_key.decode("utf-8", "surrogateescape")
+            proto = protos.BundleEntryProto()
+            self._parse(proto, value, f"the entry for {key!r}")
+            entry = self._make_entry(key, proto)
+            if raw_key[:1] == b"\x00":  # one stored slice of a partitioned tensor
+                try:
+                    name, extents = decode_slice_key(raw_key)
+                except ValueError as exc:
+                    raise CorruptArtifact(self.index_path, str(exc)) from None
+                self._slices.setdefault(name, {})[extents] = entry
+            else:
+                self._entries[key] = entry
+                if proto.slices:
+                    self._slice_specs[key] = [
+                        tuple((e.start, e.length if e.HasField("length") else -1) for e in s.extent)
+                        for s in proto.slices
+                    ]
+
+    def _parse(self, message, data: bytes, what: str) -> None:
+        try:
+            message.ParseFromString(data)
+        except DecodeError:
+            raise CorruptArtifact(
+                self.index_path,
+                f"{what} is not a valid {type(message).__name__}",
+                "the index is corrupt; restore it from a backup or re-save the checkpoint",
+            ) from None
+
+    def _make_entry(self, key: str, proto) -> TensorEntry:
+        dims = tuple(d.size for d in proto.shape.dim)
+        if proto.shape.unknown_rank or any(d < 0 for d in dims):
+            raise CorruptArtifact(self.index_path, f"tensor {key!r} has an invalid shape {dims}")
+        if proto.shard_id >= self.header.num_shards:
+            raise CorruptArtifact(
+                self.index_path,
+                f"tensor {key!r} is in shard {proto.shard_id}, but the bundle has {self.header.num_shards}",
+            )
+        has_slices = len(proto.slices) > 0
+        return TensorEntry(
+            key=key,
+            dtype=proto.dtype,
+            dtype_name=protos.dtype_name(proto.dtype),
+            shape=dims,
+            shard_id=proto.shard_id,
+            offset=proto.offset,
+            size=proto.size,
+            crc32c=proto.crc32c,
+            has_slices=has_slices,
+            shard_path=None if has_slices else data_path(self.prefix, proto.shard_id, self.header.num_shards),
+        )
+
+    # -- listing -----------------------------------------------------------
+    def entries(self) -> list[TensorEntry]:
+        """Every tensor in index order (the stored pieces of partitioned ones excluded)."""
+        return list(self._entries.values())
+
+    def keys(self) -> list[str]:
+        return list(self._entries)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __getitem__(self, key: str) -> TensorEntry:
+        return self.entry(key)
+
+    def entry(self, key: str) -> TensorEntry:
+        try:
+            return self._entries[key]
+        except KeyError:
+            raise TensorNotFound(
+                self.index_path,
+                f"no tensor named {key!r} in this checkpoint",
+                "list the checkpoint to see its tensor names",
+            ) from None
+
+    def shard_paths(self) -> list[str]:
+        return [data_path(self.prefix, i, self.header.num_shards) for i in range(self.header.num_shards)]
+
+    # -- reading values ----------------------------------------------------
+    def read(self, key: str) -> np.ndarray:
+        """The value of tensor ``key``, checked against its crc32c."""
+        entry = self.entry(key)
+        if entry.has_slices:
+            return self._read_partitioned(entry)
+        return self._read_entry(entry, entry.key)
+
+    def _read_entry(self, entry: TensorEntry, name: str) -> np.ndarray:
+        dtype = self._dtype_for(entry, name)
+        data = self._read_bytes(entry, name)
+        return _decode_value(entry, data, dtype, self.header.big_endian, self._corrupt_data(entry, name))
+
+    def _dtype_for(self, entry: TensorEntry, name: str) -> np.dtype | None:
+        try:
+            return numpy_dtype(entry.dtype)
+        except KeyError:
+            raise UnsupportedDtype(
+                self.index_path,
+                f"tensor {name!r} has dtype {entry.dtype_name}, whose stored bytes cannot "
+                "be decoded without TensorFlow's runtime",
+                "its dtype and shape are still listed; only the value is unavailable",
+            ) from None
+
+    def _corrupt_data(self, entry: TensorEntry, name: str) -> Callable[[str], CorruptArtifact]:
+        def make(problem: str) -> CorruptArtifact:
+            return CorruptArtifact(
+                entry.shard_path,
+                f"tensor {name!r} (offset {entry.offset}, {entry.size} bytes): {problem}",
+                "the data shard is damaged; restore it or use another checkpoint",
+            )
+
+        return make
+
+    def _read_bytes(self, entry: TensorEntry, name: str) -> bytearray:
+        path = entry.shard_path
+        assert path is not None
+        data = bytearray(entry.size)
+        try:
+            with open(path, "rb", buffering=0) as f:
+                f.seek(entry.offset)
+                got = f.readinto(data) or 0
+                while 0 < got < entry.size and (more := f.readinto(memoryview(data)[got:])):
+                    got += more
+                file_size = os.fstat(f.fileno()).st_size
+        except FileNotFoundError:
+            raise NotFound(
+                path,
+                f"data shard {entry.shard_id + 1} of {self.header.num_shards} is missing "
+                f"(it holds tensor {name!r})",
+                "copy every .data-* file of the checkpoint along with its .index",
+            ) from None
+        except OSError as exc:
+            raise UnreadableInput(path, f"cannot be read: {exc.strerror or exc}") from None
+        if got != entry.size:
+            raise CorruptArtifact(
+                path,
+                f"shard is {file_size} bytes, too short for tensor {name!r} at offset "
+                f"{entry.offset} with {entry.size} bytes: the shard is truncated",
+                "the checkpoint was not copied or written completely",
+            )
+        return data
+
+    def _read_partitioned(self, entry: TensorEntry) -> np.ndarray:
+        dtype = self._dtype_for(entry, entry.key)
+        out = np.empty(entry.shape, dtype=dtype)
+        stored = {
+            normalise_extents(raw, entry.shape): part for raw, part in self._slices.get(entry.key, {}).items()
+        }
+        for spec in self._slice_specs[entry.key]:
+            extents = normalise_extents(spec, entry.shape)
+            part = stored.get(extents)
+            if part is None:
+                raise CorruptArtifact(
+                    self.index_path,
+                    f"partitioned tensor {entry.key!r} has no stored slice {list(extents)}",
+                    "the index is incomplete; re-save the checkpoint",
+                )
+            out[tuple(slice(s, s + n) for s, n in extents)] = self._read_entry(part, entry.key)
+        return out
+
+    # -- verification --------------------------------------------------------
+    def _stored_entries(self) -> list[tuple[str, TensorEntry]]:
+        """(display name, entry) of everything that has bytes in a shard."""
+        found = [(e.key, e) for e in self._entries.values() if not e.has_slices]
+        for name, parts in self._slices.items():
+            for extents, part in parts.items():
+                found.append((f"{name}{list(extents)}", part))
+        return found
+
+    def verify(self, progress: Progress | None = None) -> list[Finding]:
+        """Recompute every tensor's crc32c; return what does not match (never raises
+        for damaged data)."""
+        by_shard: dict[str, list[tuple[str, TensorEntry]]] = {}
+        for name, entry in self._stored_entries():
+            by_shard.setdefault(entry.shard_path or "", []).append((name, entry))
+        total = sum(e.size for items in by_shard.values() for _, e in items)
+        done = 0
+        findings: list[Finding] = []
+        for path in sorted(by_shard):
+            items = sorted(by_shard[path], key=lambda item: item[1].offset)
+            done, shard_findings = _verify_shard(path, items, self.header.big_endian, done, total, progress)
+            findings.extend(shard_findings)
+        if progress is not None:
+            progress(total, total)
+        return findings
+
+    # -- TF2 object-based checkpoints -----------------------------------------
+    def object_graph(self):
+        """The ``TrackableObjectGraph`` of a TF2 checkpoint, or None for a TF1 one."""
+        if OBJECT_GRAPH_KEY not in self._entries:
+            return None
+        value = self.read(OBJECT_GRAPH_KEY)
+        graph = protos.TrackableObjectGraph()
+        try:
+            graph.ParseFromString(bytes(value.reshape(-1)[0]))
+        except (DecodeError, IndexError):
+            raise CorruptArtifact(
+                self.index_path,
+                f"{OBJECT_GRAPH_KEY} does not hold a valid TrackableObjectGraph",
+            ) from None
+        return graph
+
+
+def _decode_value(
+    entry: TensorEntry,
+    data: bytearray,
+    dtype: np.dtype,
+    big_endian: bool,
+    corrupt: Callable[[str], CorruptArtifact],
+) -> np.ndarray:
+    expected = unmask_crc(entry.crc32c)
+    if entry.dtype == DT_STRING:
+        try:
+            values, actual = decode_strings(data, entry.num_elements, big_endian)
+        except ValueError as exc:
+            raise corrupt(str(exc)) from None
+        flat = np.empty(len(values), dtype=object)
+        flat[:] = values
+    else:
+        needed = entry.num_elements * dtype.itemsize
+        if len(data) != needed:
+            raise corrupt(
+                f"the index gives {len(data)} bytes, but {entry.dtype_name} of shape "
+                f"{list(entry.shape)} needs {needed}"
+            )
+        actual = crc_of(data)
+        flat = np.frombuffer(data, dtype=dtype)
+        if big_endian:
+            flat = to_native(flat)
+    if actual != expected:
+        raise corrupt(f"crc32c mismatch: the index says {expected:08x}, the bytes give {actual:08x}")
+    return flat.reshape(entry.shape)
+
+
+def _verify_shard(
+    path: str,
+    items: list[tuple[str, TensorEntry]],
+    big_endian: bool,
+    done: int,
+    total: int,
+    progress: Progress | None,
+) -> tuple[int, list[Finding]]:
+    """Check the entries of one shard in offset order; (bytes done, findings)."""
+    findings: list[Finding] = []
+    try:
+        f = open(path, "rb", buffering=0)  # noqa: SIM115 - closed in the finally below
+    except OSError as exc:
+        problem = "is missing" if isinstance(exc, FileNotFoundError) else f"cannot be read: {exc}"
+        findings.append(Finding(None, path, f"shard file {problem}; {len(items)} tensors not checked"))
+        return done + sum(e.size for _, e in items), findings
+    try:
+        file_size = os.fstat(f.fileno()).st_size
+        for name, entry in items:
+            end = entry.offset + entry.size
+            if end > file_size:
+                problem = f"shard too short: the tensor needs bytes up to {end}, the shard has {file_size}"
+                findings.append(Finding(name, path, problem))
+                done += entry.size
+                continue
+            f.seek(entry.offset)
+            if entry.dtype == DT_STRING:
+                try:
+                    _, actual = decode_strings(f.read(entry.size), entry.num_elements, big_endian)
+                except ValueError as exc:
+                    findings.append(Finding(name, path, str(exc)))
+                    continue
+                finally:
+                    done += entry.size
+            else:
+                actual = 0
+                for position in range(entry.offset, end, CHUNK_SIZE):
+                    chunk = f.read(min(CHUNK_SIZE, end - position))
+                    actual = google_crc32c.extend(actual, chunk)
+                    done += len(chunk)
+                    if progress is not None:
+                        progress(done, total)
+            expected = unmask_crc(entry.crc32c)
+            if actual != expected:
+                findings.append(Finding(name, path, "crc32c mismatch", expected, actual))
+    except OSError as exc:
+        findings.append(Finding(None, path, f"shard cannot be read: {exc.strerror or exc}"))
+    finally:
+        f.close()
+    return done, findings

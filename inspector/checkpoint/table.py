@@ -1,0 +1,390 @@
+"""The byte formats of a tensor bundle: the ``.index`` table, slice keys, stored values.
+
+The index is a LevelDB-style sorted string table as written by TensorFlow's
+table builder:
+
+* the file ends with a 48-byte footer: two block handles (metaindex, index),
+  each a pair of varint64s (offset, size), zero padding up to 40 bytes, then
+  the 8-byte little-endian magic number ``0xdb4775248b80fb57``;
+* every block is followed by a 5-byte trailer: one compression-type byte and
+  the masked crc32c (little-endian) of the block contents plus that byte;
+* a block holds entries ``varint32 shared, varint32 non_shared,
+  varint32 value_length, key suffix, value``, where the key shares its first
+  ``shared`` bytes with the previous key, then an array of little-endian
+  uint32 restart offsets and their uint32 count;
+* the index block maps a separator key to the handle of each data block.
+
+Stored values (in the ``.data-*`` shards):
+
+* fixed-size dtypes: the raw element bytes in the header's byte order; the
+  entry's crc32c covers exactly those bytes;
+* DT_STRING: one varint64 length per element, a 4-byte masked crc32c of the
+  lengths, then the element bytes back to back; the entry's crc32c covers each
+  length as a uint32 (uint64 if it does not fit) in the writer's byte order,
+  then the 4 checksum bytes, then the element bytes.
+
+Index files are small, so they are read whole and parsed from memory.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import google_crc32c
+import ml_dtypes
+import numpy as np
+
+from inspector import protos
+from inspector.errors import CorruptArtifact, NotFound, UnreadableInput
+
+TABLE_MAGIC = 0xDB4775248B80FB57
+FOOTER_SIZE = 48  # 2 * (10 + 10) bytes of handles and padding + 8-byte magic
+BLOCK_TRAILER_SIZE = 5
+NO_COMPRESSION = 0
+SNAPPY_COMPRESSION = 1
+
+_MASK_DELTA = 0xA282EAD8
+_U32 = struct.Struct("<I")
+_U64 = struct.Struct("<Q")
+
+_HINT_CORRUPT = "the index is corrupt; restore it from a backup or re-save the checkpoint"
+
+
+def mask_crc(crc: int) -> int:
+    """The masked form TensorFlow stores a crc32c in."""
+    return ((((crc >> 15) | (crc << 17)) & 0xFFFFFFFF) + _MASK_DELTA) & 0xFFFFFFFF
+
+
+def unmask_crc(masked: int) -> int:
+    """Undo :func:`mask_crc`."""
+    rot = (masked - _MASK_DELTA) & 0xFFFFFFFF
+    return ((rot >> 17) | (rot << 15)) & 0xFFFFFFFF
+
+
+class VarintError(ValueError):
+    """A varint runs past the end of its buffer or is too long."""
+
+
+def read_varint(data: bytes, pos: int, limit: int, max_bytes: int = 10) -> tuple[int, int]:
+    """Decode a little-endian base-128 varint at ``pos``; return (value, next pos)."""
+    result = 0
+    shift = 0
+    end = min(limit, pos + max_bytes)
+    while pos < end:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return result, pos
+        shift += 7
+    raise VarintError("truncated or overlong varint")
+
+
+@dataclass(frozen=True)
+class BlockHandle:
+    offset: int
+    size: int
+
+
+class Table:
+    """An opened table file: ``items()`` yields every (key, value) in key order."""
+
+    def __init__(self, path: str | Path, data: bytes | None = None):
+        self.path = str(path)
+        self.data = _read_file(self.path) if data is None else data
+        self.metaindex_handle, self.index_handle = self._read_footer()
+
+    # -- footer and blocks -------------------------------------------------
+    def _corrupt(self, problem: str, hint: str = _HINT_CORRUPT) -> CorruptArtifact:
+        return CorruptArtifact(self.path, problem, hint)
+
+    def _read_footer(self) -> tuple[BlockHandle, BlockHandle]:
+        size = len(self.data)
+        if size < FOOTER_SIZE:
+            raise self._corrupt(
+                f"file is {size} bytes, shorter than the {FOOTER_SIZE}-byte table footer: "
+                "a truncated or empty tensor-bundle index",
+                "the checkpoint was not written completely; re-save it or use an earlier one",
+            )
+        footer = self.data[size - FOOTER_SIZE :]
+        (magic,) = _U64.unpack_from(footer, FOOTER_SIZE - 8)
+        if magic != TABLE_MAGIC:
+            raise self._corrupt(
+                f"bad magic number 0x{magic:016x}: not a tensor-bundle index "
+                "(or the end of the file was cut off or overwritten)",
+                "pass the checkpoint prefix or its .index file; if this is one, it is damaged",
+            )
+        pos = 0
+        handles = []
+        try:
+            for _ in range(2):
+                offset, pos = read_varint(footer, pos, FOOTER_SIZE - 8)
+                length, pos = read_varint(footer, pos, FOOTER_SIZE - 8)
+                handles.append(BlockHandle(offset, length))
+        except VarintError:
+            raise self._corrupt("the table footer holds a malformed block handle") from None
+        return handles[0], handles[1]
+
+    def read_block(self, handle: BlockHandle) -> bytes:
+        """The verified, uncompressed contents of the block at ``handle``."""
+        end = handle.offset + handle.size + BLOCK_TRAILER_SIZE
+        if end > len(self.data) - FOOTER_SIZE:
+            raise self._truncated(handle)
+        contents = self.data[handle.offset : handle.offset + handle.size + 1]
+        (stored,) = _U32.unpack_from(self.data, handle.offset + handle.size + 1)
+        if google_crc32c.value(contents) != unmask_crc(stored):
+            raise self._corrupt(
+                f"block at offset {handle.offset} ({handle.size} bytes) fails its checksum: "
+                "the index is corrupt"
+            )
+        kind = contents[-1]
+        if kind == SNAPPY_COMPRESSION:
+            raise CorruptArtifact(
+                self.path,
+                f"block at offset {handle.offset} is snappy-compressed, which this reader "
+                "does not decompress",
+                "TensorFlow writes bundle indexes uncompressed; re-save the checkpoint with "
+                "TensorFlow to get one",
+            )
+        if kind != NO_COMPRESSION:
+            raise self._corrupt(f"block at offset {handle.offset} has unknown compression type {kind}")
+        return contents[:-1]
+
+    def _truncated(self, handle: BlockHandle) -> CorruptArtifact:
+        return self._corrupt(
+            f"block at offset {handle.offset} ({handle.size} bytes plus trailer) runs past "
+            f"the end of the {len(self.data)}-byte file: the index is truncated",
+            "the checkpoint was not written completely; re-save it or use an earlier one",
+        )
+
+    # -- entries -------------------------------------------------------------
+    def block_entries(self, block: bytes, offset: int) -> Iterator[tuple[bytes, bytes]]:
+        """The (key, value) pairs of one block; ``offset`` is used in messages."""
+        size = len(block)
+        if size < 4:
+            raise self._corrupt(f"block at offset {offset} is too small to hold a restart count")
+        (num_restarts,) = _U32.unpack_from(block, size - 4)
+        if num_restarts > (size - 4) // 4:
+            raise self._corrupt(
+                f"block at offset {offset} claims {num_restarts} restart points, more than its size allows"
+            )
+        limit = size - 4 * (1 + num_restarts)
+        key = b""
+        pos = 0
+        try:
+            while pos < limit:
+                shared, pos = read_varint(block, pos, limit, 5)
+                non_shared, pos = read_varint(block, pos, limit, 5)
+                value_len, pos = read_varint(block, pos, limit, 5)
+                if shared > len(key) or pos + non_shared + value_len > limit:
+                    raise VarintError
+                key = key[:shared] + block[pos : pos + non_shared]
+                pos += non_shared
+                yield key, block[pos : pos + value_len]
+                pos += value_len
+        except VarintError:
+            raise self._corrupt(f"bad entry at byte {pos} of the block at offset {offset}") from None
+
+    def items(self) -> Iterator[tuple[bytes, bytes]]:
+        """Every (key, value) of the table, in key order."""
+        index = self.read_block(self.index_handle)
+        for _separator, handle_bytes in self.block_entries(index, self.index_handle.offset):
+            try:
+                offset, pos = read_varint(handle_bytes, 0, len(handle_bytes))
+                length, _ = read_varint(handle_bytes, pos, len(handle_bytes))
+            except VarintError:
+                raise self._corrupt("the index block holds a malformed block handle") from None
+            handle = BlockHandle(offset, length)
+            yield from self.block_entries(self.read_block(handle), offset)
+
+
+def _read_file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise NotFound(path, "file does not exist", "check the checkpoint path") from None
+    except IsADirectoryError:
+        raise UnreadableInput(path, "is a directory, not a table file") from None
+    except OSError as exc:
+        raise UnreadableInput(path, f"cannot be read: {exc.strerror or exc}") from None
+
+
+def read_table(path: str | Path) -> list[tuple[bytes, bytes]]:
+    """All (key, value) pairs of the table file at ``path``, in key order."""
+    return list(Table(path).items())
+
+
+# -- keys of stored slices -------------------------------------------------
+# A slice of a partitioned tensor is stored under an "ordered code" key:
+# unsigned 0, the tensor name, unsigned rank, then a signed start and length
+# per dimension (length -1 means the whole dimension).  Unsigned numbers are a
+# length byte then big-endian bytes; strings escape 0x00 as 00 ff and 0xff as
+# ff 00 and end with 00 01; signed numbers are described at _read_signed.
+
+
+def _read_unsigned(key: bytes, pos: int) -> tuple[int, int]:
+    length = key[pos]
+    if length > 8 or pos + 1 + length > len(key):
+        raise ValueError("bad unsigned number")
+    return int.from_bytes(key[pos + 1 : pos + 1 + length], "big"), pos + 1 + length
+
+
+def _read_string(key: bytes, pos: int) -> tuple[bytes, int]:
+    out = bytearray()
+    while pos + 1 < len(key):
+        byte = key[pos]
+        if byte not in (0x00, 0xFF):
+            out.append(byte)
+            pos += 1
+            continue
+        pair = key[pos : pos + 2]
+        pos += 2
+        if pair == b"\x00\x01":
+            return bytes(out), pos
+        if pair == b"\x00\xff":
+            out.append(0)
+        elif pair == b"\xff\x00":
+            out.append(0xFF)
+        else:
+            raise ValueError("bad escape in string")
+    raise ValueError("unterminated string")
+
+
+def _read_signed(key: bytes, pos: int) -> tuple[int, int]:
+    """The first bit is the sign (1 for >= 0); the run of bits equal to it that
+    follows, up to 9, counts the extra bytes; then one opposite delimiter bit;
+    the rest (7*length - 1 bits) is the value in two's complement."""
+    if pos >= len(key):
+        raise ValueError("missing signed number")
+    head = int.from_bytes(key[pos : pos + 2].ljust(2, b"\x00"), "big")
+    negative = not head & 0x8000
+    if negative:
+        head ^= 0xFFFF
+    length = 0
+    while length < 10 and head & (0x8000 >> length):
+        length += 1
+    if pos + length > len(key):
+        raise ValueError("truncated signed number")
+    bits = 7 * length - 1
+    value = int.from_bytes(key[pos : pos + length], "big") & ((1 << bits) - 1)
+    if negative:
+        value -= 1 << bits
+    return value, pos + length
+
+
+def decode_slice_key(key: bytes) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """(tensor name, ((start, length), ...)) of a stored slice's key."""
+    try:
+        zero, pos = _read_unsigned(key, 0)
+        name, pos = _read_string(key, pos)
+        rank, pos = _read_unsigned(key, pos)
+        extents = []
+        for _ in range(rank):
+            start, pos = _read_signed(key, pos)
+            length, pos = _read_signed(key, pos)
+            extents.append((start, length))
+    except (ValueError, IndexError) as exc:
+        raise ValueError(f"malformed slice key {key!r}: {exc}") from None
+    if zero != 0 or pos != len(key):
+        raise ValueError(f"malformed slice key {key!r}")
+    return name.decode("utf-8", "surrogateescape"), tuple(extents)
+
+
+# -- stored values ------------------------------------------------------------------
+CHUNK_SIZE = 4 << 20  # bytes read and checksummed at a time
+DT_STRING = protos.DataType.Value("DT_STRING")
+# fmt: off
+_NUMPY_BY_NAME: dict[str, object] = {
+    "DT_FLOAT": np.float32, "DT_DOUBLE": np.float64, "DT_HALF": np.float16,
+    "DT_BFLOAT16": ml_dtypes.bfloat16, "DT_BOOL": np.bool_,
+    "DT_INT8": np.int8, "DT_INT16": np.int16, "DT_INT32": np.int32, "DT_INT64": np.int64,
+    "DT_UINT8": np.uint8, "DT_UINT16": np.uint16, "DT_UINT32": np.uint32, "DT_UINT64": np.uint64,
+    "DT_COMPLEX64": np.complex64, "DT_COMPLEX128": np.complex128, "DT_STRING": object,
+    # quantized types are stored as their plain integer counterparts
+    "DT_QINT8": np.int8, "DT_QUINT8": np.uint8, "DT_QINT16": np.int16, "DT_QUINT16": np.uint16,
+    "DT_QINT32": np.int32,
+    "DT_FLOAT8_E5M2": ml_dtypes.float8_e5m2, "DT_FLOAT8_E4M3FN": ml_dtypes.float8_e4m3fn,
+    "DT_FLOAT8_E4M3FNUZ": ml_dtypes.float8_e4m3fnuz, "DT_FLOAT8_E5M2FNUZ": ml_dtypes.float8_e5m2fnuz,
+    "DT_FLOAT8_E4M3B11FNUZ": ml_dtypes.float8_e4m3b11fnuz,
+    "DT_INT4": ml_dtypes.int4, "DT_UINT4": ml_dtypes.uint4,  # one element per byte
+}
+# fmt: on
+_NUMPY_DTYPES: dict[int, np.dtype] = {
+    protos.DataType.Value(name): np.dtype(t)
+    for name, t in _NUMPY_BY_NAME.items()
+    if name in set(protos.DataType.keys())
+}
+
+
+def numpy_dtype(dtype: int) -> np.dtype:
+    """The numpy dtype a TensorFlow dtype decodes to; KeyError for resource,
+    variant and unknown dtypes."""
+    return _NUMPY_DTYPES[dtype]
+
+
+def normalise_extents(
+    extents: tuple[tuple[int, int], ...], shape: tuple[int, ...]
+) -> tuple[tuple[int, int], ...]:
+    """(start, length) per dimension with "whole dimension" (-1) spelled out."""
+    return tuple(
+        (0, dim) if length < 0 else (start, length)
+        for (start, length), dim in zip(extents, shape, strict=False)
+    )
+
+
+def crc_of(buf: bytes | bytearray | memoryview, crc: int = 0) -> int:
+    if isinstance(buf, bytes):
+        return google_crc32c.extend(crc, buf)
+    view = memoryview(buf)
+    for start in range(0, len(view), CHUNK_SIZE):
+        crc = google_crc32c.extend(crc, bytes(view[start : start + CHUNK_SIZE]))
+    return crc
+
+
+def decode_strings(data: bytes | bytearray, count: int, big_endian: bool) -> tuple[list[bytes], int]:
+    """The elements of a stored DT_STRING tensor and the crc32c TensorFlow
+    computes over them; ValueError if the stored layout is inconsistent."""
+    if count == 0 and len(data) == 0:
+        return [], 0
+    lengths = []
+    pos = 0
+    for _ in range(count):
+        length, pos = read_varint(data, pos, len(data))
+        lengths.append(length)
+    order = ">" if big_endian else "<"
+    if all(n <= 0xFFFFFFFF for n in lengths):
+        packed = np.asarray(lengths, dtype=f"{order}u4").tobytes()
+    else:
+        packed = b"".join(struct.pack(f"{order}I" if n <= 0xFFFFFFFF else f"{order}Q", n) for n in lengths)
+    crc = google_crc32c.value(packed)
+    if pos + 4 > len(data):
+        raise ValueError("the string lengths run past the end of the entry")
+    stored = bytes(data[pos : pos + 4])
+    if unmask_crc(int.from_bytes(stored, "big" if big_endian else "little")) != crc:
+        raise ValueError("the checksum of the string lengths does not match")
+    crc = google_crc32c.extend(crc, stored)
+    pos += 4
+    total = sum(lengths)
+    if pos + total > len(data):
+        raise ValueError(f"the strings need {pos + total} bytes but the entry has {len(data)}")
+    body = bytes(data[pos : pos + total])
+    crc = google_crc32c.extend(crc, body)
+    values = []
+    start = 0
+    for length in lengths:
+        values.append(body[start : start + length])
+        start += length
+    return values, crc
+
+
+def to_native(flat: np.ndarray) -> np.ndarray:
+    """Reverse the bytes of each element (each half, for complex numbers)."""
+    unit = flat.dtype.itemsize // (2 if flat.dtype.kind == "c" else 1)
+    if unit == 1:
+        return flat
+    raw = flat.view(np.uint8).reshape(-1, unit)[:, ::-1].copy()
+    return raw.reshape(-1).view(flat.dtype)
