@@ -1,0 +1,216 @@
+"""The overview `tfinspect show` prints: plain data, built once, rendered twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..model.artifact import Artifact, ArtifactKind
+from ..model.metagraph import MetaGraph, Signature
+from ..model.variables import const_summary, graph_variables
+
+SAVER_VERSIONS = {0: "V1", 1: "V1", 2: "V2"}
+
+
+@dataclass
+class VariableTotals:
+    count: int
+    parameters: int
+    bytes: int
+    unknown_size: int  # variables whose shape or dtype size is not known
+    source: str  # "object graph", "graph nodes", or "Const nodes"
+    distinct_names: int | None = None  # TF2 objects can hold the same variable twice
+
+
+@dataclass
+class CollectionSummary:
+    key: str
+    kind: str  # node_list | bytes_list | int64_list | float_list | any_list | empty
+    size: int
+
+
+@dataclass
+class AssetSummary:
+    tensor: str
+    filename: str
+    present: bool | None  # None when there is no assets/ directory to look in
+
+
+@dataclass
+class MetaGraphOverview:
+    tags: list[str]
+    tensorflow_version: str | None
+    tensorflow_git_version: str | None
+    meta_graph_version: str | None
+    producer: int | None
+    min_consumer: int | None
+    node_count: int
+    function_count: int
+    function_node_count: int
+    op_histogram: list[tuple[str, int]]
+    signatures: list[Signature]
+    variables: VariableTotals
+    constants: VariableTotals
+    collections: list[CollectionSummary]
+    saver: dict | None
+    assets: list[AssetSummary]
+    object_graph_nodes: int | None
+    concrete_functions: int | None
+    frozen: bool | None  # for a bare GraphDef: whether it has no variables left
+
+
+@dataclass
+class CheckpointSummary:
+    prefix: str
+    tensors: int | None = None
+    bytes: int | None = None
+    shards: int | None = None
+    error: str | None = None
+
+
+@dataclass
+class Overview:
+    kind: ArtifactKind
+    path: str
+    root: str
+    graph_file: str | None
+    encoding: str | None
+    saved_model_schema_version: int | None
+    versions: list[int]
+    version: int | None
+    files: list[dict]
+    notes: list[str]
+    warnings: list[str]
+    fingerprint: dict | None
+    checkpoint: CheckpointSummary | None
+    meta_graphs: list[MetaGraphOverview] = field(default_factory=list)
+
+
+def overview(artifact: Artifact, tag_set: str | None = None) -> Overview:
+    metas = artifact.select(tag_set)
+    return Overview(
+        kind=artifact.kind,
+        path=str(artifact.path),
+        root=str(artifact.root),
+        graph_file=str(artifact.graph_file) if artifact.graph_file else None,
+        encoding=artifact.encoding,
+        saved_model_schema_version=artifact.saved_model_schema_version,
+        versions=list(artifact.versions),
+        version=artifact.version,
+        files=[{"path": str(f.path), "role": f.role, "size": f.size} for f in artifact.files],
+        notes=list(artifact.notes),
+        warnings=list(artifact.warnings),
+        fingerprint=_fingerprint(artifact),
+        checkpoint=_checkpoint(artifact),
+        meta_graphs=[_meta_overview(artifact, mg) for mg in metas],
+    )
+
+
+def _meta_overview(artifact: Artifact, meta: MetaGraph) -> MetaGraphOverview:
+    histogram = sorted(meta.op_histogram.items(), key=lambda item: (-item[1], item[0]))
+    objects = meta.object_graph
+    return MetaGraphOverview(
+        tags=list(meta.tags),
+        tensorflow_version=meta.tensorflow_version,
+        tensorflow_git_version=meta.tensorflow_git_version,
+        meta_graph_version=meta.meta_graph_version,
+        producer=meta.producer,
+        min_consumer=meta.min_consumer,
+        node_count=len(meta.graph_def.node),
+        function_count=len(meta.functions),
+        function_node_count=meta.functions.node_count,
+        op_histogram=histogram,
+        signatures=list(meta.signatures.values()),
+        variables=_variable_totals(meta),
+        constants=_const_totals(meta),
+        collections=[_collection(key, meta.collections[key]) for key in sorted(meta.collections)],
+        saver=_saver(meta),
+        assets=_assets(artifact, meta),
+        object_graph_nodes=len(objects.nodes) if objects is not None else None,
+        concrete_functions=len(objects.concrete_functions) if objects is not None else None,
+        frozen=(len(graph_variables(meta)) == 0) if artifact.kind is ArtifactKind.GRAPH_DEF else None,
+    )
+
+
+def _variable_totals(meta: MetaGraph) -> VariableTotals:
+    variables = graph_variables(meta)
+    source = "object graph" if variables and variables[0].op == "SavedVariable" else "graph nodes"
+    known = [v for v in variables if v.nbytes is not None]
+    return VariableTotals(
+        count=len(variables),
+        parameters=sum(v.elements or 0 for v in variables),
+        bytes=sum(v.nbytes for v in known),
+        unknown_size=len(variables) - len(known),
+        source=source,
+        distinct_names=len({v.saved_name or v.name for v in variables}),
+    )
+
+
+def _const_totals(meta: MetaGraph) -> VariableTotals:
+    consts = const_summary(meta)
+    return VariableTotals(consts.count, consts.elements, consts.nbytes, 0, "Const nodes")
+
+
+def _collection(key: str, collection) -> CollectionSummary:
+    kind = collection.WhichOneof("kind") or "empty"
+    size = len(getattr(collection, kind).value) if kind != "empty" else 0
+    return CollectionSummary(key, kind, size)
+
+
+def _saver(meta: MetaGraph) -> dict | None:
+    saver = meta.saver_def
+    if saver is None:
+        return None
+    return {
+        "filename_tensor": saver.filename_tensor_name,
+        "save_tensor": saver.save_tensor_name,
+        "restore_op": saver.restore_op_name,
+        "max_to_keep": saver.max_to_keep,
+        "sharded": saver.sharded,
+        "version": SAVER_VERSIONS.get(saver.version, str(saver.version)),
+    }
+
+
+def _assets(artifact: Artifact, meta: MetaGraph) -> list[AssetSummary]:
+    folder = artifact.root / "assets"
+    result = []
+    for asset in meta.asset_files:
+        present = (folder / asset.filename).is_file() if folder.is_dir() else None
+        if artifact.kind is ArtifactKind.SAVED_MODEL and present is None:
+            present = False
+        result.append(AssetSummary(asset.tensor_info.name, asset.filename, present))
+    return result
+
+
+def _fingerprint(artifact: Artifact) -> dict | None:
+    fp = artifact.fingerprint
+    if fp is None:
+        return None
+    return {
+        "saved_model_checksum": fp.saved_model_checksum,
+        "graph_def_program_hash": fp.graph_def_program_hash,
+        "signature_def_hash": fp.signature_def_hash,
+        "saved_object_graph_hash": fp.saved_object_graph_hash,
+        "checkpoint_hash": fp.checkpoint_hash,
+        "producer": fp.version.producer if fp.HasField("version") else None,
+    }
+
+
+def _checkpoint(artifact: Artifact) -> CheckpointSummary | None:
+    if artifact.checkpoint_prefix is None:
+        return None
+    summary = CheckpointSummary(prefix=str(artifact.checkpoint_prefix))
+    try:
+        from ..checkpoint.bundle import BundleReader
+    except ImportError:  # the bundle reader is optional at this layer
+        return summary
+    from ..errors import InspectorError
+
+    try:
+        reader = BundleReader(artifact.checkpoint_prefix)
+        entries = reader.entries()
+        summary.tensors = len(entries)
+        summary.bytes = sum(e.size for e in entries)
+        summary.shards = reader.header.num_shards
+    except InspectorError as exc:
+        summary.error = str(exc)
+    return summary

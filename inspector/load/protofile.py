@@ -1,0 +1,147 @@
+"""Read a graph proto file (binary or text) into the message it really holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from google.protobuf import message as pb_message
+from google.protobuf import text_format
+
+from .. import protos
+from ..errors import CorruptArtifact, NotAnArtifact, NotFound, UnreadableInput
+from . import sniff, wire
+
+EXPECTED = "expected a SavedModel directory, a .meta file, a frozen GraphDef (.pb/.pbtxt) or a checkpoint"
+
+_CLASSES = {
+    "SavedModel": protos.SavedModel,
+    "MetaGraphDef": protos.MetaGraphDef,
+    "GraphDef": protos.GraphDef,
+    "CheckpointState": protos.CheckpointState,
+}
+
+
+@dataclass
+class ParsedFile:
+    path: Path
+    message_type: str  # SavedModel | MetaGraphDef | GraphDef | CheckpointState
+    message: object
+    encoding: str  # binary | text
+    size: int
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise NotFound(path, "no such file", "check the path") from None
+    except PermissionError:
+        raise UnreadableInput(path, "permission denied while reading the file",
+                              "make it readable (chmod +r) or run as a user who can read it") from None
+    except IsADirectoryError:
+        raise NotAnArtifact(path, "is a directory where a file was expected") from None
+    except OSError as exc:
+        raise UnreadableInput(path, f"cannot read the file: {exc.strerror or exc}") from None
+
+
+def parse_file(path: Path, data: bytes | None = None) -> ParsedFile:
+    """Parse ``path`` as whichever TensorFlow message its content holds."""
+    if data is None:
+        data = read_bytes(path)
+    if not data:
+        raise CorruptArtifact(path, "is empty (0 bytes)", "the export or copy was interrupted; export it again")
+    head = data[:4096]
+    foreign = sniff.foreign_format(path, head, data if head.lstrip()[:1] in (b"{", b"[") else None)
+    if foreign:
+        raise NotAnArtifact(path, f"is {foreign}, not a TensorFlow graph artifact", _foreign_hint(foreign))
+    if data.endswith(sniff.TABLE_MAGIC):
+        raise NotAnArtifact(path, "is a checkpoint index (tensor bundle), not a graph proto",
+                            "inspect the checkpoint prefix or its directory instead")
+    text_type = sniff.text_message_type(head)
+    if text_type is not None:
+        return _parse_text(path, data, text_type)
+    return _parse_binary(path, data)
+
+
+def _foreign_hint(description: str) -> str:
+    if "Keras" in description or "HDF5" in description:
+        return ("load it with keras.models.load_model() and write a SavedModel with "
+                "model.export(DIR), then inspect DIR")
+    if "SavedModel" in description:
+        return "unzip it and pass the folder holding saved_model.pb"
+    return EXPECTED
+
+
+def _parse_text(path: Path, data: bytes, message_type: str) -> ParsedFile:
+    message = _CLASSES[message_type]()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CorruptArtifact(path, f"text proto is not valid UTF-8 at byte {exc.start}") from None
+    try:
+        text_format.Parse(text, message, allow_unknown_extension=True)
+    except text_format.ParseError as exc:
+        line, column = exc.GetLine(), exc.GetColumn()
+        reason = str(exc).split(" : ", 1)[-1] if line else str(exc)
+        where = f"line {line} column {column}" if line else "unknown position"
+        raise CorruptArtifact(
+            path, f"text {message_type} has a syntax error at {where}: {reason}",
+            "fix the text or re-export it with tf.io.write_graph(..., as_text=True)",
+        ) from None
+    return ParsedFile(path, message_type, message, "text", len(data))
+
+
+def _parse_binary(path: Path, data: bytes) -> ParsedFile:
+    try:
+        candidates = wire.guess_message(data)
+    except wire.WireError as exc:
+        if exc.truncated:
+            raise CorruptArtifact(
+                path, f"is a truncated protobuf: {exc} (the file is cut short at {len(data)} bytes)",
+                "copy or export the file again",
+            ) from None
+        raise NotAnArtifact(path, f"is not a protobuf message ({exc} at byte {exc.offset})", EXPECTED) from None
+    last_error = None
+    for message_type in candidates:
+        message = _CLASSES[message_type]()
+        try:
+            message.ParseFromString(data)
+        except pb_message.DecodeError as exc:
+            last_error = exc
+            continue
+        if _plausible(message_type, message):
+            return ParsedFile(path, message_type, message, "binary", len(data))
+    if last_error is not None and len(candidates) == 1:
+        raise CorruptArtifact(
+            path, f"looks like a {candidates[0]} but cannot be parsed ({last_error})",
+            "the file is damaged or truncated inside; copy or export it again",
+        )
+    raise NotAnArtifact(path, "is a protobuf message but not a SavedModel, MetaGraphDef or GraphDef", EXPECTED)
+
+
+def _plausible(message_type: str, message) -> bool:
+    """Reject parses that succeeded only because protobuf is permissive."""
+    if message_type == "SavedModel":
+        return len(message.meta_graphs) > 0 and all(_plausible_meta(mg) for mg in message.meta_graphs)
+    if message_type == "MetaGraphDef":
+        return _plausible_meta(message)
+    if message_type == "GraphDef":
+        return _plausible_graph(message)
+    return True
+
+
+def _plausible_meta(meta) -> bool:
+    if not (meta.HasField("graph_def") or meta.HasField("meta_info_def")):
+        return False
+    return _plausible_graph(meta.graph_def)
+
+
+def _plausible_graph(graph) -> bool:
+    if not graph.node and not graph.HasField("library") and not graph.HasField("versions"):
+        return False
+    return all(node.op and _printable(node.op) for node in graph.node[:50])
+
+
+def _printable(text: str) -> bool:
+    return text.isprintable()

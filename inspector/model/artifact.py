@@ -1,0 +1,112 @@
+"""What a path turned out to hold: the Artifact every command works on."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import protos
+from ..errors import SelectionError
+from .metagraph import MetaGraph
+
+
+class ArtifactKind(str, enum.Enum):
+    SAVED_MODEL = "saved_model"
+    META_GRAPH = "meta_graph"
+    GRAPH_DEF = "graph_def"
+    CHECKPOINT = "checkpoint"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_LABELS = {
+    ArtifactKind.SAVED_MODEL: "SavedModel",
+    ArtifactKind.META_GRAPH: "MetaGraphDef (.meta)",
+    ArtifactKind.GRAPH_DEF: "GraphDef",
+    ArtifactKind.CHECKPOINT: "checkpoint (tensor bundle)",
+}
+
+
+@dataclass(frozen=True)
+class ArtifactFile:
+    path: Path
+    role: str  # e.g. "saved_model.pb", "variables index", "data shard 1/2"
+    size: int
+
+
+@dataclass
+class Artifact:
+    """One TensorFlow artifact, read without the TensorFlow runtime.
+
+    ``path`` is what the user named; ``root`` the file or directory the
+    artifact lives in (the newest version directory for a version tree).
+    ``meta_graphs`` holds every MetaGraph (one per tag-set for a SavedModel,
+    one for a ``.meta`` or a frozen graph, and for a checkpoint the ``.meta``
+    saved next to it, if any).
+    """
+
+    kind: ArtifactKind
+    path: Path
+    root: Path
+    encoding: str | None = None  # "binary" or "text" for the graph proto file
+    graph_file: Path | None = None
+    files: list[ArtifactFile] = field(default_factory=list)
+    meta_graphs: list[MetaGraph] = field(default_factory=list)
+    saved_model_schema_version: int | None = None
+    fingerprint: protos.FingerprintDef | None = None
+    checkpoint_prefix: Path | None = None
+    versions: list[int] = field(default_factory=list)  # of a version tree, ascending
+    version: int | None = None  # the version inspected
+    notes: list[str] = field(default_factory=list)  # facts the user should know
+    warnings: list[str] = field(default_factory=list)  # problems found while loading
+
+    # -- tag-sets -------------------------------------------------------------------
+    @property
+    def tag_sets(self) -> list[frozenset[str]]:
+        return [mg.tag_set for mg in self.meta_graphs]
+
+    def select(self, tag_set: str | None = None) -> list[MetaGraph]:
+        """MetaGraphs matching a comma-separated tag-set exactly, or all of them."""
+        if tag_set is None:
+            return list(self.meta_graphs)
+        wanted = parse_tag_set(tag_set)
+        found = [mg for mg in self.meta_graphs if mg.tag_set == wanted]
+        if not found:
+            raise SelectionError(
+                self.path,
+                f"no MetaGraph has the tag-set {{{','.join(sorted(wanted))}}}",
+                f"tag-sets here: {self.describe_tag_sets()}; tags match as an exact set",
+            )
+        return found
+
+    def meta_graph(self, tag_set: str | None = None) -> MetaGraph:
+        """One MetaGraph: the tag-set asked for; else ``serve``; else the only one."""
+        if not self.meta_graphs:
+            raise SelectionError(self.path, f"a {self.kind.label} holds no graph",
+                                 "pass the .meta file or SavedModel that goes with it")
+        if tag_set is not None:
+            return self.select(tag_set)[0]
+        if len(self.meta_graphs) == 1:
+            return self.meta_graphs[0]
+        for mg in self.meta_graphs:
+            if mg.tag_set == {"serve"}:
+                return mg
+        raise SelectionError(
+            self.path,
+            f"{len(self.meta_graphs)} MetaGraphs and none is tagged exactly 'serve'",
+            f"choose one with --tag-set: {self.describe_tag_sets()}",
+        )
+
+    def describe_tag_sets(self) -> str:
+        return "; ".join("{" + ",".join(mg.tags) + "}" for mg in self.meta_graphs) or "none"
+
+    @property
+    def total_size(self) -> int:
+        return sum(f.size for f in self.files)
+
+
+def parse_tag_set(text: str) -> frozenset[str]:
+    return frozenset(t.strip() for t in text.split(",") if t.strip())

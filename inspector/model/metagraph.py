@@ -1,0 +1,175 @@
+"""A read-only view of one MetaGraphDef (or of a bare GraphDef)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .. import protos
+from .functions import FunctionLibrary
+from .graph import GraphIndex
+from .tensors import Shape, dtype_name, shape_from_proto
+
+INIT_OP_SIGNATURE_KEY = "__saved_model_init_op"
+TRAIN_OP_SIGNATURE_KEY = "__saved_model_train_op"
+INTERNAL_SIGNATURE_KEYS = (INIT_OP_SIGNATURE_KEY, TRAIN_OP_SIGNATURE_KEY)
+
+
+@dataclass(frozen=True)
+class SignatureTensor:
+    """One input or output of a SignatureDef, as a TensorInfo describes it."""
+
+    alias: str
+    name: str | None  # the tensor name for the `name` encoding; else the main component
+    dtype: str  # e.g. DT_FLOAT
+    shape: Shape
+    encoding: str  # name | coo_sparse | composite_tensor | none
+    components: tuple[str, ...] = ()  # the component tensor names of sparse/composite
+
+    @classmethod
+    def from_proto(cls, alias: str, info: protos.TensorInfo) -> SignatureTensor:
+        encoding = info.WhichOneof("encoding") or "none"
+        shape = shape_from_proto(info.tensor_shape) if info.HasField("tensor_shape") else None
+        if encoding == "name":
+            return cls(alias, info.name, dtype_name(info.dtype), shape, encoding)
+        if encoding == "coo_sparse":
+            sparse = info.coo_sparse
+            parts = (sparse.values_tensor_name, sparse.indices_tensor_name, sparse.dense_shape_tensor_name)
+            return cls(alias, parts[0], dtype_name(info.dtype), shape, encoding, parts)
+        if encoding == "composite_tensor":
+            parts = tuple(c.name for c in info.composite_tensor.components if c.name)
+            return cls(alias, parts[0] if parts else None, dtype_name(info.dtype), shape, encoding, parts)
+        return cls(alias, None, dtype_name(info.dtype), shape, encoding)
+
+
+@dataclass(frozen=True)
+class Signature:
+    key: str
+    method_name: str
+    inputs: tuple[SignatureTensor, ...]
+    outputs: tuple[SignatureTensor, ...]
+    defaults: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def internal(self) -> bool:
+        return self.key in INTERNAL_SIGNATURE_KEYS
+
+    @classmethod
+    def from_proto(cls, key: str, sig: protos.SignatureDef) -> Signature:
+        defaults = {alias: _summarise_default(t) for alias, t in sorted(sig.defaults.items())}
+        return cls(
+            key=key,
+            method_name=sig.method_name,
+            inputs=tuple(SignatureTensor.from_proto(a, sig.inputs[a]) for a in sorted(sig.inputs)),
+            outputs=tuple(SignatureTensor.from_proto(a, sig.outputs[a]) for a in sorted(sig.outputs)),
+            defaults=defaults,
+        )
+
+
+def _summarise_default(tensor: protos.TensorProto) -> str:
+    from .values import summarise_tensor
+
+    return summarise_tensor(tensor)
+
+
+class MetaGraph:
+    """One graph and everything that describes it.
+
+    ``proto`` is the MetaGraphDef, or None for a frozen GraphDef, which has only
+    a graph: no tags, signatures, collections or saver.
+    """
+
+    def __init__(self, graph_def: protos.GraphDef, proto: protos.MetaGraphDef | None = None):
+        self.proto = proto
+        self.graph_def = graph_def
+
+    # -- identification -------------------------------------------------------------
+    @property
+    def meta_info(self):
+        return self.proto.meta_info_def if self.proto is not None else None
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return tuple(self.meta_info.tags) if self.meta_info is not None else ()
+
+    @property
+    def tag_set(self) -> frozenset[str]:
+        return frozenset(self.tags)
+
+    @property
+    def tag_label(self) -> str:
+        return ",".join(self.tags) if self.tags else "(no tags)"
+
+    @property
+    def tensorflow_version(self) -> str | None:
+        return (self.meta_info.tensorflow_version or None) if self.meta_info is not None else None
+
+    @property
+    def tensorflow_git_version(self) -> str | None:
+        return (self.meta_info.tensorflow_git_version or None) if self.meta_info is not None else None
+
+    @property
+    def meta_graph_version(self) -> str | None:
+        return (self.meta_info.meta_graph_version or None) if self.meta_info is not None else None
+
+    @property
+    def stripped_op_list(self) -> dict[str, protos.OpDef]:
+        if self.meta_info is None:
+            return {}
+        return {op.name: op for op in self.meta_info.stripped_op_list.op}
+
+    @property
+    def producer(self) -> int | None:
+        versions = self.graph_def.versions
+        return versions.producer if self.graph_def.HasField("versions") else None
+
+    @property
+    def min_consumer(self) -> int | None:
+        versions = self.graph_def.versions
+        return versions.min_consumer if self.graph_def.HasField("versions") else None
+
+    # -- contents ---------------------------------------------------------------------
+    @cached_property
+    def graph(self) -> GraphIndex:
+        return GraphIndex(self.graph_def.node)
+
+    @cached_property
+    def functions(self) -> FunctionLibrary:
+        library = self.graph_def.library if self.graph_def.HasField("library") else None
+        return FunctionLibrary(library, self.graph_def.node)
+
+    @cached_property
+    def signatures(self) -> dict[str, Signature]:
+        if self.proto is None:
+            return {}
+        defs = self.proto.signature_def
+        return {key: Signature.from_proto(key, defs[key]) for key in sorted(defs)}
+
+    @property
+    def collections(self) -> dict[str, protos.CollectionDef]:
+        if self.proto is None:
+            return {}
+        return dict(self.proto.collection_def)
+
+    @property
+    def saver_def(self) -> protos.SaverDef | None:
+        if self.proto is None or not self.proto.HasField("saver_def"):
+            return None
+        return self.proto.saver_def
+
+    @property
+    def object_graph(self) -> protos.SavedObjectGraph | None:
+        if self.proto is None or not self.proto.HasField("object_graph_def"):
+            return None
+        return self.proto.object_graph_def
+
+    @property
+    def asset_files(self) -> list[protos.AssetFileDef]:
+        return [] if self.proto is None else list(self.proto.asset_file_def)
+
+    @cached_property
+    def op_histogram(self):
+        """Op types in the graph and in every library function."""
+        counts = self.graph.op_histogram.copy()
+        counts.update(self.functions.op_histogram)
+        return counts

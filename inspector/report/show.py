@@ -1,0 +1,174 @@
+"""Rich rendering of the `show` overview."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.text import Text
+
+from ..analysis.overview import MetaGraphOverview, Overview, VariableTotals
+from ..model.metagraph import Signature
+from ..model.tensors import format_shape
+from .style import human_bytes, human_count, plain, table
+
+OP_TYPES_SHOWN = 12
+
+
+def render_overview(view: Overview, out: Console) -> None:
+    out.print(_header(view))
+    for note in view.notes:
+        out.print(Text.assemble(("  note  ", "yellow"), note))
+    for warning in view.warnings:
+        out.print(Text.assemble(("  warning  ", "bold yellow"), warning))
+    out.print()
+    out.print(_files(view))
+    for meta in view.meta_graphs:
+        out.print()
+        out.print(_meta_graph(meta))
+    if view.checkpoint is not None:
+        out.print()
+        out.print(_checkpoint(view))
+    if view.fingerprint is not None:
+        out.print()
+        out.print(_fingerprint(view.fingerprint))
+
+
+def _header(view: Overview) -> Text:
+    text = Text.assemble((view.kind.label, "bold green"), "  ", plain(view.path))
+    details = []
+    if view.graph_file:
+        details.append(f"graph file {view.graph_file} ({view.encoding})")
+    if view.saved_model_schema_version is not None:
+        details.append(f"schema version {view.saved_model_schema_version}")
+    if view.versions:
+        details.append(f"version {view.version} of {', '.join(map(str, view.versions))}")
+    if details:
+        text.append("\n  " + "; ".join(details), style="dim")
+    return text
+
+
+def _files(view: Overview):
+    files = table("Files", "file", "what", "size")
+    files.columns[2].justify = "right"
+    for item in view.files:
+        files.add_row(plain(item["path"]), item["role"], human_bytes(item["size"]))
+    return files
+
+
+def _meta_graph(meta: MetaGraphOverview):
+    title = Text.assemble(("MetaGraph ", "bold"), ("{" + ",".join(meta.tags) + "}", "bold magenta")
+                          if meta.tags else ("(graph without tags)", "bold magenta"))
+    lines = [title, _versions_line(meta), _size_line(meta)]
+    parts: list = [*lines]
+    if meta.signatures:
+        parts.append(_signatures(meta.signatures))
+    else:
+        parts.append(Text("  signatures: none (only a SavedModel has SignatureDefs)", style="dim"))
+    parts.append(_variables_line("variables", meta.variables))
+    if meta.frozen is not None:
+        parts.append(Text("  frozen: " + ("yes, no variables; weights are in Const nodes" if meta.frozen
+                                          else "no, the graph reads variables whose values are "
+                                          "not in this file"), style="dim"))
+    if meta.constants.count:
+        parts.append(_variables_line("constants", meta.constants))
+    if meta.collections:
+        parts.append(_collections(meta))
+    if meta.saver:
+        saver = meta.saver
+        parts.append(Text(f"  saver: {saver['version']}, restore op {saver['restore_op']}, "
+                          f"filename tensor {saver['filename_tensor']}, sharded {str(saver['sharded']).lower()}, "
+                          f"max_to_keep {saver['max_to_keep']}"))
+    if meta.assets:
+        parts.append(_assets(meta))
+    if meta.object_graph_nodes is not None:
+        parts.append(Text(f"  object graph: {meta.object_graph_nodes} objects, "
+                          f"{meta.concrete_functions} concrete functions"))
+    parts.append(_op_types(meta))
+    return Group(*parts)
+
+
+def _versions_line(meta: MetaGraphOverview) -> Text:
+    git = f" ({meta.tensorflow_git_version})" if meta.tensorflow_git_version else ""
+    if meta.tensorflow_version:
+        writer = f"written by TensorFlow {meta.tensorflow_version}{git}"
+    else:
+        writer = "TensorFlow version not recorded"
+    producer = "?" if meta.producer is None else meta.producer
+    consumer = "?" if meta.min_consumer is None else meta.min_consumer
+    return Text(f"  {writer}; GraphDef producer {producer}, min_consumer {consumer}")
+
+
+def _size_line(meta: MetaGraphOverview) -> Text:
+    return Text(f"  {human_count(meta.node_count)} nodes in the graph, {meta.function_count} functions "
+                f"holding {human_count(meta.function_node_count)} more nodes")
+
+
+def _signatures(signatures: list[Signature]):
+    grid = table(None, "signature", "method", "", "alias", "tensor", "dtype", "shape")
+    grid.title = "Signatures"
+    for sig in signatures:
+        key = Text(sig.key, style="dim" if sig.internal else "bold")
+        if sig.internal:
+            key.append(" (internal)", style="dim")
+        rows = [("in", t) for t in sig.inputs] + [("out", t) for t in sig.outputs]
+        if not rows:
+            grid.add_row(key, plain(sig.method_name), "", Text("(no inputs or outputs)", style="dim"))
+        for i, (direction, tensor) in enumerate(rows):
+            name = tensor.name or ""
+            if tensor.encoding != "name":
+                name = f"{name} [{tensor.encoding}]"
+            grid.add_row(key if i == 0 else "", plain(sig.method_name) if i == 0 else "", direction,
+                         plain(tensor.alias), plain(name), tensor.dtype, format_shape(tensor.shape))
+    return grid
+
+
+def _variables_line(label: str, totals: VariableTotals) -> Text:
+    unknown = f", {totals.unknown_size} of unknown size" if totals.unknown_size else ""
+    if totals.distinct_names is not None and totals.distinct_names != totals.count:
+        unknown += f"; {totals.distinct_names} distinct variable names, the others are saved twice"
+    return Text(f"  {label}: {totals.count} ({human_count(totals.parameters)} values, "
+                f"{human_bytes(totals.bytes)}{unknown}; from {totals.source})")
+
+
+def _collections(meta: MetaGraphOverview):
+    grid = table(None, "collection", "kind", "items")
+    grid.title = "Collections"
+    for item in meta.collections:
+        grid.add_row(plain(item.key), item.kind, str(item.size))
+    return grid
+
+
+def _assets(meta: MetaGraphOverview):
+    grid = table(None, "asset", "tensor", "present")
+    grid.title = "Assets"
+    for asset in meta.assets:
+        present = {True: "yes", False: "MISSING", None: "?"}[asset.present]
+        grid.add_row(plain(asset.filename), plain(asset.tensor), present)
+    return grid
+
+
+def _op_types(meta: MetaGraphOverview) -> Text:
+    shown = meta.op_histogram[:OP_TYPES_SHOWN]
+    text = Text("  op types: ")
+    text.append(", ".join(f"{op} {count}" for op, count in shown))
+    rest = len(meta.op_histogram) - len(shown)
+    if rest > 0:
+        text.append(f", and {rest} more types (all of them with --json)", style="dim")
+    return text
+
+
+def _checkpoint(view: Overview) -> Text:
+    ckpt = view.checkpoint
+    text = Text.assemble(("Checkpoint ", "bold"), plain(ckpt.prefix))
+    if ckpt.error:
+        text.append(f"\n  cannot be read: {ckpt.error}", style="red")
+    elif ckpt.tensors is not None:
+        text.append(f"\n  {ckpt.tensors} tensors, {human_bytes(ckpt.bytes)} in {ckpt.shards} shard(s)")
+    return text
+
+
+def _fingerprint(fingerprint: dict) -> Text:
+    text = Text("Fingerprint", style="bold")
+    for key, value in fingerprint.items():
+        if value is not None:
+            text.append(f"\n  {key}: {value}")
+    return text

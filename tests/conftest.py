@@ -1,0 +1,59 @@
+"""Shared test helpers: fixture paths, running the CLI, asking real TensorFlow."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def fixture(*parts: str) -> Path:
+    path = FIXTURES.joinpath(*parts)
+    assert path.exists(), f"missing committed fixture {path}; run python fixtures/generate.py"
+    return path
+
+
+class Result:
+    def __init__(self, code: int, out: str, err: str):
+        self.code, self.out, self.err = code, out, err
+
+    def json(self):
+        return json.loads(self.out)
+
+
+def run_cli(*args: str) -> Result:
+    """Run ``tfinspect`` in a child process, as a user would."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "inspector", *map(str, args)],
+        check=False, capture_output=True, text=True, cwd=ROOT, timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def copy_fixture(tmp_path: Path, *parts: str) -> Path:
+    source = fixture(*parts)
+    target = tmp_path / source.name
+    if source.is_dir():
+        shutil.copytree(source, target)
+    else:
+        shutil.copy2(source, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def tf():
+    """The real TensorFlow, for tests that ask it to confirm a fact."""
+    import tensorflow
+
+    return tensorflow

@@ -1,0 +1,134 @@
+"""Bad input is normal input: one clear line naming the file, exit 2, nothing on stdout."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import copy_fixture, fixture, run_cli
+
+
+def assert_clean_failure(result, *needles: str) -> str:
+    assert result.code == 2, (result.code, result.out, result.err)
+    assert result.out == "", "nothing may be written to stdout on failure"
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1, result.err
+    assert "Traceback" not in result.err
+    line = lines[0]
+    assert line.startswith("tfinspect: error: ")
+    for needle in needles:
+        assert needle in line, line
+    return line
+
+
+def test_missing_path(tmp_path):
+    missing = tmp_path / "nope"
+    assert_clean_failure(run_cli("show", missing), str(missing), "no such file")
+
+
+def test_directory_without_a_model_names_candidate_files(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    assert_clean_failure(run_cli("show", tmp_path), str(tmp_path), "holds no TensorFlow model")
+    shutil.copy(fixture("seed003", "frozen_graph.pb"), tmp_path / "frozen_graph.pb")
+    assert_clean_failure(run_cli("show", tmp_path), "pass one of its files: frozen_graph.pb")
+
+
+def test_empty_file(tmp_path):
+    empty = tmp_path / "saved_model.pb"
+    empty.write_bytes(b"")
+    assert_clean_failure(run_cli("show", empty), str(empty), "empty")
+
+
+def test_random_bytes(tmp_path):
+    noise = tmp_path / "model.pb"
+    noise.write_bytes(bytes(range(7, 256)) * 40)  # no valid wire types at the start
+    assert_clean_failure(run_cli("show", noise), str(noise), "not a protobuf message")
+
+
+@pytest.mark.parametrize("source", [
+    ("seed003", "SavedModel", "saved_model.pb"),
+    ("seed001", "mnist", "2", "saved_model.pb"),
+    ("seed003", "model.meta"),
+])
+def test_truncated_proto(tmp_path, source):
+    data = fixture(*source).read_bytes()
+    cut = tmp_path / source[-1]
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    assert_clean_failure(run_cli("show", cut), str(cut), "truncated")
+
+
+def test_frozen_graph_cut_between_nodes_is_not_taken_for_a_whole_graph(tmp_path, tf):
+    # Cut the real frozen graph exactly after its third node: protobuf parses it.
+    graph_def = tf.compat.v1.GraphDef()
+    data = fixture("seed003", "frozen_graph.pb").read_bytes()
+    graph_def.ParseFromString(data)
+    prefix = tf.compat.v1.GraphDef()
+    prefix.node.extend(graph_def.node[:3])
+    cut = data[: len(prefix.SerializeToString())]
+    target = tmp_path / "frozen_graph.pb"
+    target.write_bytes(cut)
+    assert_clean_failure(run_cli("show", target), str(target), "truncated")
+
+
+def test_text_proto_syntax_error_reports_line_and_column(tmp_path):
+    source = fixture("seed002", "graphdef.pbtxt").read_text().splitlines()
+    line_no = next(i for i, line in enumerate(source) if line.strip().startswith("op:"))
+    source[line_no] = source[line_no].replace("op:", "op =", 1)
+    broken = tmp_path / "graphdef.pbtxt"
+    broken.write_text("\n".join(source) + "\n")
+    column = source[line_no].index("op =") + 4  # text_format counts from 1, after the name
+    line = assert_clean_failure(run_cli("show", broken), str(broken), "syntax error", f"line {line_no + 1}")
+    assert f"column {column}" in line or "column" in line
+
+
+def test_json_file(tmp_path):
+    doc = tmp_path / "model.json"
+    doc.write_text(json.dumps({"signature": "serving_default", "inputs": [1, 2]}))
+    assert_clean_failure(run_cli("show", doc), str(doc), "JSON", "not a TensorFlow graph artifact")
+
+
+@pytest.mark.parametrize("name, what", [("model.h5", "HDF5"), ("model.keras", "Keras v3 archive")])
+def test_keras_files_are_named_and_refused(name, what):
+    path = fixture("keras_files", name)
+    line = assert_clean_failure(run_cli("show", path), str(path), what, "not a TensorFlow graph artifact")
+    assert "model.export" in line
+
+
+def test_permission_denied(tmp_path, monkeypatch, capsys):
+    from inspector import cli
+
+    target = copy_fixture(tmp_path, "seed003", "frozen_graph.pb")
+    original = Path.read_bytes
+
+    def denied(self):
+        if self == target:
+            raise PermissionError(13, "Permission denied", str(self))
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    assert cli.main(["show", str(target)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert str(target) in captured.err and "permission denied" in captured.err
+
+
+def test_checkpoint_index_alone_without_data_is_still_listed_as_checkpoint(tmp_path):
+    folder = copy_fixture(tmp_path, "seed003")
+    for shard in folder.glob("model.data-*"):
+        shard.unlink()
+    result = run_cli("show", folder / "model.index")
+    assert result.code == 0, result.err
+    assert "checkpoint" in result.out.lower()
+
+
+def test_unknown_tag_set_lists_what_exists():
+    line = assert_clean_failure(run_cli("show", fixture("seed003", "SavedModel"), "--tag-set", "serve,gpu"),
+                                "tag-sets here: {serve}")
+    assert "exact" in line
+
+
+def test_unknown_version():
+    assert_clean_failure(run_cli("show", fixture("seed001", "mnist"), "--version", "9"),
+                         "has no version 9", "versions here: 1, 2")
