@@ -7,14 +7,16 @@ could not be read or the request cannot be met, 3 an internal error.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 
 from . import __version__
-from .commands import show
 from .errors import InspectorError
 
-COMMANDS = (show,)
+# One module per subcommand in inspector/commands/, each with NAME, HELP,
+# add_arguments(parser) and run(args) -> exit status.  Listed in help order.
+COMMAND_MODULES = ("show",)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -27,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tfinspect {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in COMMANDS:
+    for module_name in COMMAND_MODULES:
+        command = importlib.import_module(f"{__package__}.commands.{module_name}")
         child = sub.add_parser(command.NAME, help=command.HELP, description=command.HELP)
         command.add_arguments(child)
         child.set_defaults(run=command.run)
