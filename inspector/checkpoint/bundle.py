@@ -136,7 +136,7 @@ class BundleReader:
                 "'.index'), its .index file, or a directory holding a 'checkpoint' file",
             )
         self._entries: dict[str, TensorEntry] = {}
-        # name of a partitioned tensor -> normalised slice extents -> slice entry
+        # name of a partitioned tensor -> (start, length) per dimension -> stored slice
         self._slices: dict[str, dict[tuple[tuple[int, int], ...], TensorEntry]] = {}
         self._slice_specs: dict[str, list[tuple[tuple[int, int], ...]]] = {}
         self._load()
@@ -170,6 +170,8 @@ class BundleReader:
             raise CorruptArtifact(
                 self.index_path, f"the header says the bundle has {header.num_shards} data shards"
             )
+        self._shard_paths: dict[int, str] = {}
+        self._dtype_names: dict[int, str] = {}
         for raw_key, value in items:
             key = raw_key.decode("utf-8", "surrogateescape")
             proto = protos.BundleEntryProto()
@@ -200,27 +202,36 @@ class BundleReader:
             ) from None
 
     def _make_entry(self, key: str, proto) -> TensorEntry:
-        dims = tuple(d.size for d in proto.shape.dim)
-        if proto.shape.unknown_rank or any(d < 0 for d in dims):
+        dims = tuple([d.size for d in proto.shape.dim])
+        if proto.shape.unknown_rank or min(dims, default=0) < 0:
             raise CorruptArtifact(self.index_path, f"tensor {key!r} has an invalid shape {dims}")
-        if proto.shard_id >= self.header.num_shards:
+        shard_id, dtype = proto.shard_id, proto.dtype
+        if shard_id >= self.header.num_shards:
             raise CorruptArtifact(
                 self.index_path,
-                f"tensor {key!r} is in shard {proto.shard_id}, but the bundle has {self.header.num_shards}",
+                f"tensor {key!r} is in shard {shard_id}, but the bundle has {self.header.num_shards}",
             )
+        if dtype not in self._dtype_names:
+            self._dtype_names[dtype] = protos.dtype_name(dtype)
         has_slices = len(proto.slices) > 0
         return TensorEntry(
             key=key,
-            dtype=proto.dtype,
-            dtype_name=protos.dtype_name(proto.dtype),
+            dtype=dtype,
+            dtype_name=self._dtype_names[dtype],
             shape=dims,
-            shard_id=proto.shard_id,
+            shard_id=shard_id,
             offset=proto.offset,
             size=proto.size,
             crc32c=proto.crc32c,
             has_slices=has_slices,
-            shard_path=None if has_slices else data_path(self.prefix, proto.shard_id, self.header.num_shards),
+            shard_path=None if has_slices else self._shard_path(shard_id),
         )
+
+    def _shard_path(self, shard_id: int) -> str:
+        path = self._shard_paths.get(shard_id)
+        if path is None:
+            path = self._shard_paths[shard_id] = data_path(self.prefix, shard_id, self.header.num_shards)
+        return path
 
     # -- listing -----------------------------------------------------------
     def entries(self) -> list[TensorEntry]:
@@ -351,15 +362,12 @@ class BundleReader:
         by_shard: dict[str, list[tuple[str, TensorEntry]]] = {}
         for name, entry in self._stored_entries():
             by_shard.setdefault(entry.shard_path or "", []).append((name, entry))
-        total = sum(e.size for items in by_shard.values() for _, e in items)
-        done = 0
+        meter = _Meter(sum(e.size for items in by_shard.values() for _, e in items), progress)
         findings: list[Finding] = []
         for path in sorted(by_shard):
             items = sorted(by_shard[path], key=lambda item: item[1].offset)
-            done, shard_findings = _verify_shard(path, items, self.header.big_endian, done, total, progress)
-            findings.extend(shard_findings)
-        if progress is not None:
-            progress(total, total)
+            findings.extend(_verify_shard(path, items, self.header.big_endian, meter))
+        meter.finish()
         return findings
 
     # -- TF2 object-based checkpoints -----------------------------------------
@@ -410,22 +418,35 @@ def _decode_value(
     return flat.reshape(entry.shape)
 
 
+class _Meter:
+    """Counts bytes checked; calls ``progress`` every CHUNK_SIZE bytes and at the end."""
+
+    def __init__(self, total: int, progress: Progress | None):
+        self.total, self.done, self.reported, self.progress = total, 0, 0, progress
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        if self.progress is not None and self.done - self.reported >= CHUNK_SIZE:
+            self.reported = self.done
+            self.progress(self.done, self.total)
+
+    def finish(self) -> None:
+        if self.progress is not None:
+            self.progress(self.total, self.total)
+
+
 def _verify_shard(
-    path: str,
-    items: list[tuple[str, TensorEntry]],
-    big_endian: bool,
-    done: int,
-    total: int,
-    progress: Progress | None,
-) -> tuple[int, list[Finding]]:
-    """Check the entries of one shard in offset order; (bytes done, findings)."""
+    path: str, items: list[tuple[str, TensorEntry]], big_endian: bool, meter: _Meter
+) -> list[Finding]:
+    """Check the entries of one shard in offset order."""
     findings: list[Finding] = []
     try:
         f = open(path, "rb", buffering=0)  # noqa: SIM115 - closed in the finally below
     except OSError as exc:
         problem = "is missing" if isinstance(exc, FileNotFoundError) else f"cannot be read: {exc}"
         findings.append(Finding(None, path, f"shard file {problem}; {len(items)} tensors not checked"))
-        return done + sum(e.size for _, e in items), findings
+        meter.advance(sum(e.size for _, e in items))
+        return findings
     try:
         file_size = os.fstat(f.fileno()).st_size
         for name, entry in items:
@@ -433,7 +454,7 @@ def _verify_shard(
             if end > file_size:
                 problem = f"shard too short: the tensor needs bytes up to {end}, the shard has {file_size}"
                 findings.append(Finding(name, path, problem))
-                done += entry.size
+                meter.advance(entry.size)
                 continue
             f.seek(entry.offset)
             if entry.dtype == DT_STRING:
@@ -443,15 +464,16 @@ def _verify_shard(
                     findings.append(Finding(name, path, str(exc)))
                     continue
                 finally:
-                    done += entry.size
+                    meter.advance(entry.size)
             else:
-                actual = 0
-                for position in range(entry.offset, end, CHUNK_SIZE):
+                actual, position = 0, entry.offset
+                while position < end:
                     chunk = f.read(min(CHUNK_SIZE, end - position))
+                    if not chunk:
+                        raise OSError(f"the shard ended at byte {position} while being read")
                     actual = google_crc32c.extend(actual, chunk)
-                    done += len(chunk)
-                    if progress is not None:
-                        progress(done, total)
+                    position += len(chunk)
+                    meter.advance(len(chunk))
             expected = unmask_crc(entry.crc32c)
             if actual != expected:
                 findings.append(Finding(name, path, "crc32c mismatch", expected, actual))
@@ -459,4 +481,4 @@ def _verify_shard(
         findings.append(Finding(None, path, f"shard cannot be read: {exc.strerror or exc}"))
     finally:
         f.close()
-    return done, findings
+    return findings

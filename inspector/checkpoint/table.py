@@ -28,6 +28,7 @@ Index files are small, so they are read whole and parsed from memory.
 
 from __future__ import annotations
 
+import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -94,8 +95,34 @@ class Table:
 
     def __init__(self, path: str | Path, data: bytes | None = None):
         self.path = str(path)
-        self.data = _read_file(self.path) if data is None else data
+        self.data = self._read_file() if data is None else data
         self.metaindex_handle, self.index_handle = self._read_footer()
+
+    def _read_file(self) -> bytes:
+        """The whole file, once its last 8 bytes show it is a table."""
+        try:
+            with open(self.path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                if size >= FOOTER_SIZE:  # do not read a big file that is something else
+                    f.seek(size - 8)
+                    self._check_magic(f.read(8))
+                    f.seek(0)
+                return f.read()
+        except FileNotFoundError:
+            raise NotFound(self.path, "file does not exist", "check the checkpoint path") from None
+        except IsADirectoryError:
+            raise UnreadableInput(self.path, "is a directory, not a table file") from None
+        except OSError as exc:
+            raise UnreadableInput(self.path, f"cannot be read: {exc.strerror or exc}") from None
+
+    def _check_magic(self, last8: bytes) -> None:
+        (magic,) = _U64.unpack(last8)
+        if magic != TABLE_MAGIC:
+            raise self._corrupt(
+                f"bad magic number 0x{magic:016x}: not a tensor-bundle index "
+                "(or the end of the file was cut off or overwritten)",
+                "pass the checkpoint prefix or its .index file; if this is one, it is damaged",
+            )
 
     # -- footer and blocks -------------------------------------------------
     def _corrupt(self, problem: str, hint: str = _HINT_CORRUPT) -> CorruptArtifact:
@@ -110,13 +137,7 @@ class Table:
                 "the checkpoint was not written completely; re-save it or use an earlier one",
             )
         footer = self.data[size - FOOTER_SIZE :]
-        (magic,) = _U64.unpack_from(footer, FOOTER_SIZE - 8)
-        if magic != TABLE_MAGIC:
-            raise self._corrupt(
-                f"bad magic number 0x{magic:016x}: not a tensor-bundle index "
-                "(or the end of the file was cut off or overwritten)",
-                "pass the checkpoint prefix or its .index file; if this is one, it is damaged",
-            )
+        self._check_magic(footer[-8:])
         pos = 0
         handles = []
         try:
@@ -142,7 +163,7 @@ class Table:
             )
         kind = contents[-1]
         if kind == SNAPPY_COMPRESSION:
-            raise CorruptArtifact(
+            raise UnreadableInput(
                 self.path,
                 f"block at offset {handle.offset} is snappy-compressed, which this reader "
                 "does not decompress",
@@ -176,9 +197,13 @@ class Table:
         pos = 0
         try:
             while pos < limit:
-                shared, pos = read_varint(block, pos, limit, 5)
-                non_shared, pos = read_varint(block, pos, limit, 5)
-                value_len, pos = read_varint(block, pos, limit, 5)
+                if pos + 3 <= limit and block[pos] | block[pos + 1] | block[pos + 2] < 0x80:
+                    shared, non_shared, value_len = block[pos], block[pos + 1], block[pos + 2]
+                    pos += 3  # the common case: three one-byte varints
+                else:
+                    shared, pos = read_varint(block, pos, limit, 5)
+                    non_shared, pos = read_varint(block, pos, limit, 5)
+                    value_len, pos = read_varint(block, pos, limit, 5)
                 if shared > len(key) or pos + non_shared + value_len > limit:
                     raise VarintError
                 key = key[:shared] + block[pos : pos + non_shared]
@@ -199,18 +224,6 @@ class Table:
                 raise self._corrupt("the index block holds a malformed block handle") from None
             handle = BlockHandle(offset, length)
             yield from self.block_entries(self.read_block(handle), offset)
-
-
-def _read_file(path: str) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        raise NotFound(path, "file does not exist", "check the checkpoint path") from None
-    except IsADirectoryError:
-        raise UnreadableInput(path, "is a directory, not a table file") from None
-    except OSError as exc:
-        raise UnreadableInput(path, f"cannot be read: {exc.strerror or exc}") from None
 
 
 def read_table(path: str | Path) -> list[tuple[bytes, bytes]]:
@@ -299,24 +312,24 @@ CHUNK_SIZE = 4 << 20  # bytes read and checksummed at a time
 DT_STRING = protos.DataType.Value("DT_STRING")
 # fmt: off
 _NUMPY_BY_NAME: dict[str, object] = {
-    "DT_FLOAT": np.float32, "DT_DOUBLE": np.float64, "DT_HALF": np.float16,
-    "DT_BFLOAT16": ml_dtypes.bfloat16, "DT_BOOL": np.bool_,
+    "DT_FLOAT": np.float32, "DT_DOUBLE": np.float64, "DT_HALF": np.float16, "DT_BOOL": np.bool_,
     "DT_INT8": np.int8, "DT_INT16": np.int16, "DT_INT32": np.int32, "DT_INT64": np.int64,
     "DT_UINT8": np.uint8, "DT_UINT16": np.uint16, "DT_UINT32": np.uint32, "DT_UINT64": np.uint64,
     "DT_COMPLEX64": np.complex64, "DT_COMPLEX128": np.complex128, "DT_STRING": object,
     # quantized types are stored as their plain integer counterparts
     "DT_QINT8": np.int8, "DT_QUINT8": np.uint8, "DT_QINT16": np.int16, "DT_QUINT16": np.uint16,
     "DT_QINT32": np.int32,
-    "DT_FLOAT8_E5M2": ml_dtypes.float8_e5m2, "DT_FLOAT8_E4M3FN": ml_dtypes.float8_e4m3fn,
-    "DT_FLOAT8_E4M3FNUZ": ml_dtypes.float8_e4m3fnuz, "DT_FLOAT8_E5M2FNUZ": ml_dtypes.float8_e5m2fnuz,
-    "DT_FLOAT8_E4M3B11FNUZ": ml_dtypes.float8_e4m3b11fnuz,
-    "DT_INT4": ml_dtypes.int4, "DT_UINT4": ml_dtypes.uint4,  # one element per byte
+}
+_ML_DTYPES = {  # one element per byte, as in TensorFlow's memory
+    "DT_BFLOAT16": "bfloat16", "DT_FLOAT8_E5M2": "float8_e5m2", "DT_FLOAT8_E4M3FN": "float8_e4m3fn",
+    "DT_FLOAT8_E4M3FNUZ": "float8_e4m3fnuz", "DT_FLOAT8_E5M2FNUZ": "float8_e5m2fnuz",
+    "DT_FLOAT8_E4M3B11FNUZ": "float8_e4m3b11fnuz", "DT_INT4": "int4", "DT_UINT4": "uint4",
 }
 # fmt: on
+_NUMPY_BY_NAME.update({k: getattr(ml_dtypes, v) for k, v in _ML_DTYPES.items() if hasattr(ml_dtypes, v)})
+_TF_NAMES = set(protos.DataType.keys())
 _NUMPY_DTYPES: dict[int, np.dtype] = {
-    protos.DataType.Value(name): np.dtype(t)
-    for name, t in _NUMPY_BY_NAME.items()
-    if name in set(protos.DataType.keys())
+    protos.DataType.Value(name): np.dtype(t) for name, t in _NUMPY_BY_NAME.items() if name in _TF_NAMES
 }
 
 
@@ -337,6 +350,7 @@ def normalise_extents(
 
 
 def crc_of(buf: bytes | bytearray | memoryview, crc: int = 0) -> int:
+    """crc32c of ``buf`` (google_crc32c takes only ``bytes``: copy in chunks)."""
     if isinstance(buf, bytes):
         return google_crc32c.extend(crc, buf)
     view = memoryview(buf)

@@ -247,6 +247,7 @@ def _load_checkpoint(given: Path, prefix) -> Artifact:
     state = root / "checkpoint"
     if state.is_file():
         artifact.files.append(ArtifactFile(state, "checkpoint state", _size(state)))
+        _describe_state(artifact, state)
     artifact.files.extend(_checkpoint_files(prefix))
     meta = Path(f"{prefix}.meta")
     if meta.is_file():
@@ -257,6 +258,22 @@ def _load_checkpoint(given: Path, prefix) -> Artifact:
             artifact.encoding = parsed.encoding
             artifact.files.append(ArtifactFile(meta, f"MetaGraphDef ({parsed.encoding})", parsed.size))
     return artifact
+
+
+def _describe_state(artifact: Artifact, state: Path) -> None:
+    """What the ``checkpoint`` state file says, and where it is out of date."""
+    from ..checkpoint.state import read_checkpoint_state
+
+    try:
+        info = read_checkpoint_state(state)
+    except InspectorError as exc:
+        artifact.warnings.append(str(exc))
+        return
+    artifact.warnings.extend(info.warnings)
+    if info.all:
+        current = info.current.prefix if info.current else None
+        names = [Path(ref.prefix).name + (" (current)" if ref.prefix == current else "") for ref in info.all]
+        artifact.notes.append(f"the checkpoint state file lists {', '.join(names)}")
 
 
 def _size(path: Path) -> int:

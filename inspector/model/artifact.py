@@ -62,6 +62,7 @@ class Artifact:
     version: int | None = None  # the version inspected
     notes: list[str] = field(default_factory=list)  # facts the user should know
     warnings: list[str] = field(default_factory=list)  # problems found while loading
+    _checkpoint: object | None = field(default=None, repr=False, compare=False)
 
     # -- tag-sets -------------------------------------------------------------------
     @property
@@ -102,6 +103,23 @@ class Artifact:
 
     def describe_tag_sets(self) -> str:
         return "; ".join("{" + ",".join(mg.tags) + "}" for mg in self.meta_graphs) or "none"
+
+    @property
+    def checkpoint(self):
+        """The checkpoint reader (``inspector.checkpoint.BundleReader``) of this artifact, or None.
+
+        A checkpoint, a ``.meta`` saved next to its checkpoint and a SavedModel's
+        ``variables/`` all have one.  ``artifact.checkpoint.read(key)`` returns a
+        numpy array.  Opened on first use; reads only the ``.index`` until asked
+        for values.
+        """
+        if self.checkpoint_prefix is None:
+            return None
+        if self._checkpoint is None:
+            from ..checkpoint import BundleReader
+
+            self._checkpoint = BundleReader(self.checkpoint_prefix)
+        return self._checkpoint
 
     @property
     def total_size(self) -> int:

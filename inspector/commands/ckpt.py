@@ -1,0 +1,151 @@
+"""`tfinspect ckpt PATH`: a checkpoint's tensors, values, statistics, checksums, graph audit."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+from dataclasses import asdict
+
+import numpy as np
+
+from ..analysis.checkpoint import find_key, graph_audit, listing, statistics
+from ..checkpoint import BundleReader
+from ..errors import NotFound
+from ..load import load
+from ..report import jsonout
+from ..report.ckpt import render_audit, render_listing, render_stats
+from ..report.style import console
+from . import common
+
+NAME = "ckpt"
+HELP = "checkpoint tensors (names, dtypes, shapes, sizes), values, statistics, checksums, graph audit"
+
+PROGRESS_FROM_BYTES = 64 << 20
+JSON_VALUES_LIMIT = 100_000
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    common.add_path(parser)
+    common.add_tag_set(parser)
+    parser.add_argument("--checkpoint", metavar="PREFIX",
+                        help="audit PATH's graph against this checkpoint instead of the one next to it")
+    parser.add_argument("--audit", action="store_true",
+                        help="compare the tensors the graph restores with the checkpoint (always done in the "
+                        "table view when there is a graph; with --json only when asked)")
+    parser.add_argument("--values", metavar="NAME", help="print one tensor's values (key or readable name)")
+    parser.add_argument("--stats", action="store_true", help="min, max, mean, std, NaN/Inf and zero counts")
+    parser.add_argument("--verify", action="store_true",
+                        help="recompute every tensor's crc32c and compare with the index (exit 1 on mismatch)")
+    common.add_json(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    artifact = common.load_artifact(args)
+    prefix = args.checkpoint or artifact.checkpoint_prefix
+    if args.checkpoint:
+        prefix = load(args.checkpoint).checkpoint_prefix
+    if prefix is None:
+        raise NotFound(args.path, f"{artifact.kind.label} has no checkpoint next to it",
+                       "pass the checkpoint with --checkpoint PREFIX")
+    reader = BundleReader(prefix)
+    if args.values:
+        return _values(reader, args)
+    view = listing(reader)
+    if not args.checkpoint:
+        view.notes, view.warnings = list(artifact.notes), list(artifact.warnings)
+    meta = None
+    wants_audit = args.audit or args.checkpoint or not args.json
+    if wants_audit and artifact.meta_graphs:
+        meta = artifact.meta_graph(args.tag_set)
+    report = graph_audit(meta, reader) if meta is not None else None
+    stats = statistics(reader, view.rows) if args.stats else None
+    findings = _verify(reader, args.json) if args.verify else None
+    status = 0
+    if report is not None and not report.result.ok or findings:
+        status = 1
+    if args.json:
+        tensors = [asdict(r) for r in view.rows]
+        if report is None and stats is None and findings is None:
+            jsonout.emit(tensors)
+        else:
+            jsonout.emit({
+                "tensors": tensors,
+                "audit": _audit_json(report) if report is not None else None,
+                "stats": [asdict(s) for s in stats] if stats is not None else None,
+                "verify": [asdict(f) for f in findings] if findings is not None else None,
+            })
+        return status
+    out = console()
+    render_listing(view, out)
+    if stats is not None:
+        out.print()
+        render_stats(stats, out)
+    if report is not None:
+        render_audit(report, out)
+    if findings is not None:
+        out.print()
+        if findings:
+            for finding in findings:
+                out.print(f"[bold red]crc32c[/]  {finding.one_line()}", markup=True, highlight=False)
+        else:
+            out.print(f"verified: all {len(view.rows)} tensors match their crc32c", style="green")
+    return status
+
+
+def _audit_json(report) -> dict:
+    result = report.result
+    return {
+        "source": report.source,
+        "restored": [e.key for e in report.expected],
+        "ok": result.ok,
+        "missing": result.missing,
+        "unused": result.unused,
+        "dtype_mismatches": [asdict(m) for m in result.dtype_mismatches],
+        "shape_mismatches": [asdict(m) for m in result.shape_mismatches],
+    }
+
+
+def _verify(reader: BundleReader, quiet: bool):
+    total = sum(e.size for e in reader.entries())
+    out = console(stderr=True)
+    if quiet or total < PROGRESS_FROM_BYTES or not out.is_terminal:
+        return reader.verify()
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    with Progress("verifying", BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=out) as bar:
+        task = bar.add_task("verify", total=total)
+        return reader.verify(progress=lambda done, _total: bar.update(task, completed=done))
+
+
+def _values(reader: BundleReader, args: argparse.Namespace) -> int:
+    key = find_key(reader, args.values)
+    entry = reader.entry(key)
+    values = reader.read(key)
+    if args.json:
+        flat = values.reshape(-1)
+        jsonout.emit({
+            "name": key, "dtype": entry.dtype_name, "shape": list(entry.shape),
+            "truncated": bool(flat.size > JSON_VALUES_LIMIT),
+            "values": [_json_value(v) for v in flat[:JSON_VALUES_LIMIT]],
+        })
+        return 0
+    out = console()
+    out.print(f"{key}  {entry.dtype_name} {list(entry.shape)}", markup=False)
+    with np.printoptions(threshold=200, edgeitems=4, linewidth=max(out.width, 80), precision=6):
+        out.print(repr(values) if values.dtype == object else str(values), markup=False)
+    return 0
+
+
+def _json_value(value):
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return {"base64": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, (complex, np.complexfloating)):
+        return [float(value.real), float(value.imag)]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return str(value)
+    return value

@@ -1,0 +1,79 @@
+"""Rich rendering for `tfinspect ckpt`."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.text import Text
+
+from ..analysis.checkpoint import GraphAudit, Listing, TensorStats
+from .style import human_bytes, human_count, plain, table
+
+
+def render_listing(view: Listing, out: Console) -> None:
+    grid = table(None, "tensor", "dtype", "shape", "elements", "bytes", "shard")
+    grid.title = f"Checkpoint {view.prefix}"
+    for column in grid.columns[3:]:
+        column.justify = "right"
+    for row in view.rows:
+        name = Text("  ↳ " + row.slot, style="dim") if row.slot else plain(row.name)
+        if row.slot:
+            name.append(f"  ({row.key})", style="dim")
+        if row.slot is None and row.name != row.key:
+            name.append(f"  ({row.key})", style="dim")
+        grid.add_row(name, row.dtype, "[" + ", ".join(map(str, row.shape)) + "]",
+                     human_count(row.elements), human_bytes(row.bytes), str(row.shard))
+    out.print(grid)
+    slots = sum(1 for r in view.rows if r.slot)
+    summary = (f"{len(view.rows)} tensors ({slots} optimizer slots), {human_count(view.total_elements)} values, "
+               f"{human_bytes(view.total_bytes)} in {view.num_shards} shard(s)")
+    out.print(Text(summary, style="bold"))
+    if view.object_graph is not None:
+        og = view.object_graph
+        out.print(Text(f"object graph (_CHECKPOINTABLE_OBJECT_GRAPH): {og.num_objects} objects, "
+                       f"{og.num_variables} saving a variable value, {og.num_slot_variables} slot variables",
+                       style="dim"))
+    for note in view.notes:
+        out.print(Text.assemble(("note  ", "yellow"), plain(note)))
+    for warning in view.warnings:
+        out.print(Text.assemble(("warning  ", "bold yellow"), plain(warning)))
+
+
+def render_audit(report: GraphAudit, out: Console) -> None:
+    result = report.result
+    out.print()
+    head = Text(f"Graph and checkpoint ({len(report.expected)} tensors restored, from the {report.source}): ",
+                style="bold")
+    head.append("they match" if result.ok else "they do NOT match", style="green" if result.ok else "bold red")
+    out.print(head)
+    for key in result.missing:
+        out.print(Text.assemble(("  missing  ", "red"), plain(key),
+                                " is restored by the graph but not in the checkpoint"))
+    for item in result.dtype_mismatches:
+        out.print(Text.assemble(("  dtype    ", "red"), plain(item.key),
+                                f": graph expects {item.expected}, checkpoint has {item.found}"))
+    for item in result.shape_mismatches:
+        out.print(Text.assemble(("  shape    ", "red"), plain(item.key),
+                                f": graph expects {item.expected}, checkpoint has {item.found}"))
+    unused = result.unused_variables
+    if unused:
+        shown = ", ".join(unused[:8]) + (f", and {len(unused) - 8} more" if len(unused) > 8 else "")
+        out.print(Text.assemble(("  unused   ", "yellow"), f"{len(unused)} tensors the graph does not restore: ",
+                                plain(shown)))
+
+
+def render_stats(stats: list[TensorStats], out: Console) -> None:
+    grid = table("Statistics", "tensor", "dtype", "min", "max", "mean", "std", "NaN", "Inf", "zeros")
+    for column in grid.columns[2:]:
+        column.justify = "right"
+    for s in stats:
+        grid.add_row(plain(s.name), s.dtype, _num(s.min), _num(s.max), _num(s.mean), _num(s.std),
+                     _flag(s.nan), _flag(s.inf), human_count(s.zeros))
+    out.print(grid)
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.6g}"
+
+
+def _flag(count: int) -> Text:
+    return Text(str(count), style="bold red" if count else "")
