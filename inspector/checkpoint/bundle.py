@@ -263,6 +263,10 @@ class BundleReader:
                 "list the checkpoint to see its tensor names",
             ) from None
 
+    def stored_bytes(self) -> int:
+        """Bytes of tensor data in the shards, slices of partitioned tensors included."""
+        return sum(entry.size for _, entry in self._stored_entries())
+
     def shard_paths(self) -> list[str]:
         return [data_path(self.prefix, i, self.header.num_shards) for i in range(self.header.num_shards)]
 
