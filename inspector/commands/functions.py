@@ -1,0 +1,38 @@
+"""`tfinspect functions PATH`: the function library and its call graph."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..analysis.functions import library_view
+from ..report import jsonout
+from ..report.functions import function_json, render_function, render_functions
+from ..report.style import console
+from . import common
+
+NAME = "functions"
+HELP = "function library: signatures, node counts, callees, callers, signatures reaching each function"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    common.add_path(parser)
+    common.add_tag_set(parser)
+    parser.add_argument("--name", metavar="F", help="show one function and list its nodes")
+    common.add_json(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    artifact = common.load_artifact(args)
+    meta = artifact.meta_graph(args.tag_set)
+    infos = library_view(meta, args.name, path=artifact.path)
+    if args.name is not None:
+        (info,) = infos
+        if args.json:
+            jsonout.emit(function_json(info, with_nodes=True))
+        else:
+            render_function(info, console())
+    elif args.json:
+        jsonout.emit([function_json(i) for i in infos])
+    else:
+        render_functions(infos, console())
+    return 0

@@ -1,0 +1,30 @@
+"""`tfinspect io PATH`: likely inputs and outputs of a graph without signatures."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..analysis.io import io_view
+from ..report import jsonout
+from ..report.io import io_json, render_io
+from ..report.style import console
+from . import common
+
+NAME = "io"
+HELP = "likely inputs (placeholders) and outputs (unread nodes) of a frozen graph or .meta, with a suggestion"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    common.add_path(parser)
+    common.add_tag_set(parser)
+    common.add_json(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    artifact = common.load_artifact(args)
+    view = io_view(artifact.meta_graph(args.tag_set))
+    if args.json:
+        jsonout.emit(io_json(view))
+    else:
+        render_io(view, console())
+    return 0

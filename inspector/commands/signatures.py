@@ -1,0 +1,36 @@
+"""`tfinspect signatures PATH`: every SignatureDef, and a TF2 model's concrete functions."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..analysis.signatures import signatures_view
+from ..report import jsonout
+from ..report.signatures import concrete_json, render_signatures, signatures_json
+from ..report.style import console
+from . import common
+
+NAME = "signatures"
+HELP = "signatures of every tag-set (inputs, outputs, dtypes, shapes) and TF2 concrete functions"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    common.add_path(parser)
+    parser.add_argument(
+        "--tag-set", metavar="TAGS",
+        help="only the MetaGraph with exactly these comma-separated tags (default: every tag-set)",
+    )
+    parser.add_argument("--signature", metavar="KEY", help="show only the signature with this key")
+    parser.add_argument("--concrete", action="store_true",
+                        help="with --json: print the concrete functions instead of the signatures")
+    common.add_json(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    artifact = common.load_artifact(args)
+    view = signatures_view(artifact, args.tag_set, args.signature)
+    if args.json:
+        jsonout.emit(concrete_json(view) if args.concrete else signatures_json(view))
+    else:
+        render_signatures(view, console())
+    return 0

@@ -1,0 +1,98 @@
+"""Rendering of `tfinspect signatures`: tables and JSON."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.text import Text
+
+from ..analysis.signatures import ConcreteArgument, ConcreteFunction, SignaturesView
+from ..model.metagraph import SignatureTensor
+from ..model.tensors import format_shape
+from .jsonout import signature_json
+from .style import plain, table
+
+
+def signatures_json(view: SignaturesView) -> list[dict]:
+    return [signature_json(t.signature, t.tags) for t in view.signatures]
+
+
+def concrete_json(view: SignaturesView) -> list[dict]:
+    return [
+        {
+            "tags": list(cf.tags),
+            "path": cf.path,
+            "function": cf.function,
+            "kind": cf.kind,
+            "inputs": [_argument_json(a) for a in cf.inputs],
+            "outputs": [_argument_json(a) for a in cf.outputs],
+        }
+        for cf in view.concrete_functions
+    ]
+
+
+def _argument_json(arg: ConcreteArgument) -> dict:
+    tensor = None
+    if arg.tensor is not None:
+        tensor = {"name": arg.tensor.name, "dtype": arg.tensor.dtype, "shape": arg.tensor.shape}
+    return {"name": arg.name, "spec": arg.spec, "tensor": tensor, "default": arg.default}
+
+
+def render_signatures(view: SignaturesView, out: Console, *, concrete: bool = True) -> None:
+    if not view.signatures:
+        if view.graphs == 0:
+            out.print("No signatures: this artifact holds no graph.")
+        elif not view.has_metagraph_proto:
+            out.print("No signatures: a frozen GraphDef holds only a graph; SignatureDefs live in a "
+                      "SavedModel's MetaGraphDef. Try `tfinspect io` for its likely inputs and outputs.")
+        else:
+            out.print("No signatures in this artifact.")
+    for tagged in view.signatures:
+        sig = tagged.signature
+        title = Text.assemble(("signature ", "bold"), (sig.key, "bold green"),
+                              "  ", ("{" + ",".join(tagged.tags) + "}", "magenta"),
+                              "  method ", plain(sig.method_name or "(none)"))
+        if sig.internal:
+            title.append("  (internal: run by the loader, not for serving)", style="yellow")
+        out.print(title)
+        rows = table(None, "", "alias", "tensor", "dtype", "shape", "encoding")
+        for direction, tensors in (("input", sig.inputs), ("output", sig.outputs)):
+            for tensor in tensors:
+                rows.add_row(direction, plain(tensor.alias), _tensor_text(tensor), plain(tensor.dtype),
+                             format_shape(tensor.shape), plain(tensor.encoding))
+        if sig.inputs or sig.outputs:
+            out.print(rows)
+        else:
+            out.print(Text("  no inputs or outputs", style="dim"))
+        for alias, summary in sig.defaults.items():
+            out.print(Text.assemble("  default ", plain(alias), " = ", plain(summary)))
+        out.print()
+    if concrete and view.concrete_functions:
+        render_concrete(view.concrete_functions, out)
+
+
+def _tensor_text(tensor: SignatureTensor) -> Text:
+    if tensor.encoding == "coo_sparse" and len(tensor.components) == 3:
+        values, indices, shape = tensor.components
+        return plain(f"values={values} indices={indices} dense_shape={shape}")
+    if tensor.encoding == "composite_tensor":
+        return plain("components: " + ", ".join(tensor.components))
+    return plain(tensor.name)
+
+
+def render_concrete(functions: list[ConcreteFunction], out: Console) -> None:
+    out.print(Text("Concrete functions", style="bold underline"))
+    for cf in functions:
+        out.print(Text.assemble(("  ", ""), (cf.path, "bold green"), "  ", plain(cf.function),
+                                (f"  ({cf.kind})", "dim")))
+        if not cf.known:
+            out.print(Text("    not described in the object graph's concrete_functions", style="yellow"))
+            continue
+        if not cf.inputs:
+            out.print(Text("    no arguments", style="dim"))
+        for index, arg in enumerate(cf.inputs, 1):
+            line = Text.assemble(f"    argument #{index} ", plain(arg.name), ": ", plain(arg.spec))
+            if arg.default is not None:
+                line.append_text(Text.assemble(" = ", plain(arg.default)))
+            out.print(line)
+        for arg in cf.outputs:
+            out.print(Text.assemble("    returns ", plain(arg.name), ": ", plain(arg.spec)))

@@ -1,0 +1,88 @@
+"""Rendering of `tfinspect variables`: tables and JSON."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.text import Text
+
+from ..analysis.variables import Constants, VariablesView
+from ..model.tensors import format_shape
+from .style import human_bytes, human_count, plain, table
+
+
+def variables_json(view: VariablesView) -> dict:
+    constants = view.constants
+    return {
+        "variables": [
+            {
+                "name": v.name,
+                "op": v.op,
+                "dtype": v.dtype,
+                "shape": v.shape,
+                "elements": v.elements,
+                "bytes": v.nbytes,
+                "trainable": v.trainable,
+                "initializer": v.initializer,
+                "snapshot": v.snapshot,
+                "path": v.path,
+                "saved_name": v.saved_name,
+                "checkpoint_key": v.checkpoint_key,
+                "node": v.node,
+            }
+            for v in view.variables
+        ],
+        "totals": {"count": view.count, "parameters": view.parameters, "bytes": view.nbytes},
+        "constants": None if constants is None else {
+            "count": constants.count,
+            "elements": constants.elements,
+            "bytes": constants.nbytes,
+            "largest": [
+                {"name": c.name, "dtype": c.dtype, "shape": c.shape, "elements": c.elements, "bytes": c.nbytes}
+                for c in constants.largest
+            ],
+        },
+    }
+
+
+def render_variables(view: VariablesView, out: Console) -> None:
+    if view.variables:
+        rows = table(None, "name", "op", "dtype", "shape", "elements", "bytes", "trainable", "details")
+        for column in (4, 5):
+            rows.columns[column].justify = "right"
+        for v in view.variables:
+            details = []
+            if v.path and v.saved_name and v.saved_name != v.path:
+                details.append(f"saved name {v.saved_name}")
+            if v.node and v.node != v.name:
+                details.append(f"node {v.node}")
+            if v.initializer:
+                details.append(f"initializer {v.initializer}")
+            if v.snapshot:
+                details.append(f"snapshot {v.snapshot}")
+            trainable = "?" if v.trainable is None else ("yes" if v.trainable else "no")
+            rows.add_row(plain(v.name), plain(v.op), plain(v.dtype), format_shape(v.shape),
+                         human_count(v.elements), human_bytes(v.nbytes), trainable, plain("; ".join(details)))
+        out.print(rows)
+    out.print(Text(f"{view.count} variables, {human_count(view.parameters)} parameters, "
+                   f"{human_bytes(view.nbytes)}", style="bold"))
+    if view.constants is not None:
+        _constants(view.constants, out)
+
+
+def _constants(constants: Constants, out: Console) -> None:
+    out.print()
+    out.print(Text(f"No variables: the weights of a frozen graph live in Const nodes. "
+                   f"{constants.count} Const nodes hold {human_count(constants.elements)} values, "
+                   f"{human_bytes(constants.nbytes)}."))
+    if not constants.largest:
+        return
+    shown = len(constants.largest)
+    title = "Const nodes" if shown == constants.count else f"Largest {shown} of {constants.count} Const nodes " \
+        "(--consts lists all)"
+    rows = table(title, "name", "dtype", "shape", "elements", "bytes")
+    for column in (3, 4):
+        rows.columns[column].justify = "right"
+    for c in constants.largest:
+        rows.add_row(plain(c.name), plain(c.dtype), format_shape(c.shape), human_count(c.elements),
+                     human_bytes(c.nbytes))
+    out.print(rows)
