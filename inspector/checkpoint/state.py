@@ -110,16 +110,25 @@ def _locate(
         prefix = os.path.join(directory, recorded)
         if bundle_exists(prefix):
             return CheckpointRef(recorded, prefix, stamp)
-    elif bundle_exists(recorded):
-        return CheckpointRef(recorded, recorded, stamp)
     else:
-        moved = os.path.join(directory, os.path.basename(recorded))
-        if bundle_exists(moved):
-            warnings.append(
-                f"{state_file}: names {recorded!r}, which does not exist; using {moved!r} beside the "
-                "state file instead (the checkpoint was moved; TensorFlow would not find it)"
-            )
-            return CheckpointRef(recorded, moved, stamp)
+        beside = os.path.join(directory, os.path.basename(recorded))
+        elsewhere = os.path.realpath(os.path.dirname(recorded)) != os.path.realpath(directory)
+        if elsewhere and bundle_exists(beside):
+            # A copied or moved checkpoint: inspect the files in front of the user,
+            # and say where TensorFlow would have looked.
+            if bundle_exists(recorded):
+                warnings.append(
+                    f"{state_file}: names {recorded!r} in another directory; using {beside!r} beside the "
+                    "state file (TensorFlow would read the other copy)"
+                )
+            else:
+                warnings.append(
+                    f"{state_file}: names {recorded!r}, which does not exist; using {beside!r} beside the "
+                    "state file instead (the checkpoint was moved; TensorFlow would not find it)"
+                )
+            return CheckpointRef(recorded, beside, stamp)
+        if bundle_exists(recorded):
+            return CheckpointRef(recorded, recorded, stamp)
     warnings.append(f"{state_file}: names {recorded!r}, whose .index file does not exist")
     return None
 
