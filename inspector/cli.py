@@ -16,7 +16,9 @@ from .errors import InspectorError
 
 # One module per subcommand in inspector/commands/, each with NAME, HELP,
 # add_arguments(parser) and run(args) -> exit status.  Listed in help order.
-COMMAND_MODULES = ("show", "ckpt", "signatures", "variables", "functions", "io", "graph")
+COMMAND_MODULES = (
+    "show", "signatures", "ops", "collections", "variables", "functions", "io", "dump", "ckpt", "graph",
+)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 

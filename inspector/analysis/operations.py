@@ -1,0 +1,105 @@
+"""The operations of a graph, as `Graph.get_operations()` lists them, made readable.
+
+Rows come in GraphDef order (the order TensorFlow imports them in), then, with
+``include_functions``, the nodes of each library function (functions sorted by
+name, nodes in their own order).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..errors import SelectionError
+from ..model.attrs import summarise_attr
+from ..model.metagraph import MetaGraph
+from ..model.outputs import OutputResolver, TensorOutput
+
+
+@dataclass(frozen=True)
+class OperationFilter:
+    """Which operations to keep; every condition given must hold."""
+
+    op_types: frozenset[str] = frozenset()  # exact op types; empty: any
+    scope: str | None = None  # a name prefix, e.g. "model_variables/"
+    pattern: re.Pattern | None = None  # re.search on the name
+
+    @classmethod
+    def build(cls, op_types: str | None = None, scope: str | None = None,
+              match: str | None = None) -> OperationFilter:
+        types = frozenset(t.strip() for t in (op_types or "").split(",") if t.strip())
+        pattern = None
+        if match is not None:
+            try:
+                pattern = re.compile(match)
+            except re.error as exc:
+                raise SelectionError(None, f"--match {match!r} is not a valid regular expression: {exc}",
+                                     "it is a Python regular expression, searched for in each name") from None
+        return cls(types, scope or None, pattern)
+
+    def accepts(self, name: str, op_type: str) -> bool:
+        if self.op_types and op_type not in self.op_types:
+            return False
+        if self.scope is not None and not name.startswith(self.scope):
+            return False
+        return self.pattern is None or self.pattern.search(name) is not None
+
+
+@dataclass
+class Operation:
+    name: str
+    op: str
+    device: str
+    inputs: list[str]  # exactly as the NodeDef lists them
+    data_inputs: list[str]
+    control_inputs: list[str]  # node names, without the leading ^
+    outputs: list[TensorOutput] | None  # None when not even their number is known
+    outputs_from: str | None  # see inspector.model.outputs: op_def, known_ops, function, output_shapes
+    function: str | None = None  # the library function holding the node; None at the top level
+    attrs: dict[str, str] | None = None  # attribute summaries, only when asked for
+
+
+@dataclass
+class OperationList:
+    operations: list[Operation]
+    total: int  # operations looked at before filtering
+    functions_searched: int  # library functions whose nodes were included
+    missing_types: list[str] = field(default_factory=list)  # --type names no operation has
+
+
+def list_operations(meta: MetaGraph, keep: OperationFilter | None = None, *,
+                    include_functions: bool = False, with_attrs: bool = False) -> OperationList:
+    keep = keep or OperationFilter()
+    library = meta.functions
+    resolver = OutputResolver(meta.stripped_op_list, library.functions, meta.producer)
+    sources: list[tuple[str | None, object]] = [(None, meta.graph_def.node)]
+    if include_functions:
+        sources += [(name, library[name].node_def) for name in library.names()]
+    rows: list[Operation] = []
+    total = 0
+    seen_types: set[str] = set()
+    for function, nodes in sources:
+        for node in nodes:
+            total += 1
+            seen_types.add(node.op)
+            if keep.accepts(node.name, node.op):
+                rows.append(_operation(node, function, resolver, with_attrs))
+    missing = sorted(keep.op_types - seen_types)
+    return OperationList(rows, total, len(sources) - 1, missing)
+
+
+def _operation(node, function: str | None, resolver: OutputResolver, with_attrs: bool) -> Operation:
+    inputs = list(node.input)
+    resolved = resolver.outputs(node)
+    return Operation(
+        name=node.name,
+        op=node.op,
+        device=node.device,
+        inputs=inputs,
+        data_inputs=[i for i in inputs if not i.startswith("^")],
+        control_inputs=[i[1:] for i in inputs if i.startswith("^")],
+        outputs=list(resolved.outputs) if resolved.outputs is not None else None,
+        outputs_from=resolved.source,
+        function=function,
+        attrs={key: summarise_attr(node.attr[key]) for key in sorted(node.attr)} if with_attrs else None,
+    )

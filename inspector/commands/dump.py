@@ -1,0 +1,71 @@
+"""`tfinspect dump PATH`: the protobuf itself, as pbtxt or JSON, whole or one part of it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..analysis.proto_select import ProtoRequest, SelectedProto, select_proto, whole_file
+from ..errors import SelectionError
+from ..model.artifact import ArtifactKind
+from ..report.dump import Elision, elide_large_tensors, to_json, to_pbtxt
+from . import common
+from .pick_graph import pick_graph, require_graph
+
+NAME = "dump"
+HELP = "print the protobuf as pbtxt (or JSON): the whole file, a node, function, signature or collection"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    common.add_path(parser)
+    common.add_tag_set(parser)
+    parser.add_argument("--node", metavar="NAME",
+                        help="one NodeDef of the graph (of a library function, with --function)")
+    parser.add_argument("--function", metavar="NAME", help="one FunctionDef of the library")
+    parser.add_argument("--signature", metavar="KEY", help="one SignatureDef, e.g. serving_default")
+    parser.add_argument("--collection", metavar="KEY", help="one CollectionDef, e.g. variables")
+    parser.add_argument("--graph", action="store_true", help="only the GraphDef")
+    parser.add_argument("--full", action="store_true",
+                        help="print large tensor values too (by default a tensor with more than 16 values "
+                        "or 1 KiB of them is elided)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the message as JSON (protobuf's JSON mapping, proto field names)")
+
+
+def run(args: argparse.Namespace) -> int:
+    request = _request(args)
+    artifact = common.load_artifact(args)
+    require_graph(artifact)
+    selected = _select(artifact, args.tag_set, request)
+    message, elision = (selected.message, Elision()) if args.full else elide_large_tensors(selected.message)
+    if args.json:
+        text = to_json(message, elision) + "\n"
+        if elision.tensors:
+            sys.stderr.write(f"tfinspect: note: {elision.comment()}\n")
+    else:
+        text = to_pbtxt(message, elision)
+    sys.stdout.write(text)
+    return 0
+
+
+def _request(args: argparse.Namespace) -> ProtoRequest:
+    chosen = [flag for flag, value in (("--signature", args.signature), ("--collection", args.collection),
+                                       ("--graph", args.graph), ("--node/--function", args.node or args.function))
+              if value]
+    if len(chosen) > 1:
+        raise SelectionError(None, f"choose one of {', '.join(chosen)}",
+                             "dump prints one message: --node (with --function for a node inside a function), "
+                             "--function, --signature, --collection or --graph")
+    return ProtoRequest(node=args.node, function=args.function, signature=args.signature,
+                        collection=args.collection, graph=args.graph)
+
+
+def _select(artifact, tag_set: str | None, request: ProtoRequest) -> SelectedProto:
+    if request.whole:
+        if tag_set is not None and artifact.kind is ArtifactKind.SAVED_MODEL:
+            meta = pick_graph(artifact, tag_set)
+            return SelectedProto(meta.proto, "MetaGraphDef")
+        if tag_set is not None:
+            artifact.select(tag_set)  # an unknown tag-set is an error, as for every command
+        return whole_file(artifact)
+    return select_proto(artifact, pick_graph(artifact, tag_set), request)

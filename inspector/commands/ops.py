@@ -1,0 +1,43 @@
+"""`tfinspect ops PATH`: the graph's operations, like Graph.get_operations(), readable."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..analysis.operations import OperationFilter, list_operations
+from ..report import jsonout
+from ..report.ops import operations_json, render_operations
+from ..report.style import console
+from . import common
+from .pick_graph import pick_graph
+
+NAME = "ops"
+HELP = "operations of the graph: name, op type, device, inputs, output dtypes and shapes"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    common.add_path(parser)
+    common.add_tag_set(parser)
+    parser.add_argument("--type", dest="op_types", metavar="TYPES",
+                        help="only these op types, comma-separated (e.g. Conv2D,MatMul)")
+    parser.add_argument("--scope", metavar="PREFIX",
+                        help="only operations whose name starts with PREFIX (e.g. model_variables/)")
+    parser.add_argument("--match", metavar="REGEX",
+                        help="only operations whose name matches this Python regular expression (re.search)")
+    parser.add_argument("--functions", action="store_true",
+                        help="also list the nodes inside the library functions, each with its function")
+    parser.add_argument("--attrs", action="store_true",
+                        help="also show each operation's attributes, summarised")
+    common.add_json(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    keep = OperationFilter.build(args.op_types, args.scope, args.match)
+    artifact = common.load_artifact(args)
+    meta = pick_graph(artifact, args.tag_set)
+    result = list_operations(meta, keep, include_functions=args.functions, with_attrs=args.attrs)
+    if args.json:
+        jsonout.emit(operations_json(result, with_attrs=args.attrs))
+    else:
+        render_operations(result, console(), show_functions=args.functions, show_attrs=args.attrs)
+    return 0

@@ -1,0 +1,36 @@
+"""Edits of copies of real exports, made with TensorFlow's own proto classes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from conftest import fixture
+
+BIG_CONST = "big_weights"
+BIG_CONST_SIZE = 10_000
+
+
+def frozen_graph_with_big_const(tmp_path: Path, tf) -> tuple[Path, object]:
+    """seed003's frozen graph plus a 10,000-float Const (packed in tensor_content, as TF writes it)."""
+    graph_def = tf.compat.v1.GraphDef.FromString(fixture("seed003", "frozen_graph.pb").read_bytes())
+    values = np.arange(BIG_CONST_SIZE, dtype=np.float32) / 7
+    with tf.Graph().as_default():
+        node = tf.constant(values, name=BIG_CONST).op.node_def
+    assert len(node.attr["value"].tensor.tensor_content) == BIG_CONST_SIZE * 4
+    graph_def.node.add().CopyFrom(node)
+    target = tmp_path / "frozen_big.pb"
+    target.write_bytes(graph_def.SerializeToString())
+    return target, graph_def
+
+
+def rename_node(graph_def, old: str, new: str) -> None:
+    """Rename a node and every reference to it (data and control inputs)."""
+    for node in graph_def.node:
+        if node.name == old:
+            node.name = new
+        for i, text in enumerate(node.input):
+            control = text.startswith("^")
+            base, _, index = text.lstrip("^").partition(":")
+            if base == old:
+                node.input[i] = ("^" if control else "") + new + (f":{index}" if index else "")
