@@ -18,6 +18,7 @@ from .errors import InspectorError
 # add_arguments(parser) and run(args) -> exit status.  Listed in help order.
 COMMAND_MODULES = (
     "show", "signatures", "ops", "collections", "variables", "functions", "io", "dump", "ckpt", "graph",
+    "check",
 )
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3

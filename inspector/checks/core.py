@@ -1,0 +1,121 @@
+"""The rule catalogue: stable codes, severities, targets, and the engine that runs them.
+
+A rule is a function that looks at a CheckContext and yields Issues; the
+engine stamps each with its rule's code and severity.  Codes never change
+meaning once published; `tfinspect check --explain CODE` prints a rule's
+explanation, `--select` / `--ignore` take codes or code prefixes.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+TARGETS = ("tf-serving", "vertex", "python")
+SERVING = frozenset({"tf-serving", "vertex"})
+EVERY_TARGET = frozenset(TARGETS)
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 0, "warning": 1, "info": 2}[self.value]
+
+
+@dataclass(frozen=True)
+class Issue:
+    """What a rule found: one line naming the place, and how to fix it."""
+
+    message: str
+    hint: str
+    tag_set: str | None = None  # "serve" or "serve,gpu"; None for the whole artifact
+    signature: str | None = None
+    location: str | None = None  # the node, tensor or alias concerned
+    severity: Severity | None = None  # overrides the rule's default when set
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: Severity
+    message: str
+    hint: str
+    tag_set: str | None
+    signature: str | None
+    location: str | None
+    rule: str  # the rule's short name
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    explanation: str
+    targets: frozenset[str]
+    check: Callable = field(repr=False, compare=False)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(code: str, name: str, severity: Severity, summary: str, *,
+         targets: Iterable[str] = EVERY_TARGET, explanation: str = ""):
+    """Register a check function under a stable code."""
+
+    def register(function: Callable) -> Callable:
+        if code in RULES:
+            raise ValueError(f"rule code {code} is registered twice")
+        text = explanation or (function.__doc__ or summary)
+        RULES[code] = Rule(code, name, severity, summary, _dedent(text), frozenset(targets), function)
+        return function
+
+    return register
+
+
+def _dedent(text: str) -> str:
+    import textwrap
+
+    lines = text.strip("\n").splitlines()
+    if not lines:
+        return ""
+    return (lines[0].strip() + "\n" + textwrap.dedent("\n".join(lines[1:]))).strip()
+
+
+def _matches(code: str, patterns: Iterable[str]) -> bool:
+    return any(code.startswith(p.strip().upper()) for p in patterns if p.strip())
+
+
+def selected_rules(target: str, select: list[str] | None = None, ignore: list[str] | None = None) -> list[Rule]:
+    result = []
+    for code in sorted(RULES):
+        item = RULES[code]
+        if target not in item.targets:
+            continue
+        if select and not _matches(code, select):
+            continue
+        if ignore and _matches(code, ignore):
+            continue
+        result.append(item)
+    return result
+
+
+def run_rules(context, rules: list[Rule]) -> list[Finding]:
+    findings: list[Finding] = []
+    seen: set[tuple] = set()
+    for item in rules:
+        for issue in item.check(context):
+            finding = Finding(item.code, issue.severity or item.severity, issue.message, issue.hint,
+                              issue.tag_set, issue.signature, issue.location, item.name)
+            key = (finding.code, finding.tag_set, finding.signature, finding.location, finding.message)
+            if key not in seen:
+                seen.add(key)
+                findings.append(finding)
+    findings.sort(key=lambda f: (f.severity.rank, f.tag_set or "", f.signature or "", f.code, f.message))
+    return findings

@@ -1,0 +1,118 @@
+"""The `check` report: a doctor's note in the terminal, JSON, and SARIF for CI."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from rich.console import Console
+from rich.text import Text
+
+from .. import __version__
+from ..checks.core import Finding, Rule, Severity
+
+STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def render_findings(findings: list[Finding], target: str, path: str, out: Console) -> None:
+    counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
+    head = Text.assemble(("tfinspect check ", "bold"), Text(path), f"  (target {target})")
+    out.print(head)
+    if not findings:
+        out.print(Text("No problems found.", style="bold green"))
+        return
+    def where(f: Finding) -> tuple[str, str]:
+        return (f.tag_set or "", f.signature or "")
+
+    for (tags, signature), group in groupby(sorted(findings, key=lambda f: (where(f), f.severity.rank)),
+                                            key=where):
+        out.print()
+        title = "the whole artifact" if not tags and not signature else ""
+        if tags:
+            title += f"tag-set {{{tags}}}"
+        if signature:
+            title += f"{', ' if title else ''}signature {signature}"
+        out.print(Text(title, style="bold underline"))
+        for finding in group:
+            line = Text("  ")
+            line.append(f"{finding.severity.value:<7}", style=STYLE[finding.severity])
+            line.append(f" {finding.code} ", style="bold")
+            line.append(finding.message)
+            out.print(line)
+            out.print(Text(f"          fix: {finding.hint}", style="dim"))
+    out.print()
+    summary = ", ".join(f"{counts[s]} {s.value}{'s' if counts[s] != 1 else ''}" for s in Severity)
+    out.print(Text(summary, style="bold"))
+    out.print(Text("`tfinspect check --explain CODE` explains a rule.", style="dim"))
+
+
+def finding_json(finding: Finding) -> dict:
+    return {
+        "code": finding.code,
+        "rule": finding.rule,
+        "severity": finding.severity.value,
+        "tag_set": finding.tag_set,
+        "signature": finding.signature,
+        "location": finding.location,
+        "message": finding.message,
+        "hint": finding.hint,
+    }
+
+
+def rule_json(rule: Rule) -> dict:
+    return {"code": rule.code, "name": rule.name, "severity": rule.severity.value, "summary": rule.summary,
+            "targets": sorted(rule.targets), "explanation": rule.explanation}
+
+
+def render_rules(rules: list[Rule], out: Console) -> None:
+    for rule in rules:
+        line = Text(f"{rule.code}  ", style="bold")
+        line.append(f"{rule.severity.value:<7}", style=STYLE[rule.severity])
+        line.append(f" {rule.name}: {rule.summary}")
+        targets = ", ".join(sorted(rule.targets))
+        line.append(f"  [{targets}]", style="dim")
+        out.print(line)
+
+
+def render_explanation(rule: Rule, out: Console) -> None:
+    out.print(Text(f"{rule.code} {rule.name} ({rule.severity.value}; targets: {', '.join(sorted(rule.targets))})",
+                   style="bold"))
+    out.print(Text(rule.summary))
+    out.print()
+    out.print(Text(rule.explanation))
+
+
+def sarif(findings: list[Finding], rules: list[Rule], artifact_uri: str) -> dict:
+    """SARIF 2.1.0, as GitHub code scanning and other CI systems read it."""
+    index = {rule.code: i for i, rule in enumerate(rules)}
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "tfinspect",
+                "version": __version__,
+                "rules": [{
+                    "id": rule.code,
+                    "name": rule.name,
+                    "shortDescription": {"text": rule.summary},
+                    "fullDescription": {"text": rule.explanation},
+                    "help": {"text": rule.explanation},
+                    "defaultConfiguration": {"level": SARIF_LEVEL[rule.severity]},
+                } for rule in rules],
+            }},
+            "results": [{
+                "ruleId": f.code,
+                "ruleIndex": index.get(f.code, 0),
+                "level": SARIF_LEVEL[f.severity],
+                "message": {"text": f"{f.message}. Fix: {f.hint}"},
+                "locations": [{
+                    "physicalLocation": {"artifactLocation": {"uri": artifact_uri}},
+                    "logicalLocations": [{
+                        "fullyQualifiedName": "/".join(p for p in (f.tag_set, f.signature, f.location) if p)
+                        or artifact_uri,
+                    }],
+                }],
+            } for f in findings],
+        }],
+    }
