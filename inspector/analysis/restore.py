@@ -51,7 +51,7 @@ def _saver_restores(meta: MetaGraph) -> list[ExpectedTensor]:
     restores = [node for node in graph.nodes.values() if node.op in RESTORE_OPS]
     saver = meta.saver_def
     if saver is not None and saver.restore_op_name:
-        wanted = _ancestors(graph, saver.restore_op_name.split(":")[0])
+        wanted = graph.ancestors(saver.restore_op_name.split(":")[0])
         chosen = [node for node in restores if node.name in wanted]
         restores = chosen or restores
     variables = {v.node: v for v in graph_variables(meta) if v.node}
@@ -75,17 +75,6 @@ def _saver_restores(meta: MetaGraph) -> list[ExpectedTensor]:
                 source="saver",
             ))
     return result
-
-
-def _ancestors(graph: GraphIndex, start: str) -> set[str]:
-    seen = {start}
-    stack = [start]
-    while stack:
-        for ref in graph.inputs(stack.pop()):
-            if ref.node not in seen and ref.node in graph:
-                seen.add(ref.node)
-                stack.append(ref.node)
-    return seen
 
 
 def _const_strings(graph: GraphIndex, reference: str | None) -> list[str]:

@@ -88,6 +88,17 @@ class GraphIndex:
         node = self.nodes.get(name)
         return [] if node is None else [TensorRef.parse(i) for i in node.input]
 
+    def ancestors(self, start: str) -> set[str]:
+        """Every node ``start`` depends on through data and control inputs, and itself."""
+        seen = {start}
+        stack = [start]
+        while stack:
+            for ref in self.inputs(stack.pop()):
+                if ref.node not in seen and ref.node in self.nodes:
+                    seen.add(ref.node)
+                    stack.append(ref.node)
+        return seen
+
     @cached_property
     def edges(self) -> list[Edge]:
         edges = []

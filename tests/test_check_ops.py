@@ -1,0 +1,162 @@
+"""`tfinspect check` op rules (TFI5xx), confirmed with real TensorFlow."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT, copy_fixture, fixture, run_cli
+from tensorflow.core.protobuf import saved_model_pb2
+
+import inspector
+from inspector.checks.op_registry import CPP_ONLY_OPS, registered_ops
+
+HEALTHY = [
+    ("seed003", "SavedModel"),
+    ("seed000", "exported_model"),
+    ("seed001", "mnist", "1"),
+    ("seed001", "mnist", "2"),
+    ("tf2_module",),
+    ("keras_export",),
+]
+EVERY_FIXTURE = HEALTHY + [
+    ("seed002", "model.meta"), ("seed003", "frozen_graph.pb"), ("seed004", "results", "model.ckpt-10.meta"),
+    ("fault_table_no_init",), ("fault_asset_vocab",), ("fault_py_func",), ("fault_device_pin",),
+    ("fault_file_ops",), ("fault_ckpt_mismatch",),
+]
+
+
+def findings(path, *extra):
+    result = run_cli("check", path, "--json", "--select", "TFI5", *extra)
+    assert result.code in (0, 1), result.err
+    return result.json()["findings"]
+
+
+def by_code(items, code):
+    return [f for f in items if f["code"] == code]
+
+
+@pytest.mark.parametrize("parts", HEALTHY, ids="/".join)
+@pytest.mark.parametrize("target", ["tf-serving", "vertex", "python"])
+def test_healthy_fixtures_have_no_op_findings(parts, target):
+    # Nothing at all: no custom ops, no py_func, no file ops outside the saver, no pins;
+    # TFI505 is silent without --tf-version.
+    assert findings(fixture(*parts), "--target", target) == []
+
+
+def test_registry_agrees_with_tensorflow(tf):
+    from tensorflow.python.framework import op_def_registry
+
+    known, version = registered_ops()
+    assert version == tf.__version__
+    assert all(op_def_registry.get(op) is not None for op in CPP_ONLY_OPS)
+    checked = set()
+    for parts in EVERY_FIXTURE:
+        for meta in inspector.load(fixture(*parts)).meta_graphs:
+            functions = set(meta.functions.names())
+            checked |= {op for op in meta.op_histogram if op not in functions}
+    assert len(checked) > 60
+    disagree = {op for op in checked if (op_def_registry.get(op) is not None) != (op in known)}
+    assert disagree == set()
+
+
+def _custom_ops_export(tmp_path, tf):
+    export = copy_fixture(tmp_path, "seed003", "SavedModel")
+    model = saved_model_pb2.SavedModel.FromString((export / "saved_model.pb").read_bytes())
+    for node in model.meta_graphs[0].graph_def.node:
+        if node.name == "y":
+            node.op = "MyCustomOp"
+        elif node.name == "Mul":
+            node.op = "Addons>Foo"
+    (export / "saved_model.pb").write_bytes(model.SerializeToString())
+    return export
+
+
+def test_tfi501_unregistered_ops(tmp_path, tf):
+    export = _custom_ops_export(tmp_path, tf)
+    found = {f["location"]: f for f in by_code(findings(export), "TFI501")}
+    assert set(found) == {"y", "Mul"}
+    assert all(f["severity"] == "error" and f["tag_set"] == "serve" for f in found.values())
+    assert "MyCustomOp" in found["y"]["message"] and "Addons>Foo" in found["Mul"]["message"]
+    with pytest.raises(Exception, match="Op type not registered"):
+        graph = tf.Graph()
+        with graph.as_default(), tf.compat.v1.Session(graph=graph) as sess:
+            tf.compat.v1.saved_model.loader.load(sess, ["serve"], str(export))
+
+
+def test_tfi502_py_func(tf):
+    export = fixture("fault_py_func")
+    found = by_code(findings(export), "TFI502")
+    assert [(f["location"], f["severity"]) for f in found] == [("PyFunc", "error")]
+    # A fresh process loads the export but cannot run the signature.
+    script = (
+        "import tensorflow as tf\n"
+        "g = tf.Graph()\n"
+        "with g.as_default(), tf.compat.v1.Session(graph=g) as s:\n"
+        f"    m = tf.compat.v1.saved_model.loader.load(s, ['serve'], {str(export)!r})\n"
+        "    sig = m.signature_def['serving_default']\n"
+        "    try:\n"
+        "        s.run(sig.outputs['y'].name, {sig.inputs['x'].name: [1.0]})\n"
+        "    except Exception as error:\n"
+        "        print('FAILED', type(error).__name__, error)\n"
+        "    else:\n"
+        "        print('RAN')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
+                          timeout=300, check=False)
+    assert "FAILED" in proc.stdout, proc.stdout + proc.stderr
+    assert "pyfunc" in proc.stdout.lower()
+
+
+def test_tfi503_file_op_in_cond_branch():
+    found = by_code(findings(fixture("fault_file_ops")), "TFI503")
+    assert len(found) == 1
+    assert found[0]["severity"] == "warning"
+    location = found[0]["location"]
+    assert location.startswith("cond_true_") and location.endswith("/ReadFile")
+    # The branch is really an If branch reached from the serving function.
+    meta = inspector.load(fixture("fault_file_ops")).meta_graph("serve")
+    branch = location.split("/")[0]
+    assert any(c.callee == branch and c.attr == "then_branch" for c in meta.functions.calls)
+
+
+def test_tfi503_ignores_the_savers_ops():
+    # seed003 (TF1 save/ scope) and tf2_module (TF2 saver functions) hold SaveV2 and RestoreV2.
+    for parts in (("seed003", "SavedModel"), ("tf2_module",)):
+        meta = inspector.load(fixture(*parts)).meta_graph("serve")
+        assert {"SaveV2", "RestoreV2"} <= set(meta.op_histogram)
+        assert by_code(findings(fixture(*parts)), "TFI503") == []
+
+
+def test_tfi504_device_pin(tf):
+    found = by_code(findings(fixture("fault_device_pin")), "TFI504")
+    assert len(found) == 1
+    assert found[0]["severity"] == "warning" and "/device:GPU:0" in found[0]["message"]
+    # On this CPU-only machine TensorFlow's loader cannot place the pinned variable.
+    graph = tf.Graph()
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Cannot assign a device"), \
+            graph.as_default(), tf.compat.v1.Session(graph=graph) as sess:
+        tf.compat.v1.saved_model.loader.load(sess, ["serve"], str(fixture("fault_device_pin")))
+
+
+def test_tfi505_producer_against_tf_version():
+    export = fixture("seed003", "SavedModel")
+    old = by_code(findings(export, "--tf-version", "2.4"), "TFI505")
+    assert len(old) == 1 and "2474" in old[0]["message"] and old[0]["location"] == "versions.producer"
+    assert by_code(findings(export, "--tf-version", "2.21"), "TFI505") == []
+    assert by_code(findings(export), "TFI505") == []
+
+
+def test_tfi505_min_consumer_above_release(tmp_path, tf):
+    export = copy_fixture(tmp_path, "seed003", "SavedModel")
+    model = saved_model_pb2.SavedModel.FromString((export / "saved_model.pb").read_bytes())
+    model.meta_graphs[0].graph_def.versions.min_consumer = 99999
+    (export / "saved_model.pb").write_bytes(model.SerializeToString())
+    found = by_code(findings(export, "--tf-version", "2.21"), "TFI505")
+    assert len(found) == 1 and found[0]["severity"] == "error"
+    assert found[0]["location"] == "versions.min_consumer"
+    with pytest.raises(Exception, match="min consumer"):
+        graph = tf.Graph()
+        with graph.as_default(), tf.compat.v1.Session(graph=graph) as sess:
+            tf.compat.v1.saved_model.loader.load(sess, ["serve"], str(export))
