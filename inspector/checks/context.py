@@ -7,7 +7,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from ..model.artifact import Artifact, ArtifactKind
-from ..model.metagraph import MetaGraph, Signature
+from ..model.graph import parse_tensor_name
+from ..model.metagraph import MetaGraph, Signature, SignatureTensor
+
+GIVEN_KEY = "(--inputs/--outputs)"
+GUESSED_KEY = "(guessed inputs/outputs)"
+PREDICT_METHOD = "tensorflow/serving/predict"
 
 
 @dataclass
@@ -22,9 +27,32 @@ class CheckContext:
     def is_saved_model(self) -> bool:
         return self.artifact.kind is ArtifactKind.SAVED_MODEL
 
-    @property
+    @cached_property
     def meta_graphs(self) -> list[MetaGraph]:
-        return self.artifact.meta_graphs
+        """The artifact's MetaGraphs; a graph without signatures gets one to check.
+
+        For a frozen GraphDef or a `.meta` the signature is made of the tensors given
+        with --inputs/--outputs, else of the inputs and outputs `tfinspect io`
+        guesses, so the signature rules can check what a server would run.
+        """
+        return [self._with_signature(meta) for meta in self.artifact.meta_graphs]
+
+    def _with_signature(self, meta: MetaGraph) -> MetaGraph:
+        if any(not s.internal for s in meta.signatures.values()):
+            return meta
+        if self.inputs or self.outputs:
+            key, inputs, outputs = GIVEN_KEY, self.inputs, self.outputs
+        else:
+            from ..analysis.io import io_view
+
+            view = io_view(meta)
+            key = GUESSED_KEY
+            inputs = [t.tensor for t in view.inputs if not t.optional]
+            outputs = [t.tensor for t in view.outputs]
+        if not inputs and not outputs:
+            return meta
+        signature = Signature(key, PREDICT_METHOD, _tensors(meta, inputs), _tensors(meta, outputs))
+        return _MetaGraphWithSignature(meta, signature)
 
     def signatures(self, include_internal: bool = False) -> Iterator[tuple[MetaGraph, Signature]]:
         """Every (MetaGraph, Signature) pair, internal ones only when asked."""
@@ -44,3 +72,32 @@ class CheckContext:
 
 def tag_label(meta: MetaGraph) -> str | None:
     return ",".join(meta.tags) if meta.tags else None
+
+
+class _MetaGraphWithSignature(MetaGraph):
+    """A MetaGraph seen with one more signature, for checking graphs that have none."""
+
+    def __init__(self, meta: MetaGraph, signature: Signature):
+        super().__init__(meta.graph_def, meta.proto)
+        self.__dict__["graph"] = meta.graph
+        self.__dict__["functions"] = meta.functions
+        self.__dict__["signatures"] = {**meta.signatures, signature.key: signature}
+
+
+def _tensors(meta: MetaGraph, names: list[str]) -> tuple[SignatureTensor, ...]:
+    from ..model.outputs import OutputResolver
+
+    resolver = OutputResolver(meta.stripped_op_list, meta.functions.functions, meta.producer)
+    result = []
+    for text in names:
+        name = text if ":" in text else f"{text}:0"
+        node_name, index = parse_tensor_name(name)
+        node = meta.graph.node(node_name)
+        dtype, shape = "DT_INVALID", None
+        if node is not None:
+            outputs = resolver.outputs(node).outputs
+            if outputs is not None and index < len(outputs):
+                dtype = outputs[index].dtype or "DT_INVALID"
+                shape = outputs[index].shape
+        result.append(SignatureTensor(name, name, dtype, shape, "name"))
+    return tuple(result)

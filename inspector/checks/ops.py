@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ..model.graph import parse_tensor_name
@@ -105,9 +106,11 @@ def _py_func(ctx: CheckContext) -> Iterator[Issue]:
 def _saver_parts(meta: MetaGraph) -> tuple[set[str], set[str]]:
     """Top-level nodes and functions that belong to the SaverDef's save and restore ops."""
     saver = meta.saver_def
-    if saver is None:
-        return set(), set()
     graph = meta.graph
+    if saver is None:
+        # A bare GraphDef keeps tf.compat.v1.train.Saver's nodes without the SaverDef
+        # naming them: its save/ (save_1/, ...) scope holding SaveV2 and RestoreV2.
+        return _saver_scopes(graph), set()
     nodes: set[str] = set()
     for tensor in (saver.save_tensor_name, saver.restore_op_name, saver.filename_tensor_name):
         name = parse_tensor_name(tensor)[0] if tensor else ""
@@ -123,6 +126,15 @@ def _saver_parts(meta: MetaGraph) -> tuple[set[str], set[str]]:
     saver_functions = set(saver_roots) | set(library.reachable(list(saver_roots)))
     other = set(other_roots) | set(library.reachable(list(other_roots)))
     return nodes, saver_functions - other
+
+
+_SAVER_SCOPE = re.compile(r"^save(_\d+)?$")
+
+
+def _saver_scopes(graph) -> set[str]:
+    scopes = {graph.scope_of(name) for name, node in graph.nodes.items()
+              if node.op in ("SaveV2", "RestoreV2") and _SAVER_SCOPE.match(graph.scope_of(name))}
+    return {name for name in graph.nodes if any(name.startswith(scope + "/") for scope in scopes)}
 
 
 @rule("TFI503", "file-system-op", Severity.WARNING,
