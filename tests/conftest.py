@@ -41,6 +41,15 @@ def run_cli(*args: str) -> Result:
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
+def check_findings(*args: str) -> tuple[int, list[dict]]:
+    """Run ``tfinspect check ... --json``: its exit status (1 exactly when an error was found) and findings."""
+    result = run_cli("check", *map(str, args), "--json")
+    assert result.code in (0, 1), result.err
+    findings = result.json()["findings"]
+    assert result.code == (1 if any(f["severity"] == "error" for f in findings) else 0), findings
+    return result.code, findings
+
+
 def copy_fixture(tmp_path: Path, *parts: str) -> Path:
     source = fixture(*parts)
     target = tmp_path / source.name

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import fixture, run_cli
+from conftest import check_findings, fixture
 
 
 def findings(*args) -> tuple[int, list[dict]]:
-    result = run_cli("check", *args, "--target", "python", "--json")
-    assert result.code in (0, 1), result.err
-    return result.code, result.json()["findings"]
+    return check_findings(*args, "--target", "python")
 
 
 def test_frozen_graph_with_its_real_inputs_and_outputs_is_healthy(tf):

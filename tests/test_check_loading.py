@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import copy_fixture, fixture, run_cli
+from conftest import check_findings, copy_fixture, fixture, run_cli
 
 HEALTHY = ["seed003/SavedModel", "seed000/exported_model", "seed001/mnist", "seed001/mnist/1", "tf2_module",
            "keras_export"]
 
 
-def findings(*args) -> tuple[int, list[dict]]:
-    result = run_cli("check", *args, "--json")
-    assert result.code in (0, 1), result.err
-    return result.code, result.json()["findings"]
+findings = check_findings
 
 
 def codes(items: list[dict]) -> set[str]:

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, copy_fixture, fixture, run_cli
+from conftest import ROOT, check_findings, copy_fixture, fixture
 from tensorflow.core.protobuf import saved_model_pb2
 
 import inspector
@@ -28,9 +28,7 @@ EVERY_FIXTURE = HEALTHY + [
 
 
 def findings(path, *extra):
-    result = run_cli("check", path, "--json", "--select", "TFI5", *extra)
-    assert result.code in (0, 1), result.err
-    return result.json()["findings"]
+    return check_findings(path, "--select", "TFI5", *extra)[1]
 
 
 def by_code(items, code):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import copy_fixture, fixture, run_cli
+from conftest import check_findings, copy_fixture, fixture
 
 HEALTHY = [
     ("seed003", "SavedModel"),
@@ -19,9 +19,7 @@ HEALTHY = [
 
 
 def findings(path, *extra):
-    result = run_cli("check", path, "--json", "--select", "TFI2", *extra)
-    assert result.code in (0, 1), result.err
-    return result.json()["findings"]
+    return check_findings(path, "--select", "TFI2", *extra)[1]
 
 
 def by_code(items, code):

@@ -117,3 +117,10 @@ def test_ckpt_on_a_graph_without_checkpoint_says_what_to_do():
 def test_ckpt_unknown_tensor_name():
     result = run_cli("ckpt", fixture("seed003") / "model", "--values", "nope")
     assert result.code == 2 and "has no tensor named 'nope'" in result.err
+
+
+def test_checkpoint_option_that_names_no_checkpoint():
+    other = fixture("seed003", "frozen_graph.pb")
+    result = run_cli("ckpt", fixture("seed003", "model.meta"), "--checkpoint", other)
+    assert result.code == 2 and result.out == ""
+    assert f"{other}: is a GraphDef, not a checkpoint" in result.err

@@ -71,7 +71,7 @@ def list_operations(meta: MetaGraph, keep: OperationFilter | None = None, *,
                     include_functions: bool = False, with_attrs: bool = False) -> OperationList:
     keep = keep or OperationFilter()
     library = meta.functions
-    resolver = OutputResolver(meta.stripped_op_list, library.functions, meta.producer)
+    resolver = meta.outputs
     sources: list[tuple[str | None, object]] = [(None, meta.graph_def.node)]
     if include_functions:
         sources += [(name, library[name].node_def) for name in library.names()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..errors import InspectorError
 from ..model.artifact import Artifact, ArtifactKind
 from ..model.metagraph import MetaGraph, Signature
 from ..model.variables import const_summary, graph_variables
@@ -200,13 +201,7 @@ def _checkpoint(artifact: Artifact) -> CheckpointSummary | None:
         return None
     summary = CheckpointSummary(prefix=str(artifact.checkpoint_prefix))
     try:
-        from ..checkpoint.bundle import BundleReader
-    except ImportError:  # the bundle reader is optional at this layer
-        return summary
-    from ..errors import InspectorError
-
-    try:
-        reader = BundleReader(artifact.checkpoint_prefix)
+        reader = artifact.checkpoint
         entries = reader.entries()
         summary.tensors = len(entries)
         summary.bytes = sum(e.size for e in entries)

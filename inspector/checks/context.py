@@ -81,13 +81,12 @@ class _MetaGraphWithSignature(MetaGraph):
         super().__init__(meta.graph_def, meta.proto)
         self.__dict__["graph"] = meta.graph
         self.__dict__["functions"] = meta.functions
+        self.__dict__["outputs"] = meta.outputs
         self.__dict__["signatures"] = {**meta.signatures, signature.key: signature}
 
 
 def _tensors(meta: MetaGraph, names: list[str]) -> tuple[SignatureTensor, ...]:
-    from ..model.outputs import OutputResolver
-
-    resolver = OutputResolver(meta.stripped_op_list, meta.functions.functions, meta.producer)
+    resolver = meta.outputs
     result = []
     for text in names:
         name = text if ":" in text else f"{text}:0"

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 from ..model.graph import parse_tensor_name
 from ..model.metagraph import MetaGraph, Signature, SignatureTensor
-from ..model.outputs import OutputResolver
 
 PASS_THROUGH_OPS = frozenset({"Identity", "IdentityN", "StopGradient", "Snapshot"})
 PLACEHOLDER_OPS = frozenset({"Placeholder", "PlaceholderV2"})
@@ -21,10 +20,6 @@ def tensor_names(tensor: SignatureTensor) -> tuple[str, ...]:
 
 def input_nodes(signature: Signature) -> set[str]:
     return {parse_tensor_name(n)[0] for t in signature.inputs for n in tensor_names(t)}
-
-
-def resolver(meta: MetaGraph) -> OutputResolver:
-    return OutputResolver(meta.stripped_op_list, meta.functions.functions, meta.producer)
 
 
 def consumers_through_identity(meta: MetaGraph, tensor_name: str) -> Iterator[tuple[str, int]]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..model.artifact import ArtifactKind
 from ..model.metagraph import INIT_OP_SIGNATURE_KEY
-from ..model.tensors import item_size, num_elements, shape_from_proto
+from ..model.tensors import dtype_name, item_size, num_elements, shape_from_proto
 from ..model.values import stored_count
 from .context import CheckContext, tag_label
 from .core import EVERY_TARGET, SERVING, Issue, Severity, rule
@@ -162,7 +162,7 @@ def _const_problem(node) -> str | None:
     count = num_elements(shape_from_proto(tensor.tensor_shape))
     if count is None:
         return "has a value of unknown shape"
-    dtype_size = item_size(_dtype(tensor))
+    dtype_size = item_size(dtype_name(tensor.dtype))
     if tensor.tensor_content and dtype_size is not None:
         if len(tensor.tensor_content) != count * dtype_size:
             return (f"holds {len(tensor.tensor_content)} bytes of content but its shape needs "
@@ -172,12 +172,6 @@ def _const_problem(node) -> str | None:
     if stored > count:
         return f"holds {stored} values but its shape has {count} elements"
     return None
-
-
-def _dtype(tensor) -> str:
-    from ..model.tensors import dtype_name
-
-    return dtype_name(tensor.dtype)
 
 
 TWO_GIB = 2 << 30

@@ -11,7 +11,7 @@ from ..model.outputs import FROM_FUNCTION, FROM_OP_DEF, output_dtypes
 from ..model.tensors import format_shape
 from .context import CheckContext, tag_label
 from .core import SERVING, Issue, Severity, rule
-from .graphwalk import PLACEHOLDER_OPS, input_nodes, resolver, tensor_names
+from .graphwalk import PLACEHOLDER_OPS, input_nodes, tensor_names
 
 DEFAULT_KEY = "serving_default"
 PREDICT = "tensorflow/serving/predict"
@@ -49,7 +49,7 @@ def _no_default(ctx: CheckContext) -> Iterator[Issue]:
 
 def _output_count(meta: MetaGraph, node) -> int | None:
     """How many outputs a node has, from the artifact's OpDef or the function it calls; None if unknown."""
-    args, source = resolver(meta).output_args(node.op)
+    args, source = meta.outputs.output_args(node.op)
     if args is None or source not in (FROM_OP_DEF, FROM_FUNCTION):
         return None
     dtypes = output_dtypes(node, args)
@@ -128,7 +128,7 @@ def _mismatch(ctx: CheckContext) -> Iterator[Issue]:
     """
     for meta in ctx.meta_graphs:
         tags = tag_label(meta)
-        outputs = resolver(meta)
+        outputs = meta.outputs
         for signature in meta.signatures.values():
             if signature.internal:
                 continue

@@ -41,13 +41,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     artifact = common.load_artifact(args)
-    prefix = args.checkpoint or artifact.checkpoint_prefix
     if args.checkpoint:
-        prefix = load(args.checkpoint).checkpoint_prefix
-    if prefix is None:
-        raise NotFound(args.path, f"{artifact.kind.label} has no checkpoint next to it",
-                       "pass the checkpoint with --checkpoint PREFIX")
-    reader = BundleReader(prefix)
+        other = load(args.checkpoint)
+        reader = other.checkpoint
+        if reader is None:
+            raise NotFound(args.checkpoint, f"is a {other.kind.label}, not a checkpoint",
+                           "pass a checkpoint prefix, its .index file or its directory")
+    else:
+        reader = artifact.checkpoint
+        if reader is None:
+            raise NotFound(args.path, f"is a {artifact.kind.label} with no checkpoint beside it",
+                           "pass the checkpoint with --checkpoint PREFIX")
     if args.values:
         return _values(reader, args)
     view = listing(reader)

@@ -121,9 +121,6 @@ class Artifact:
             self._checkpoint = BundleReader(self.checkpoint_prefix)
         return self._checkpoint
 
-    @property
-    def total_size(self) -> int:
-        return sum(f.size for f in self.files)
 
 
 def parse_tag_set(text: str) -> frozenset[str]:

@@ -57,6 +57,7 @@ class FunctionLibrary:
             for grad in library.gradient:
                 self.gradients[grad.function_name] = grad.gradient_func
         self._graph_nodes = graph_nodes
+        self._indexes: dict[str, GraphIndex] = {}
 
     def __len__(self) -> int:
         return len(self.functions)
@@ -71,11 +72,10 @@ class FunctionLibrary:
         return sorted(self.functions)
 
     def index(self, name: str) -> GraphIndex:
-        return self._indexes.setdefault(name, GraphIndex(self.functions[name].node_def, function=name))
-
-    @cached_property
-    def _indexes(self) -> dict[str, GraphIndex]:
-        return {}
+        """The body of a library function, indexed once."""
+        if name not in self._indexes:
+            self._indexes[name] = GraphIndex(self.functions[name].node_def, function=name)
+        return self._indexes[name]
 
     @cached_property
     def calls(self) -> list[Call]:

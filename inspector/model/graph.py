@@ -68,12 +68,7 @@ class GraphIndex:
 
     def __init__(self, nodes, *, function: str | None = None):
         self.function = function
-        self.nodes: dict[str, protos.NodeDef] = {}
-        self.duplicates: list[str] = []
-        for node in nodes:
-            if node.name in self.nodes:
-                self.duplicates.append(node.name)
-            self.nodes[node.name] = node
+        self.nodes: dict[str, protos.NodeDef] = {node.name: node for node in nodes}
 
     def __len__(self) -> int:
         return len(self.nodes)

@@ -8,6 +8,7 @@ from functools import cached_property
 from .. import protos
 from .functions import FunctionLibrary
 from .graph import GraphIndex
+from .outputs import OutputResolver
 from .tensors import Shape, dtype_name, shape_from_proto
 
 INIT_OP_SIGNATURE_KEY = "__saved_model_init_op"
@@ -112,7 +113,7 @@ class MetaGraph:
     def meta_graph_version(self) -> str | None:
         return (self.meta_info.meta_graph_version or None) if self.meta_info is not None else None
 
-    @property
+    @cached_property
     def stripped_op_list(self) -> dict[str, protos.OpDef]:
         if self.meta_info is None:
             return {}
@@ -166,6 +167,11 @@ class MetaGraph:
     @property
     def asset_files(self) -> list[protos.AssetFileDef]:
         return [] if self.proto is None else list(self.proto.asset_file_def)
+
+    @cached_property
+    def outputs(self) -> OutputResolver:
+        """Output dtypes and shapes of this graph's nodes (OpDefs, functions, known ops)."""
+        return OutputResolver(self.stripped_op_list, self.functions.functions, self.producer)
 
     @cached_property
     def op_histogram(self):

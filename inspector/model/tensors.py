@@ -60,10 +60,6 @@ def short_dtype(dtype: str) -> str:
 _SHORT = {"DT_FLOAT": "float32", "DT_DOUBLE": "float64", "DT_HALF": "float16"}
 
 
-def tensor_proto_shape(tensor: protos.TensorProto) -> Shape:
-    return shape_from_proto(tensor.tensor_shape)
-
-
 def tensor_proto_nbytes(tensor: protos.TensorProto) -> int:
     """Bytes the tensor's value occupies in the proto (its content or typed fields)."""
     if tensor.tensor_content:
