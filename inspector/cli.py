@@ -7,24 +7,18 @@ could not be read or the request cannot be met, 3 an internal error.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 
 from . import __version__
+from .commands import BY_NAME, COMMANDS
 from .errors import InspectorError
-
-# One module per subcommand in inspector/commands/, each with NAME, HELP,
-# add_arguments(parser) and run(args) -> exit status.  Listed in help order.
-COMMAND_MODULES = (
-    "show", "signatures", "ops", "collections", "variables", "functions", "io", "dump", "ckpt", "graph",
-    "check",
-)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser, with the options of ``command`` only (no command module is imported otherwise)."""
     parser = argparse.ArgumentParser(
         prog="tfinspect",
         description="Look inside TensorFlow SavedModels, .meta graphs, frozen GraphDefs and "
@@ -32,16 +26,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tfinspect {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module_name in COMMAND_MODULES:
-        command = importlib.import_module(f"{__package__}.commands.{module_name}")
-        child = sub.add_parser(command.NAME, help=command.HELP, description=command.HELP)
-        command.add_arguments(child)
-        child.set_defaults(run=command.run)
+    for info in COMMANDS:
+        child = sub.add_parser(info.name, help=info.summary, description=info.summary)
+        if info.name == command:
+            module = info.load()
+            module.add_arguments(child)
+            child.set_defaults(run=module.run)
     return parser
 
 
+def _command_name(argv: list[str]) -> str | None:
+    """The subcommand named on the command line (the first word that is not an option)."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word if word in BY_NAME else None
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = _command_name(argv)
+    try:
+        parser = build_parser(command)
+    except ImportError as exc:
+        _error(f"the {command} command cannot start: {exc} "
+               f"(reinstall tfinspect with its dependencies: pip install tfinspect)")
+        return EXIT_INPUT
     args = parser.parse_args(argv)
     try:
         return args.run(args)

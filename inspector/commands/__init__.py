@@ -1,0 +1,50 @@
+"""The command registry: name, module and one-line summary of every subcommand.
+
+Only the module of the command being run is imported (``tfinspect --help`` imports
+none), so start-up stays fast and a command whose module cannot be imported (a
+missing optional package) leaves every other command working.  A command module
+defines ``add_arguments(parser)`` and ``run(args) -> exit status``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+
+
+@dataclass(frozen=True)
+class CommandInfo:
+    name: str
+    module: str  # below inspector.commands
+    summary: str
+
+    def load(self) -> ModuleType:
+        return importlib.import_module(f"{__name__}.{self.module}")
+
+
+# In help order.
+COMMANDS: tuple[CommandInfo, ...] = (
+    CommandInfo("show", "show",
+                "overview: kind, TF version, tag-sets, signatures, sizes, op types, variables, collections"),
+    CommandInfo("signatures", "signatures",
+                "signatures of every tag-set (inputs, outputs, dtypes, shapes) and TF2 concrete functions"),
+    CommandInfo("ops", "ops", "operations of the graph: name, op type, device, inputs, output dtypes and shapes"),
+    CommandInfo("collections", "collections",
+                "collections of a MetaGraph (variables, train_op, savers...), with their contents decoded"),
+    CommandInfo("variables", "variables",
+                "variables (name, dtype, shape, size, trainable, initializer, object path) and totals"),
+    CommandInfo("functions", "functions",
+                "function library: signatures, node counts, callees, callers, signatures reaching each function"),
+    CommandInfo("io", "io",
+                "likely inputs (placeholders) and outputs (unread nodes) of a frozen graph or .meta, "
+                "with a suggestion"),
+    CommandInfo("dump", "dump",
+                "print the protobuf as pbtxt (or JSON): the whole file, a node, function, signature or collection"),
+    CommandInfo("ckpt", "ckpt",
+                "checkpoint tensors (names, dtypes, shapes, sizes), values, statistics, checksums, graph audit"),
+    CommandInfo("graph", "graph", "draw the graph (or a signature's part of it) as Graphviz DOT, SVG, PNG or PDF"),
+    CommandInfo("check", "check", "find why a SavedModel or graph will fail to load or serve (rules with codes and fixes)"),
+)
+
+BY_NAME = {info.name: info for info in COMMANDS}

@@ -14,8 +14,6 @@ from ..report.check import finding_json, render_explanation, render_findings, re
 from ..report.style import console
 from . import common
 
-NAME = "check"
-HELP = "find why a SavedModel or graph will fail to load or serve (rules with codes and fixes)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -17,8 +17,6 @@ from ..report.ckpt import render_audit, render_listing, render_stats
 from ..report.style import console
 from . import common
 
-NAME = "ckpt"
-HELP = "checkpoint tensors (names, dtypes, shapes, sizes), values, statistics, checksums, graph audit"
 
 PROGRESS_FROM_BYTES = 64 << 20
 JSON_VALUES_LIMIT = 100_000

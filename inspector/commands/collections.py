@@ -14,8 +14,6 @@ from ..report.style import console
 from . import common
 from .pick_graph import graph_label, pick_graph
 
-NAME = "collections"
-HELP = "collections of a MetaGraph (variables, train_op, savers...), with their contents decoded"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

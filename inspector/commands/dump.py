@@ -12,8 +12,6 @@ from ..report.dump import Elision, elide_large_tensors, to_json, to_pbtxt
 from . import common
 from .pick_graph import pick_graph, require_graph
 
-NAME = "dump"
-HELP = "print the protobuf as pbtxt (or JSON): the whole file, a node, function, signature or collection"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -10,8 +10,6 @@ from ..report.functions import function_json, render_function, render_functions
 from ..report.style import console
 from . import common
 
-NAME = "functions"
-HELP = "function library: signatures, node counts, callees, callers, signatures reaching each function"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -16,8 +16,6 @@ from ..model.artifact import ArtifactKind
 from ..report.dot import DotOptions, build_dot
 from . import common
 
-NAME = "graph"
-HELP = "draw the graph (or a signature's part of it) as Graphviz DOT, SVG, PNG or PDF"
 FORMATS = {".dot": None, ".gv": None, ".svg": "svg", ".png": "png", ".pdf": "pdf"}
 INSTALL_HINT = ("install Graphviz (apt-get install graphviz, or brew install graphviz) to render "
                 ".svg/.png/.pdf; writing .dot works without it")

@@ -10,8 +10,6 @@ from ..report.io import io_json, render_io
 from ..report.style import console
 from . import common
 
-NAME = "io"
-HELP = "likely inputs (placeholders) and outputs (unread nodes) of a frozen graph or .meta, with a suggestion"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,8 +11,6 @@ from ..report.style import console
 from . import common
 from .pick_graph import pick_graph
 
-NAME = "ops"
-HELP = "operations of the graph: name, op type, device, inputs, output dtypes and shapes"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

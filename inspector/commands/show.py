@@ -10,8 +10,6 @@ from ..report.show import render_overview
 from ..report.style import console
 from . import common
 
-NAME = "show"
-HELP = "overview: kind, TF version, tag-sets, signatures, sizes, op types, variables, collections"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

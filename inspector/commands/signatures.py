@@ -10,8 +10,6 @@ from ..report.signatures import concrete_json, render_signatures, signatures_jso
 from ..report.style import console
 from . import common
 
-NAME = "signatures"
-HELP = "signatures of every tag-set (inputs, outputs, dtypes, shapes) and TF2 concrete functions"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -10,8 +10,6 @@ from ..report.style import console
 from ..report.variables import render_variables, variables_json
 from . import common
 
-NAME = "variables"
-HELP = "variables (name, dtype, shape, size, trainable, initializer, object path) and totals"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
