@@ -15,7 +15,6 @@ from ..report.style import console
 from . import common
 
 
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", help="the artifact to check (a SavedModel directory usually)")
     parser.add_argument("--version", dest="model_version", type=int, metavar="N",

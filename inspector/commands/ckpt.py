@@ -17,7 +17,6 @@ from ..report.ckpt import render_audit, render_listing, render_stats
 from ..report.style import console
 from . import common
 
-
 PROGRESS_FROM_BYTES = 64 << 20
 JSON_VALUES_LIMIT = 100_000
 

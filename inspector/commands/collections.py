@@ -15,7 +15,6 @@ from . import common
 from .pick_graph import graph_label, pick_graph
 
 
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     common.add_path(parser)
     common.add_tag_set(parser)

@@ -11,7 +11,6 @@ from ..report.style import console
 from . import common
 
 
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     common.add_path(parser)
     common.add_tag_set(parser)

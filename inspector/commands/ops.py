@@ -12,7 +12,6 @@ from . import common
 from .pick_graph import pick_graph
 
 
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     common.add_path(parser)
     common.add_tag_set(parser)
