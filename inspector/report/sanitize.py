@@ -1,0 +1,32 @@
+"""The one sanitiser for strings that come from an artifact.
+
+Names, tags, paths and attribute values inside a model are data written by
+someone else.  Before any of them reaches a terminal, an error message, a DOT
+file or an HTML page, control characters are made visible: ESC becomes ``\\x1b``,
+a newline ``\\n``, NUL ``\\x00``, DEL ``\\x7f``, and so on, so that no escape
+sequence can recolour the terminal, set its title, plant a hyperlink or hide
+text.  JSON output keeps strings exact (the JSON encoder escapes them).
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls, DEL, C1 controls, and the Unicode format/separator characters that
+# reorder or hide text (bidi overrides, zero-width, line/paragraph separators).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _show(match: re.Match) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def visible(value: object) -> str:
+    """``value`` as text with every control or invisible formatting character shown as an escape."""
+    text = "" if value is None else str(value)
+    return _UNSAFE.sub(_show, text) if _UNSAFE.search(text) else text
