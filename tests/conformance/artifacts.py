@@ -1,0 +1,87 @@
+"""Every artifact the conformance suite holds against TensorFlow.
+
+Two sources: the project's own ``fixtures/`` and the real-world exports in
+``../shared/corpus/`` (made by other people with older TensorFlow releases).
+Each artifact file found is classified by what it is on disk (a SavedModel
+directory, a ``.meta`` file, a graph proto, a checkpoint prefix), never by what
+tfinspect says about it, so a file tfinspect fails to read still shows up.
+Under ``CI=true`` a missing corpus is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "fixtures"
+CORPUS = Path(os.environ.get("TFINSPECT_CORPUS", ROOT.parent / "shared" / "corpus"))
+
+_SHARD = re.compile(r"\.data-\d{5}-of-\d{5}$")
+
+
+@dataclass(frozen=True)
+class Artifact:
+    source: str  # "fixtures" or "corpus/<folder>"
+    kind: str  # saved_model | meta_graph | graph_def | checkpoint
+    path: Path  # the SavedModel dir, the file, or the checkpoint prefix
+
+    @property
+    def id(self) -> str:
+        base = FIXTURES if self.source == "fixtures" else CORPUS
+        return f"{self.kind}:{self.source.split('/')[0]}/{self.path.relative_to(base)}"
+
+
+def corpus_available() -> bool:
+    return CORPUS.is_dir() and any(CORPUS.iterdir())
+
+
+def require_corpus() -> None:
+    """Fail under CI when the corpus is missing; elsewhere the caller may skip."""
+    if not corpus_available() and os.environ.get("CI") == "true":
+        raise AssertionError(f"the real-world corpus is missing at {CORPUS} (CI must have ../shared beside the clone)")
+
+
+def _source(path: Path) -> str:
+    if path.is_relative_to(FIXTURES):
+        return "fixtures"
+    return "corpus/" + path.relative_to(CORPUS).parts[0] + "/" + path.relative_to(CORPUS).parts[1]
+
+
+def _walk(base: Path) -> list[Artifact]:
+    found: list[Artifact] = []
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames.sort()
+        here = Path(dirpath)
+        if "assets" in here.parts or "assets.extra" in here.parts:
+            continue
+        names = set(filenames)
+        if "saved_model.pb" in names or "saved_model.pbtxt" in names:
+            found.append(Artifact(_source(here), "saved_model", here))
+            if (here / "variables" / "variables.index").is_file():
+                found.append(Artifact(_source(here), "checkpoint", here / "variables" / "variables"))
+            dirnames[:] = [d for d in dirnames if d not in ("variables", "assets", "assets.extra")]
+            continue
+        for name in sorted(filenames):
+            path = here / name
+            if name.endswith(".meta"):
+                found.append(Artifact(_source(path), "meta_graph", path))
+            elif name.endswith(".index"):
+                found.append(Artifact(_source(path), "checkpoint", path.with_suffix("")))
+            elif name.endswith((".pb", ".pbtxt")) and name != "fingerprint.pb":
+                found.append(Artifact(_source(path), "graph_def", path))
+    return found
+
+
+def all_artifacts() -> list[Artifact]:
+    """Fixtures, then corpus (when present), in a stable order."""
+    found = _walk(FIXTURES)
+    if corpus_available():
+        found += _walk(CORPUS)
+    return found
+
+
+def saved_models() -> list[Artifact]:
+    return [a for a in all_artifacts() if a.kind == "saved_model"]
