@@ -1,0 +1,51 @@
+"""The documentation site builds with --strict, and its generated pages come from the code."""
+
+from __future__ import annotations
+
+import html
+import re
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+from inspector.checks import RULES
+from inspector.commands import COMMANDS
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("site")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f", str(ROOT / "docs" / "mkdocs.yml"),
+         "-d", str(out)],
+        capture_output=True, text=True, cwd=ROOT, check=False, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def _text(page) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", page.read_text())).split())
+
+
+def test_every_rule_has_a_page_with_its_own_explanation(site):
+    assert RULES
+    for code, rule in RULES.items():
+        text = _text(site / "rules" / code / "index.html")
+        first_line = " ".join(rule.explanation.splitlines()[0].replace("`", "").split())
+        assert first_line in text, code
+        assert rule.severity.value in text
+        assert f"--explain {code}" in text
+    index = _text(site / "rules" / "index.html")
+    assert all(code in index for code in RULES)
+
+
+def test_every_command_page_shows_the_real_options(site):
+    for info in COMMANDS:
+        page = site / "commands" / info.name / "index.html"
+        text = _text(page)
+        assert f"usage: tfinspect {info.name}" in text, info.name
+        assert "<!-- options -->" not in page.read_text()
+    assert "--verify" in _text(site / "commands" / "ckpt" / "index.html")
