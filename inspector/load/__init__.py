@@ -184,25 +184,35 @@ def _artifact_from(parsed: ParsedFile, given: Path, root: Path) -> Artifact:
 
 
 def _check_graph_complete(artifact: Artifact, parsed: ParsedFile) -> None:
-    """Refuse a binary GraphDef that lacks the versions record TensorFlow writes last.
+    """Load a GraphDef without a ``versions`` record, unless it looks cut short.
 
-    Fields are serialised in field-number order, so ``versions`` (field 4) comes
-    after every node: a file cut between two nodes still parses, but has no
-    versions.  Dangling inputs are reported when there are any.
+    TF 1.x frozen graphs often have no ``versions`` record, and TensorFlow imports
+    them.  A cut inside a node leaves bytes protobuf cannot parse (refused in
+    protofile).  A cut between two nodes parses; it shows only when a remaining
+    node's input names a node that is not there (a dangling input), which
+    ``tf.import_graph_def`` refuses too.  So: no ``versions`` and dangling inputs
+    is refused as truncated; no ``versions`` alone gets a note.  A graph cut
+    between nodes that leaves no dangling input is a smaller whole graph to
+    TensorFlow as well, and cannot be told apart.
     """
     graph = parsed.message
-    if parsed.encoding != "binary" or graph.HasField("versions") or graph.version:
+    if graph.HasField("versions") or graph.version:
         return
-    from ..errors import CorruptArtifact
-
     dangling = artifact.meta_graphs[0].graph.dangling
-    extra = f" and {len(dangling)} input(s) name missing nodes" if dangling else ""
-    raise CorruptArtifact(
-        parsed.path,
-        f"GraphDef has no versions record, which TensorFlow writes after the last node{extra}: "
-        f"the file is most likely truncated after {len(graph.node)} nodes",
-        "copy or export it again; for a GraphDef built by hand, set versions.producer",
-    )
+    if dangling:
+        from ..errors import CorruptArtifact
+
+        missing = sorted({edge.producer for edge in dangling})
+        raise CorruptArtifact(
+            parsed.path,
+            f"GraphDef has no versions record and {len(dangling)} input(s) name nodes that are not "
+            f"in it (first: {missing[0]!r}): the file is most likely cut short after "
+            f"{len(graph.node)} nodes",
+            "copy or export it again",
+        )
+    artifact.notes.append(
+        "the GraphDef has no versions record (usual for TF 1.x frozen graphs; "
+        "TensorFlow imports it as producer 0)")
 
 
 _EXPECTED_BY_NAME = {
