@@ -190,6 +190,13 @@ class MetaGraph:
         return OutputResolver(self.stripped_op_list, self.functions.functions, self.producer)
 
     @cached_property
+    def constants(self):
+        """The graph's Const nodes, measured once (``inspector.model.constants.Constants``)."""
+        from .constants import graph_constants
+
+        return graph_constants(self.graph_def.node)
+
+    @cached_property
     def op_histogram(self):
         """Op types in the graph and in every library function."""
         counts = self.graph.op_histogram.copy()

@@ -69,12 +69,3 @@ def short_dtype(dtype: str) -> str:
 
 
 _SHORT = {"DT_FLOAT": "float32", "DT_DOUBLE": "float64", "DT_HALF": "float16"}
-
-
-def tensor_proto_nbytes(tensor: protos.TensorProto) -> int:
-    """Bytes the tensor's value occupies in the proto (its content or typed fields)."""
-    if tensor.tensor_content:
-        return len(tensor.tensor_content)
-    if tensor.string_val:
-        return sum(len(s) for s in tensor.string_val)
-    return tensor.ByteSize()
