@@ -78,3 +78,21 @@ def test_const_bytes_of_a_saved_model_graph_count_strings_by_their_bytes(tf):
     assert (variables["count"], variables["parameters"], variables["bytes"]) == (len(global_variables),
                                                                                   parameters, nbytes)
     assert _json("io", path)["parameters"] == parameters
+
+
+def test_partitioned_checkpoint_tensors_count_their_slices_in_ckpt_and_show(tf):
+    # MaxShardSizePolicy stored three of the four tensors as slices spread over shards;
+    # ckpt listed those at 0 B while show counted the shards' bytes.
+    path = fixture("ckpt_sharded")
+    prefix = str(path / "ckpt")
+    reader = tf.train.load_checkpoint(prefix)
+    nbytes = {key: reader.get_tensor(key).nbytes for key, _ in tf.train.list_variables(prefix)
+              if key != "_CHECKPOINTABLE_OBJECT_GRAPH"}
+    rows = _json("ckpt", path)
+    assert {r["key"]: r["bytes"] for r in rows} == nbytes
+    shards = sum(p.stat().st_size for p in path.glob("ckpt.data-*"))
+    summary = _json("show", path)["checkpoint"]
+    assert summary["bytes"] == shards  # every byte of the shards is tensor data here
+    assert summary["tensors"] == len(tf.train.list_variables(prefix))
+    assert f"4 tensors (0 optimizer slots), 32,768 values, {sum(nbytes.values()) / 1024:.1f} KiB" \
+        in run_cli("ckpt", path).out
