@@ -72,6 +72,8 @@ def test_newest_version_folder_without_a_model_is_a_warning(tmp_path):
     data = run_cli("show", base, "--json").json()
     assert data["version"] == 1
     assert any("'7' holds no saved_model.pb" in w and "newest" in w for w in data["warnings"])
+    assert_clean_failure(run_cli("show", base, "--version", "7"), str(base),
+                         "version folder '7' holds no saved_model.pb", "versions here: 1")
 
 
 def test_version_folders_that_hold_no_model_are_refused_by_name(tmp_path):

@@ -96,8 +96,10 @@ def _load_version_tree(path: Path, tree: version_tree.VersionTree, version: int 
     ordered = sorted(tree.models)
     chosen = ordered[-1] if version is None else version
     if chosen not in tree.models:
-        raise SelectionError(path, f"has no version {chosen}",
-                             f"versions here: {', '.join(map(str, ordered))}")
+        problem = f"has no version {chosen}"
+        if chosen in tree.folders:
+            problem = f"version folder {tree.folders[chosen].name!r} holds no saved_model.pb"
+        raise SelectionError(path, problem, f"versions here: {', '.join(map(str, ordered))}")
     artifact = _load_saved_model_dir(tree.models[chosen], path)
     artifact.versions = ordered
     artifact.version = chosen
