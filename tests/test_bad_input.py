@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import copy_fixture, fixture, run_cli
+from google.protobuf.message import DecodeError
 
 
 def assert_clean_failure(result, *needles: str) -> str:
@@ -59,17 +60,66 @@ def test_truncated_proto(tmp_path, source):
     assert_clean_failure(run_cli("show", cut), str(cut), "truncated")
 
 
-def test_frozen_graph_cut_between_nodes_is_not_taken_for_a_whole_graph(tmp_path, tf):
-    # Cut the real frozen graph exactly after its third node: protobuf parses it.
-    graph_def = tf.compat.v1.GraphDef()
-    data = fixture("seed003", "frozen_graph.pb").read_bytes()
-    graph_def.ParseFromString(data)
-    prefix = tf.compat.v1.GraphDef()
-    prefix.node.extend(graph_def.node[:3])
-    cut = data[: len(prefix.SerializeToString())]
+def _frozen_graph_without_versions(tf, *, reverse: bool = False):
+    """seed003's real frozen graph with its versions record cleared, as TF 1.x often wrote them."""
+    graph_def = tf.compat.v1.GraphDef.FromString(fixture("seed003", "frozen_graph.pb").read_bytes())
+    graph_def.ClearField("versions")
+    if reverse:  # node order is free in a GraphDef; TensorFlow imports either order
+        nodes = list(graph_def.node)[::-1]
+        del graph_def.node[:]
+        graph_def.node.extend(nodes)
+    return graph_def
+
+
+def _tf_imported_op_names(tf, data: bytes) -> list[str]:
+    graph_def = tf.compat.v1.GraphDef.FromString(data)
+    with tf.Graph().as_default() as graph:
+        tf.compat.v1.import_graph_def(graph_def, name="")
+    return [op.name for op in graph.get_operations()]
+
+
+def test_frozen_graph_without_versions_loads_as_tensorflow_imports_it(tmp_path, tf):
+    graph_def = _frozen_graph_without_versions(tf)
+    assert not graph_def.HasField("versions")
+    target = tmp_path / "frozen_graph.pb"
+    target.write_bytes(graph_def.SerializeToString())
+    imported = _tf_imported_op_names(tf, target.read_bytes())
+    assert len(imported) == 7
+
+    rows = run_cli("ops", target, "--json")
+    assert rows.code == 0, rows.err
+    assert [r["name"] for r in rows.json()] == imported
+    shown = run_cli("show", target, "--json")
+    assert shown.code == 0, shown.err
+    assert any("no versions record" in note for note in shown.json()["notes"])
+    assert shown.json()["meta_graphs"][0]["producer"] is None
+
+
+def test_frozen_graph_cut_inside_a_node_is_refused(tmp_path, tf):
+    data = _frozen_graph_without_versions(tf).SerializeToString()
+    cut = data[: len(data) - 5]  # inside the last node
+    with pytest.raises(DecodeError):
+        tf.compat.v1.GraphDef.FromString(cut)
     target = tmp_path / "frozen_graph.pb"
     target.write_bytes(cut)
     assert_clean_failure(run_cli("show", target), str(target), "truncated")
+
+
+def test_frozen_graph_cut_between_nodes_leaving_dangling_inputs_is_refused(tmp_path, tf):
+    # Outputs first: a cut after three nodes keeps y and Mul but loses what they read.
+    graph_def = _frozen_graph_without_versions(tf, reverse=True)
+    whole = graph_def.SerializeToString()
+    assert len(_tf_imported_op_names(tf, whole)) == 7
+    prefix = tf.compat.v1.GraphDef()
+    prefix.node.extend(graph_def.node[:3])
+    cut = whole[: len(prefix.SerializeToString())]
+    assert [n.name for n in tf.compat.v1.GraphDef.FromString(cut).node] == ["y", "Mul", "x"]
+    with pytest.raises(ValueError):
+        _tf_imported_op_names(tf, cut)
+    target = tmp_path / "frozen_graph.pb"
+    target.write_bytes(cut)
+    assert_clean_failure(run_cli("show", target), str(target), "no versions record",
+                         "cut short after 3 nodes")
 
 
 def test_text_proto_syntax_error_reports_line_and_column(tmp_path):

@@ -244,3 +244,29 @@ def test_every_graph_command_on_other_kinds(parts):
             assert result.json() is not None
         else:
             assert_clean_failure(result, "has no graph")
+
+
+def test_type_filter_searches_functions_and_ignores_case(tf):
+    # A TF2 export keeps its computation in library functions; TensorFlow's own
+    # loaded concrete function holds the MatMuls under the same node names.
+    path = fixture("keras_export")
+    loaded = tf.saved_model.load(str(path))
+    library = loaded.signatures["serving_default"].graph.as_graph_def().library
+    tf_matmuls = sorted(n.name for f in library.function for n in f.node_def if n.op == "MatMul")
+    assert len(tf_matmuls) == 2
+
+    rows = run_cli("ops", path, "--type", "matmul", "--json").json()
+    assert sorted(r["name"] for r in rows) == tf_matmuls
+    assert {r["op"] for r in rows} == {"MatMul"} and all(r["function"] for r in rows)
+
+    table = run_cli("ops", path, "--type", "MATMUL,conv2d")
+    assert table.code == 0, table.err
+    assert re.search(r"^2 of \d+ operations \(the graph and 5 functions\)$", table.out, re.MULTILINE), table.out
+    assert "no operation has the type conv2d" in table.out
+    assert "no operation has the type MATMUL" not in table.out
+
+    by_name = run_cli("ops", path, "--match", "MatMul")
+    assert by_name.code == 0, by_name.err
+    assert "2 more operations are inside library functions; add --functions to list them" in by_name.out
+    listed = run_cli("ops", path, "--match", "MatMul", "--functions", "--json").json()
+    assert sorted(r["name"] for r in listed) == tf_matmuls

@@ -32,7 +32,7 @@ def test_show_seed003_saved_model_has_the_misspelled_alias(tf):
     (sig,) = [s for s in meta["signatures"] if s["key"] == "serving_default"]
     assert sig["method"] == "tensorflow/serving/predict"
     assert [t["alias"] for t in sig["outputs"]] == ["ouputs"]
-    assert sig["inputs"] == [{"alias": "inputs", "name": "x:0", "dtype": "DT_FLOAT", "shape": None,
+    assert sig["inputs"] == [{"alias": "inputs", "name": "x:0", "dtype": "DT_FLOAT", "shape": None, "shape_recorded": True,
                               "encoding": "name"}]
     assert meta["variables"]["count"] == 2 and meta["variables"]["parameters"] == 2
 

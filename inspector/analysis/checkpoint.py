@@ -34,7 +34,7 @@ class TensorRow:
     dtype: str
     shape: tuple[int, ...]
     elements: int
-    bytes: int  # bytes on disk (the index's size)
+    bytes: int  # bytes on disk (the index's size; for a partitioned tensor, its slices')
     shard: int
     slot_of: str | None = None  # the variable this optimizer slot belongs to
     slot: str | None = None  # e.g. "Adam/m" or "Adam_1"
@@ -62,14 +62,14 @@ def listing(reader: BundleReader) -> Listing:
     entries = [e for e in reader.entries() if e.key != OBJECT_GRAPH_KEY]
     keys = {e.key for e in entries}
     readable = {readable_key(k) for k in keys}
-    rows = [_row(entry, readable) for entry in entries]
+    rows = [_row(entry, readable, reader.stored_size(entry.key)) for entry in entries]
     rows.sort(key=lambda r: (r.slot_of or r.name, r.slot is not None, r.slot or ""))
     return Listing(reader.prefix, reader.header.num_shards, rows, summarize_object_graph(reader))
 
 
-def _row(entry: TensorEntry, readable: set[str]) -> TensorRow:
+def _row(entry: TensorEntry, readable: set[str], stored: int) -> TensorRow:
     row = TensorRow(entry.key, readable_key(entry.key), entry.dtype_name, tuple(entry.shape),
-                    entry.num_elements, entry.size, entry.shard_id)
+                    entry.num_elements, stored, entry.shard_id)
     slot = parse_slot_key(entry.key)
     if slot is not None:
         row.slot_of, row.slot = slot.variable, f"{slot.optimizer}/{slot.slot}"

@@ -80,7 +80,7 @@ def graph_view(meta: MetaGraph) -> View:
                 if not sig.internal:
                     (inputs if role == "in" else outputs).add(node)
                 if tensor.dtype != "DT_INVALID":
-                    known[(node, slot)] = (tensor.dtype, tensor.shape)
+                    known[(node, slot)] = (tensor.dtype, tensor.shape if tensor.shape_recorded else None)
     return View(index, inputs, outputs, known, _callees(index, meta.functions), title="graph")
 
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from .. import protos
 from ..model.graph import TensorRef, parse_tensor_name
 from ..model.metagraph import MetaGraph
-from ..model.tensors import Shape, dtype_name, num_elements, shape_from_proto
+from ..model.tensors import Shape, dtype_name, shape_from_proto
+from ..model.totals import variable_totals
 from ..model.values import summarise_tensor
 from ..model.variables import parse_variable_defs
 from .variables import resolved_variables
 
 INPUT_OPS = frozenset({"Placeholder", "PlaceholderV2", "PlaceholderWithDefault"})
-FLOAT_DTYPES = frozenset({"DT_FLOAT", "DT_DOUBLE", "DT_HALF", "DT_BFLOAT16"})
 
 # Op types that are never a model's output.
 MACHINERY_OPS = frozenset({
@@ -79,9 +79,9 @@ def io_view(meta: MetaGraph) -> IOView:
             outputs.append(_output(node))
     variables = resolved_variables(meta)
     if variables:
-        parameters, source = sum(v.elements or 0 for v in variables), "variables"
+        parameters, source = variable_totals(variables).parameters, "variables"
     else:
-        parameters, source = _const_parameters(meta), "constants"
+        parameters, source = meta.constants.float_elements, "constants"
     return IOView(inputs, outputs, parameters, source, sorted(meta.signatures))
 
 
@@ -194,14 +194,3 @@ def _output(node: protos.NodeDef) -> IOTensor:
     if "_output_shapes" in node.attr and node.attr["_output_shapes"].list.shape:
         shape = shape_from_proto(node.attr["_output_shapes"].list.shape[0])
     return IOTensor(node.name, f"{node.name}:0", node.op, dtype, shape)
-
-
-def _const_parameters(meta: MetaGraph) -> int:
-    """Values in floating-point Const nodes: the folded weights of a frozen graph."""
-    total = 0
-    for node in meta.graph_def.node:
-        if node.op == "Const" and "value" in node.attr:
-            tensor = node.attr["value"].tensor
-            if dtype_name(tensor.dtype) in FLOAT_DTYPES:
-                total += num_elements(shape_from_proto(tensor.tensor_shape)) or 0
-    return total

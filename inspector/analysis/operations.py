@@ -2,7 +2,10 @@
 
 Rows come in GraphDef order (the order TensorFlow imports them in), then, with
 ``include_functions``, the nodes of each library function (functions sorted by
-name, nodes in their own order).
+name, nodes in their own order).  TF2 models keep their computation in library
+functions, so a filter by op type always searches the functions too; other
+listings count the function nodes that would match, so the user can be told.
+Op types match without regard to case (``conv2d`` finds ``Conv2D``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from ..model.outputs import OutputResolver, TensorOutput
 class OperationFilter:
     """Which operations to keep; every condition given must hold."""
 
-    op_types: frozenset[str] = frozenset()  # exact op types; empty: any
+    op_types: frozenset[str] = frozenset()  # op types as asked for; empty: any
     scope: str | None = None  # a name prefix, e.g. "model_variables/"
     pattern: re.Pattern | None = None  # re.search on the name
 
@@ -37,8 +40,12 @@ class OperationFilter:
                                      "it is a Python regular expression, searched for in each name") from None
         return cls(types, scope or None, pattern)
 
+    @property
+    def folded_types(self) -> frozenset[str]:
+        return frozenset(t.casefold() for t in self.op_types)
+
     def accepts(self, name: str, op_type: str) -> bool:
-        if self.op_types and op_type not in self.op_types:
+        if self.op_types and op_type.casefold() not in self.folded_types:
             return False
         if self.scope is not None and not name.startswith(self.scope):
             return False
@@ -65,27 +72,30 @@ class OperationList:
     total: int  # operations looked at before filtering
     functions_searched: int  # library functions whose nodes were included
     missing_types: list[str] = field(default_factory=list)  # --type names no operation has
+    function_matches: int = 0  # nodes in library functions that match but were not listed
 
 
 def list_operations(meta: MetaGraph, keep: OperationFilter | None = None, *,
                     include_functions: bool = False, with_attrs: bool = False) -> OperationList:
+    """The operations ``keep`` accepts; library functions too when asked or when filtering by op type."""
     keep = keep or OperationFilter()
     library = meta.functions
     resolver = meta.outputs
-    sources: list[tuple[str | None, object]] = [(None, meta.graph_def.node)]
-    if include_functions:
-        sources += [(name, library[name].node_def) for name in library.names()]
+    include_functions = include_functions or bool(keep.op_types)
+    functions = [(name, library[name].node_def) for name in library.names()]
     rows: list[Operation] = []
     total = 0
     seen_types: set[str] = set()
-    for function, nodes in sources:
+    for function, nodes in [(None, meta.graph_def.node), *(functions if include_functions else [])]:
         for node in nodes:
             total += 1
-            seen_types.add(node.op)
+            seen_types.add(node.op.casefold())
             if keep.accepts(node.name, node.op):
                 rows.append(_operation(node, function, resolver, with_attrs))
-    missing = sorted(keep.op_types - seen_types)
-    return OperationList(rows, total, len(sources) - 1, missing)
+    unlisted = 0 if include_functions else sum(
+        keep.accepts(node.name, node.op) for _, nodes in functions for node in nodes)
+    missing = sorted(t for t in keep.op_types if t.casefold() not in seen_types)
+    return OperationList(rows, total, len(functions) if include_functions else 0, missing, unlisted)
 
 
 def _operation(node, function: str | None, resolver: OutputResolver, with_attrs: bool) -> Operation:

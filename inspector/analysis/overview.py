@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from ..errors import InspectorError
 from ..model.artifact import Artifact, ArtifactKind
 from ..model.metagraph import MetaGraph, Signature
-from ..model.variables import const_summary, graph_variables
+from ..model.totals import variable_totals
+from ..model.variables import graph_variables
 
 SAVER_VERSIONS = {0: "V1", 1: "V1", 2: "V2"}
 
@@ -135,19 +136,13 @@ def _meta_overview(artifact: Artifact, meta: MetaGraph) -> MetaGraphOverview:
 def _variable_totals(meta: MetaGraph) -> VariableTotals:
     variables = graph_variables(meta)
     source = "object graph" if variables and variables[0].op == "SavedVariable" else "graph nodes"
-    known = [v for v in variables if v.nbytes is not None]
-    return VariableTotals(
-        count=len(variables),
-        parameters=sum(v.elements or 0 for v in variables),
-        bytes=sum(v.nbytes for v in known),
-        unknown_size=len(variables) - len(known),
-        source=source,
-        distinct_names=len({v.saved_name or v.name for v in variables}),
-    )
+    totals = variable_totals(variables)
+    return VariableTotals(totals.count, totals.parameters, totals.nbytes, totals.unknown_size, source,
+                          totals.distinct_names)
 
 
 def _const_totals(meta: MetaGraph) -> VariableTotals:
-    consts = const_summary(meta)
+    consts = meta.constants
     return VariableTotals(consts.count, consts.elements, consts.nbytes, 0, "Const nodes")
 
 
@@ -202,9 +197,8 @@ def _checkpoint(artifact: Artifact) -> CheckpointSummary | None:
     summary = CheckpointSummary(prefix=str(artifact.checkpoint_prefix))
     try:
         reader = artifact.checkpoint
-        entries = reader.entries()
-        summary.tensors = len(entries)
-        summary.bytes = sum(e.size for e in entries)
+        summary.tensors = len(reader.entries())
+        summary.bytes = reader.stored_bytes()
         summary.shards = reader.header.num_shards
     except InspectorError as exc:
         summary.error = str(exc)

@@ -263,6 +263,13 @@ class BundleReader:
                 "list the checkpoint to see its tensor names",
             ) from None
 
+    def stored_size(self, key: str) -> int:
+        """Bytes one tensor occupies in the shards: its own, or the sum of its slices'."""
+        entry = self._entries[key]
+        if not entry.has_slices:
+            return entry.size
+        return sum(part.size for part in self._slices.get(key, {}).values())
+
     def stored_bytes(self) -> int:
         """Bytes of tensor data in the shards, slices of partitioned tensors included."""
         return sum(entry.size for _, entry in self._stored_entries())

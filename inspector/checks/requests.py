@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..model.graph import parse_tensor_name
 from ..model.metagraph import MetaGraph, Signature, SignatureTensor
-from ..model.tensors import dtype_name, format_shape, shape_from_proto
+from ..model.tensors import base_dtype, dtype_name, format_shape, shape_from_proto
 from ..model.values import decode
 from .context import CheckContext, tag_label
 from .core import SERVING, Issue, Severity, rule
@@ -51,7 +51,7 @@ def _rest_dtype(ctx: CheckContext) -> Iterator[Issue]:
     """
     for meta, signature in ctx.signatures():
         for kind, tensor in _tensors(signature):
-            dtype = tensor.dtype.removesuffix("_REF")
+            dtype = base_dtype(tensor.dtype)
             if dtype in REST_UNSUPPORTED:
                 yield Issue(f"signature {signature.key} {kind} {tensor.alias} is {dtype}, which JSON cannot carry",
                             f"take/return DT_FLOAT or DT_STRING and cast to {dtype} inside the model",
@@ -75,6 +75,8 @@ def _batch(ctx: CheckContext) -> Iterator[Issue]:
             shape = tensor.shape
             if shape is None:
                 problem = "has unknown rank, so nothing says it has a batch dimension"
+            elif not tensor.shape_recorded:
+                problem = "records no shape, which TensorFlow reads as a scalar: no batch dimension"
             elif not shape:
                 problem = "is a scalar, with no batch dimension"
             elif shape[0] != -1:
@@ -89,7 +91,7 @@ def _batch(ctx: CheckContext) -> Iterator[Issue]:
 def _string_inputs(ctx: CheckContext) -> Iterator[tuple[MetaGraph, Signature, SignatureTensor]]:
     for meta, signature in ctx.signatures():
         for tensor in signature.inputs:
-            if tensor.dtype == "DT_STRING" and tensor.encoding == "name":
+            if base_dtype(tensor.dtype) == "DT_STRING" and tensor.encoding == "name":
                 yield meta, signature, tensor
 
 
@@ -143,7 +145,7 @@ def _bytes_alias(ctx: CheckContext) -> Iterator[Issue]:
     """
     for meta, signature in ctx.signatures():
         for kind, tensor in _tensors(signature):
-            if tensor.dtype != "DT_STRING" or tensor.alias.endswith(BYTES_SUFFIX) or not tensor.name:
+            if base_dtype(tensor.dtype) != "DT_STRING" or tensor.alias.endswith(BYTES_SUFFIX) or not tensor.name:
                 continue
             if kind == "input":
                 users = [f"{op} {node}" for node, op, slot in consumer_ops(meta, tensor)

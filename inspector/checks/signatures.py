@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from ..model.graph import parse_tensor_name
 from ..model.metagraph import MetaGraph, Signature, SignatureTensor
 from ..model.outputs import FROM_FUNCTION, FROM_OP_DEF, output_dtypes
-from ..model.tensors import format_shape
+from ..model.tensors import base_dtype, format_shape
 from .context import CheckContext, tag_label
 from .core import SERVING, Issue, Severity, rule
 from .graphwalk import PLACEHOLDER_OPS, input_nodes, tensor_names
@@ -144,11 +144,12 @@ def _mismatch(ctx: CheckContext) -> Iterator[Issue]:
                     continue
                 actual = produced[index]
                 where = _where(signature, tensor, kind)
-                if actual.dtype and tensor.dtype != "DT_INVALID" and actual.dtype.removesuffix("_REF") != tensor.dtype:
+                if actual.dtype and tensor.dtype != "DT_INVALID" \
+                        and base_dtype(actual.dtype) != base_dtype(tensor.dtype):
                     yield Issue(f"{where} says {tensor.dtype} but {node.op} {tensor.name} produces {actual.dtype}",
                                 f"export the signature again; clients will send {tensor.dtype}",
                                 tag_set=tags, signature=signature.key, location=tensor.name)
-                if not shapes_compatible(tensor.shape, actual.shape):
+                if tensor.shape_recorded and not shapes_compatible(tensor.shape, actual.shape):
                     yield Issue(f"{where} says shape {format_shape(tensor.shape)} but {node.op} {tensor.name} "
                                 f"has shape {format_shape(actual.shape)}",
                                 "export the signature again from the real tensor",
@@ -222,9 +223,9 @@ def _classify_problems(signature: Signature) -> list[str]:
         problems.append("it has no outputs; it needs classes and/or scores")
     if extra:
         problems.append(f"outputs {', '.join(extra)} are not classes or scores")
-    if "classes" in outputs and outputs["classes"].dtype != "DT_STRING":
+    if "classes" in outputs and base_dtype(outputs["classes"].dtype) != "DT_STRING":
         problems.append(f"output classes is {outputs['classes'].dtype}, not DT_STRING")
-    if "scores" in outputs and outputs["scores"].dtype != "DT_FLOAT":
+    if "scores" in outputs and base_dtype(outputs["scores"].dtype) != "DT_FLOAT":
         problems.append(f"output scores is {outputs['scores'].dtype}, not DT_FLOAT")
     return problems
 
@@ -234,7 +235,7 @@ def _regress_problems(signature: Signature) -> list[str]:
     aliases = [t.alias for t in signature.outputs]
     if aliases != ["outputs"]:
         problems.append(f"it needs exactly one output named outputs, it has {', '.join(aliases) or 'none'}")
-    elif signature.outputs[0].dtype != "DT_FLOAT":
+    elif base_dtype(signature.outputs[0].dtype) != "DT_FLOAT":
         problems.append(f"output outputs is {signature.outputs[0].dtype}, not DT_FLOAT")
     return problems
 
@@ -243,7 +244,7 @@ def _single_string_input(signature: Signature) -> list[str]:
     aliases = [t.alias for t in signature.inputs]
     if aliases != ["inputs"]:
         return [f"it needs exactly one input named inputs, it has {', '.join(aliases) or 'none'}"]
-    if signature.inputs[0].dtype != "DT_STRING":
+    if base_dtype(signature.inputs[0].dtype) != "DT_STRING":
         return [f"input inputs is {signature.inputs[0].dtype}, not DT_STRING (serialized tf.Example)"]
     return []
 

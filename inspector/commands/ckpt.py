@@ -107,7 +107,7 @@ def _audit_json(report) -> dict:
 
 
 def _verify(reader: BundleReader, quiet: bool):
-    total = sum(e.size for e in reader.entries())
+    total = reader.stored_bytes()
     out = console(stderr=True)
     if quiet or total < PROGRESS_FROM_BYTES or not out.is_terminal:
         return reader.verify()

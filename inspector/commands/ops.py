@@ -16,7 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     common.add_path(parser)
     common.add_tag_set(parser)
     parser.add_argument("--type", dest="op_types", metavar="TYPES",
-                        help="only these op types, comma-separated (e.g. Conv2D,MatMul)")
+                        help="only these op types, comma-separated, any case (e.g. Conv2D,MatMul); "
+                        "searches the library functions too")
     parser.add_argument("--scope", metavar="PREFIX",
                         help="only operations whose name starts with PREFIX (e.g. model_variables/)")
     parser.add_argument("--match", metavar="REGEX",
@@ -36,5 +37,6 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         jsonout.emit(operations_json(result, with_attrs=args.attrs))
     else:
-        render_operations(result, console(), show_functions=args.functions, show_attrs=args.attrs)
+        show_functions = args.functions or any(op.function for op in result.operations)
+        render_operations(result, console(), show_functions=show_functions, show_attrs=args.attrs)
     return 0

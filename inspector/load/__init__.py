@@ -12,7 +12,9 @@ from .. import protos
 from ..errors import InspectorError, NotFound, SelectionError, UnreadableInput
 from ..model.artifact import Artifact, ArtifactFile, ArtifactKind
 from ..model.metagraph import MetaGraph
+from . import versions as version_tree
 from .protofile import EXPECTED, ParsedFile, parse_file, read_bytes
+from .remote import refuse_url
 
 SAVED_MODEL_PB = "saved_model.pb"
 SAVED_MODEL_PBTXT = "saved_model.pbtxt"
@@ -34,6 +36,7 @@ def load(path: str | os.PathLike, *, version: int | None = None) -> Artifact:
         is_dir = given.is_dir()
     except PermissionError:
         raise UnreadableInput(given, "permission denied while looking at the path") from None
+    refuse_url(os.fspath(path), exists=exists)
     if not exists:
         if Path(f"{given}.index").is_file():
             return _load_checkpoint(given, given)
@@ -59,40 +62,52 @@ def _load_directory(path: Path, version: int | None) -> Artifact:
         if version is not None:
             raise SelectionError(path, "is a SavedModel, not a version tree", "drop --version")
         return _load_saved_model_dir(path, path)
-    versions = _version_dirs(entries)
-    if versions:
-        return _load_version_tree(path, versions, version)
+    tree = version_tree.scan(entries)
+    if tree.models:
+        return _load_version_tree(path, tree, version)
     if "checkpoint" in names or any(n.endswith(".index") for n in names):
         from ..checkpoint.state import resolve_checkpoint
 
         return _load_checkpoint(path, resolve_checkpoint(path))
+    if tree.numbered:
+        folders = ", ".join(repr(f.name) for f in tree.folders.values())
+        raise NotFound(path, f"is a version tree whose version folders ({folders}) hold no saved_model.pb",
+                       "copy the export again, saved_model.pb included, or pass the right directory")
+    _refuse_partial_saved_model(path, names)
     candidates = [p.name for p in entries if p.suffix in (".pb", ".pbtxt", ".meta")]
     hint = f"pass one of its files: {', '.join(candidates[:5])}" if candidates else EXPECTED
     raise NotFound(path, "directory holds no TensorFlow model (no saved_model.pb, "
                    "no checkpoint, no numbered SavedModel versions)", hint)
 
 
-def _version_dirs(entries: list[Path]) -> dict[int, Path]:
-    found = {}
-    for entry in entries:
-        has_model = (entry / SAVED_MODEL_PB).exists() or (entry / SAVED_MODEL_PBTXT).exists()
-        if entry.name.isdigit() and entry.is_dir() and has_model:
-            found[int(entry.name)] = entry
-    return found
+# Files TensorFlow and Keras write beside saved_model.pb, never without it.
+_SAVED_MODEL_COMPANIONS = ("keras_metadata.pb", "fingerprint.pb", "variables", "assets", "assets.extra")
 
 
-def _load_version_tree(path: Path, versions: dict[int, Path], version: int | None) -> Artifact:
-    ordered = sorted(versions)
+def _refuse_partial_saved_model(path: Path, names: set[str]) -> None:
+    found = [name for name in _SAVED_MODEL_COMPANIONS if name in names]
+    if found:
+        raise NotFound(path, f"holds {', '.join(found)} but no saved_model.pb: part of a SavedModel "
+                       f"whose graph file is missing, which TensorFlow cannot load",
+                       "copy the whole export directory again, saved_model.pb included")
+
+
+def _load_version_tree(path: Path, tree: version_tree.VersionTree, version: int | None) -> Artifact:
+    ordered = sorted(tree.models)
     chosen = ordered[-1] if version is None else version
-    if chosen not in versions:
-        raise SelectionError(path, f"has no version {chosen}",
-                             f"versions here: {', '.join(map(str, ordered))}")
-    artifact = _load_saved_model_dir(versions[chosen], path)
+    if chosen not in tree.models:
+        problem = f"has no version {chosen}"
+        if chosen in tree.folders:
+            problem = f"version folder {tree.folders[chosen].name!r} holds no saved_model.pb"
+        raise SelectionError(path, problem, f"versions here: {', '.join(map(str, ordered))}")
+    artifact = _load_saved_model_dir(tree.models[chosen], path)
     artifact.versions = ordered
     artifact.version = chosen
     which = "the newest" if version is None else "as asked"
-    artifact.notes.insert(0, f"version tree with versions {', '.join(map(str, ordered))}; "
-                             f"showing {chosen} ({which}; TF Serving serves the newest by default)")
+    summary = (f"version tree with versions {', '.join(map(str, ordered))}; "
+               f"showing {chosen} ({which}; TF Serving serves the newest by default)")
+    artifact.notes[:0] = [summary, *tree.notes]
+    artifact.warnings[:0] = tree.warnings
     return artifact
 
 
@@ -184,25 +199,35 @@ def _artifact_from(parsed: ParsedFile, given: Path, root: Path) -> Artifact:
 
 
 def _check_graph_complete(artifact: Artifact, parsed: ParsedFile) -> None:
-    """Refuse a binary GraphDef that lacks the versions record TensorFlow writes last.
+    """Load a GraphDef without a ``versions`` record, unless it looks cut short.
 
-    Fields are serialised in field-number order, so ``versions`` (field 4) comes
-    after every node: a file cut between two nodes still parses, but has no
-    versions.  Dangling inputs are reported when there are any.
+    TF 1.x frozen graphs often have no ``versions`` record, and TensorFlow imports
+    them.  A cut inside a node leaves bytes protobuf cannot parse (refused in
+    protofile).  A cut between two nodes parses; it shows only when a remaining
+    node's input names a node that is not there (a dangling input), which
+    ``tf.import_graph_def`` refuses too.  So: no ``versions`` and dangling inputs
+    is refused as truncated; no ``versions`` alone gets a note.  A graph cut
+    between nodes that leaves no dangling input is a smaller whole graph to
+    TensorFlow as well, and cannot be told apart.
     """
     graph = parsed.message
-    if parsed.encoding != "binary" or graph.HasField("versions") or graph.version:
+    if graph.HasField("versions") or graph.version:
         return
-    from ..errors import CorruptArtifact
-
     dangling = artifact.meta_graphs[0].graph.dangling
-    extra = f" and {len(dangling)} input(s) name missing nodes" if dangling else ""
-    raise CorruptArtifact(
-        parsed.path,
-        f"GraphDef has no versions record, which TensorFlow writes after the last node{extra}: "
-        f"the file is most likely truncated after {len(graph.node)} nodes",
-        "copy or export it again; for a GraphDef built by hand, set versions.producer",
-    )
+    if dangling:
+        from ..errors import CorruptArtifact
+
+        missing = sorted({edge.producer for edge in dangling})
+        raise CorruptArtifact(
+            parsed.path,
+            f"GraphDef has no versions record and {len(dangling)} input(s) name nodes that are not "
+            f"in it (first: {missing[0]!r}): the file is most likely cut short after "
+            f"{len(graph.node)} nodes",
+            "copy or export it again",
+        )
+    artifact.notes.append(
+        "the GraphDef has no versions record (usual for TF 1.x frozen graphs; "
+        "TensorFlow imports it as producer 0)")
 
 
 _EXPECTED_BY_NAME = {

@@ -9,7 +9,7 @@ from .. import protos
 from .functions import FunctionLibrary
 from .graph import GraphIndex
 from .outputs import OutputResolver
-from .tensors import Shape, dtype_name, shape_from_proto
+from .tensors import Shape, dtype_name, format_shape, shape_from_proto
 
 INIT_OP_SIGNATURE_KEY = "__saved_model_init_op"
 TRAIN_OP_SIGNATURE_KEY = "__saved_model_train_op"
@@ -18,29 +18,45 @@ INTERNAL_SIGNATURE_KEYS = (INIT_OP_SIGNATURE_KEY, TRAIN_OP_SIGNATURE_KEY)
 
 @dataclass(frozen=True)
 class SignatureTensor:
-    """One input or output of a SignatureDef, as a TensorInfo describes it."""
+    """One input or output of a SignatureDef, as a TensorInfo describes it.
+
+    ``dtype`` is the name the file holds, ``_REF`` included.  ``shape`` is the
+    shape TensorFlow uses: a TensorInfo without a ``tensor_shape`` field reads
+    as a scalar (``[]``) to TensorFlow, and ``shape_recorded`` is then False.
+    """
 
     alias: str
     name: str | None  # the tensor name for the `name` encoding; else the main component
-    dtype: str  # e.g. DT_FLOAT
+    dtype: str  # e.g. DT_FLOAT, DT_FLOAT_REF
     shape: Shape
     encoding: str  # name | coo_sparse | composite_tensor | none
     components: tuple[str, ...] = ()  # the component tensor names of sparse/composite
+    shape_recorded: bool = True  # False when the TensorInfo has no tensor_shape field
+
+    @property
+    def shape_label(self) -> str:
+        """``[?, 3]``; ``[] (not recorded)`` for a TensorInfo without a shape."""
+        text = format_shape(self.shape)
+        return text if self.shape_recorded else f"{text} (not recorded)"
 
     @classmethod
     def from_proto(cls, alias: str, info: protos.TensorInfo) -> SignatureTensor:
         encoding = info.WhichOneof("encoding") or "none"
-        shape = shape_from_proto(info.tensor_shape) if info.HasField("tensor_shape") else None
+        recorded = info.HasField("tensor_shape")
+        shape = shape_from_proto(info.tensor_shape)
+        dtype = dtype_name(info.dtype)
+        parts: tuple[str, ...] = ()
+        name = None
         if encoding == "name":
-            return cls(alias, info.name, dtype_name(info.dtype), shape, encoding)
-        if encoding == "coo_sparse":
+            name = info.name
+        elif encoding == "coo_sparse":
             sparse = info.coo_sparse
             parts = (sparse.values_tensor_name, sparse.indices_tensor_name, sparse.dense_shape_tensor_name)
-            return cls(alias, parts[0], dtype_name(info.dtype), shape, encoding, parts)
-        if encoding == "composite_tensor":
+            name = parts[0]
+        elif encoding == "composite_tensor":
             parts = tuple(c.name for c in info.composite_tensor.components if c.name)
-            return cls(alias, parts[0] if parts else None, dtype_name(info.dtype), shape, encoding, parts)
-        return cls(alias, None, dtype_name(info.dtype), shape, encoding)
+            name = parts[0] if parts else None
+        return cls(alias, name, dtype, shape, encoding, parts, recorded)
 
 
 @dataclass(frozen=True)
@@ -172,6 +188,13 @@ class MetaGraph:
     def outputs(self) -> OutputResolver:
         """Output dtypes and shapes of this graph's nodes (OpDefs, functions, known ops)."""
         return OutputResolver(self.stripped_op_list, self.functions.functions, self.producer)
+
+    @cached_property
+    def constants(self):
+        """The graph's Const nodes, measured once (``inspector.model.constants.Constants``)."""
+        from .constants import graph_constants
+
+        return graph_constants(self.graph_def.node)
 
     @cached_property
     def op_histogram(self):

@@ -19,14 +19,23 @@ Shape = list[int] | None
 
 
 def dtype_name(dtype: int) -> str:
-    """``DT_FLOAT`` for a DataType enum value; reference dtypes lose their ``_REF``."""
-    name = protos.dtype_name(dtype)
-    return name.removesuffix("_REF")
+    """``DT_FLOAT`` for a DataType enum value, exactly as the file holds it.
+
+    A reference dtype (enum value + 100, written by TF1 graphs for variables)
+    keeps its ``_REF`` suffix, as ``saved_model_cli show`` prints it; compare
+    dtypes with :func:`base_dtype` when the difference does not matter.
+    """
+    return protos.dtype_name(dtype)
+
+
+def base_dtype(dtype: str) -> str:
+    """``DT_FLOAT`` for ``DT_FLOAT_REF``: the dtype of the values a reference points to."""
+    return dtype.removesuffix("_REF")
 
 
 def item_size(dtype: str) -> int | None:
     """Bytes per element of a dtype name, None when variable (strings, resources)."""
-    return _ITEM_SIZE.get(dtype)
+    return _ITEM_SIZE.get(base_dtype(dtype))
 
 
 def shape_from_proto(shape: protos.TensorShapeProto) -> Shape:
@@ -53,17 +62,10 @@ def format_shape(shape: Shape) -> str:
 
 
 def short_dtype(dtype: str) -> str:
-    """``float32`` for ``DT_FLOAT``: the name Python users know."""
-    return _SHORT.get(dtype, dtype[3:].lower() if dtype.startswith("DT_") else dtype)
+    """``float32`` for ``DT_FLOAT`` (``float32_ref`` for ``DT_FLOAT_REF``): the name Python users know."""
+    base = base_dtype(dtype)
+    short = _SHORT.get(base, base[3:].lower() if base.startswith("DT_") else base)
+    return short + ("_ref" if base != dtype else "")
 
 
 _SHORT = {"DT_FLOAT": "float32", "DT_DOUBLE": "float64", "DT_HALF": "float16"}
-
-
-def tensor_proto_nbytes(tensor: protos.TensorProto) -> int:
-    """Bytes the tensor's value occupies in the proto (its content or typed fields)."""
-    if tensor.tensor_content:
-        return len(tensor.tensor_content)
-    if tensor.string_val:
-        return sum(len(s) for s in tensor.string_val)
-    return tensor.ByteSize()

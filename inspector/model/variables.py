@@ -9,7 +9,7 @@ from google.protobuf import message as pb_message
 
 from .. import protos
 from .metagraph import MetaGraph
-from .tensors import Shape, dtype_name, item_size, num_elements, shape_from_proto, tensor_proto_nbytes
+from .tensors import Shape, dtype_name, item_size, num_elements, shape_from_proto
 
 VARIABLE_OPS = frozenset({"VariableV2", "Variable", "VarHandleOp"})
 
@@ -36,13 +36,6 @@ class Variable:
     def nbytes(self) -> int | None:
         size = item_size(self.dtype)
         return None if size is None or self.elements is None else size * self.elements
-
-
-@dataclass(frozen=True)
-class ConstSummary:
-    count: int
-    elements: int
-    nbytes: int
 
 
 def graph_variables(meta: MetaGraph) -> list[Variable]:
@@ -148,16 +141,3 @@ def object_graph_variables(meta: MetaGraph) -> list[Variable]:
             saved_name=var.name or None,
         ))
     return result
-
-
-def const_summary(meta: MetaGraph) -> ConstSummary:
-    """Const nodes of the graph: how many, how many elements, how many bytes of values."""
-    count = elements = nbytes = 0
-    for node in meta.graph_def.node:
-        if node.op != "Const" or "value" not in node.attr:
-            continue
-        tensor = node.attr["value"].tensor
-        count += 1
-        elements += num_elements(shape_from_proto(tensor.tensor_shape)) or 0
-        nbytes += tensor_proto_nbytes(tensor)
-    return ConstSummary(count, elements, nbytes)

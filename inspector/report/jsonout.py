@@ -24,6 +24,7 @@ def tensor_json(tensor: SignatureTensor) -> dict:
         "name": tensor.name,
         "dtype": tensor.dtype,
         "shape": tensor.shape,
+        "shape_recorded": tensor.shape_recorded,
         "encoding": tensor.encoding,
     }
     if tensor.components:

@@ -33,6 +33,13 @@ def render_operations(result: OperationList, out: Console, *, show_functions: bo
     out.print(Text(count_line(result), style="bold"))
     for name in result.missing_types:
         out.print(Text.assemble(("  note  ", "yellow"), plain(f"no operation has the type {name}")))
+    if result.function_matches:
+        out.print(Text.assemble(("  note  ", "yellow"), function_matches_line(result.function_matches)))
+
+
+def function_matches_line(count: int) -> str:
+    return (f"{count} more operation{'s are' if count != 1 else ' is'} inside library functions; "
+            f"add --functions to list {'them' if count != 1 else 'it'}")
 
 
 def count_line(result: OperationList) -> str:

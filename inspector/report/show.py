@@ -7,7 +7,6 @@ from rich.text import Text
 
 from ..analysis.overview import MetaGraphOverview, Overview, VariableTotals
 from ..model.metagraph import Signature
-from ..model.tensors import format_shape
 from .style import human_bytes, human_count, plain, table
 
 OP_TYPES_SHOWN = 12
@@ -117,7 +116,7 @@ def _signatures(signatures: list[Signature]):
             if tensor.encoding != "name":
                 name = f"{name} [{tensor.encoding}]"
             grid.add_row(key if i == 0 else "", plain(sig.method_name) if i == 0 else "", direction,
-                         plain(tensor.alias), plain(name), tensor.dtype, format_shape(tensor.shape))
+                         plain(tensor.alias), plain(name), tensor.dtype, tensor.shape_label)
     return grid
 
 

@@ -7,7 +7,6 @@ from rich.text import Text
 
 from ..analysis.signatures import ConcreteArgument, ConcreteFunction, SignaturesView
 from ..model.metagraph import SignatureTensor
-from ..model.tensors import format_shape
 from .jsonout import signature_json
 from .style import plain, table
 
@@ -58,7 +57,7 @@ def render_signatures(view: SignaturesView, out: Console, *, concrete: bool = Tr
         for direction, tensors in (("input", sig.inputs), ("output", sig.outputs)):
             for tensor in tensors:
                 rows.add_row(direction, plain(tensor.alias), _tensor_text(tensor), plain(tensor.dtype),
-                             format_shape(tensor.shape), plain(tensor.encoding))
+                             tensor.shape_label, plain(tensor.encoding))
         if sig.inputs or sig.outputs:
             out.print(rows)
         else:

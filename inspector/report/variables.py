@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from ..analysis.variables import Constants, VariablesView
+from ..analysis.variables import ConstantsView, VariablesView
 from ..model.tensors import format_shape
 from .style import human_bytes, human_count, plain, table
 
@@ -69,7 +69,7 @@ def render_variables(view: VariablesView, out: Console) -> None:
         _constants(view.constants, out)
 
 
-def _constants(constants: Constants, out: Console) -> None:
+def _constants(constants: ConstantsView, out: Console) -> None:
     out.print()
     out.print(Text(f"No variables: the weights of a frozen graph live in Const nodes. "
                    f"{constants.count} Const nodes hold {human_count(constants.elements)} values, "
