@@ -144,7 +144,7 @@ class GraphAudit:
 
 
 def graph_audit(meta: MetaGraph, reader: BundleReader) -> GraphAudit:
-    expected = expected_tensors(meta)
+    expected = expected_tensors(meta, reader)
     result = audit([e.as_expected() for e in expected], reader)
     source = expected[0].source if expected else "graph"
     return GraphAudit(source, expected, result)

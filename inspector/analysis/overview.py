@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from ..errors import InspectorError
 from ..model.artifact import Artifact, ArtifactKind
 from ..model.metagraph import MetaGraph, Signature
-from ..model.variables import const_summary, graph_variables
+from ..model.variables import const_summary, distinct, graph_variables
 
 SAVER_VERSIONS = {0: "V1", 1: "V1", 2: "V2"}
 
@@ -19,7 +19,8 @@ class VariableTotals:
     bytes: int
     unknown_size: int  # variables whose shape or dtype size is not known
     source: str  # "object graph", "graph nodes", or "Const nodes"
-    distinct_names: int | None = None  # TF2 objects can hold the same variable twice
+    copies: int = 0  # second copies a Keras export stores (left out of the counts above)
+    copies_bytes: int = 0  # their bytes on disk
 
 
 @dataclass
@@ -121,20 +122,22 @@ def _meta_overview(artifact: Artifact, meta: MetaGraph) -> MetaGraphOverview:
         function_node_count=meta.functions.node_count,
         op_histogram=histogram,
         signatures=list(meta.signatures.values()),
-        variables=_variable_totals(meta),
+        variables=_variable_totals(meta, artifact.checkpoint),
         constants=_const_totals(meta),
         collections=[_collection(key, meta.collections[key]) for key in sorted(meta.collections)],
         saver=_saver(meta),
         assets=_assets(artifact, meta),
         object_graph_nodes=len(objects.nodes) if objects is not None else None,
         concrete_functions=len(objects.concrete_functions) if objects is not None else None,
-        frozen=(len(graph_variables(meta)) == 0) if artifact.kind is ArtifactKind.GRAPH_DEF else None,
+        frozen=(len(graph_variables(meta, artifact.checkpoint)) == 0) if artifact.kind is ArtifactKind.GRAPH_DEF else None,
     )
 
 
-def _variable_totals(meta: MetaGraph) -> VariableTotals:
-    variables = graph_variables(meta)
-    source = "object graph" if variables and variables[0].op == "SavedVariable" else "graph nodes"
+def _variable_totals(meta: MetaGraph, checkpoint) -> VariableTotals:
+    stored = graph_variables(meta, checkpoint)
+    variables = distinct(stored)
+    copies = [v for v in stored if v.copy_of is not None]
+    source = "object graph" if meta.object_graph is not None else "graph nodes"
     known = [v for v in variables if v.nbytes is not None]
     return VariableTotals(
         count=len(variables),
@@ -142,7 +145,8 @@ def _variable_totals(meta: MetaGraph) -> VariableTotals:
         bytes=sum(v.nbytes for v in known),
         unknown_size=len(variables) - len(known),
         source=source,
-        distinct_names=len({v.saved_name or v.name for v in variables}),
+        copies=len(copies),
+        copies_bytes=sum(v.nbytes or 0 for v in copies),
     )
 
 
