@@ -8,7 +8,7 @@ from dataclasses import asdict
 
 import numpy as np
 
-from ..analysis.checkpoint import find_key, graph_audit, listing, statistics
+from ..analysis.checkpoint import find_key, graph_audit, listing, statistics, variable_names
 from ..checkpoint import BundleReader
 from ..errors import NotFound
 from ..load import load
@@ -49,15 +49,15 @@ def run(args: argparse.Namespace) -> int:
         if reader is None:
             raise NotFound(args.path, f"is a {artifact.kind.label} with no checkpoint beside it",
                            "pass the checkpoint with --checkpoint PREFIX")
+    graph = artifact.meta_graph(args.tag_set) if artifact.meta_graphs else None
+    names, copies = variable_names(graph, reader)
     if args.values:
-        return _values(reader, args)
-    view = listing(reader)
+        return _values(reader, args, names)
+    view = listing(reader, names, copies)
     if not args.checkpoint:
         view.notes, view.warnings = list(artifact.notes), list(artifact.warnings)
-    meta = None
     wants_audit = args.audit or args.checkpoint or not args.json
-    if wants_audit and artifact.meta_graphs:
-        meta = artifact.meta_graph(args.tag_set)
+    meta = graph if wants_audit else None
     report = graph_audit(meta, reader) if meta is not None else None
     stats = statistics(reader, view.rows) if args.stats else None
     findings = _verify(reader, args.json) if args.verify else None
@@ -118,8 +118,8 @@ def _verify(reader: BundleReader, quiet: bool):
         return reader.verify(progress=lambda done, _total: bar.update(task, completed=done))
 
 
-def _values(reader: BundleReader, args: argparse.Namespace) -> int:
-    key = find_key(reader, args.values)
+def _values(reader: BundleReader, args: argparse.Namespace, names: dict[str, str]) -> int:
+    key = find_key(reader, args.values, names)
     entry = reader.entry(key)
     values = reader.read(key)
     if args.json:

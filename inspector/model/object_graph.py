@@ -15,10 +15,9 @@ from collections import deque
 from dataclasses import dataclass
 
 from .. import protos
+from ..checkpoint.audit import SLOT_MARKER, VARIABLE_VALUE_SUFFIX
 
 VARIABLE_VALUE = "VARIABLE_VALUE"
-VARIABLE_VALUE_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
-SLOT_MARKER = "/.OPTIMIZER_SLOT/"
 
 
 def object_paths(graph: protos.SavedObjectGraph) -> dict[int, str]:

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from google.protobuf import message as pb_message
 
 from .. import protos
+from ..checkpoint.audit import SLOT_MARKER
 from ..errors import InspectorError
 from .metagraph import MetaGraph
-from .object_graph import SLOT_MARKER, captured, checkpoint_keys, is_keras, object_paths, slots
+from .object_graph import captured, checkpoint_keys, is_keras, object_paths, slots
 from .tensors import Shape, dtype_name, item_size, num_elements, shape_from_proto, tensor_proto_nbytes
 
 VARIABLE_OPS = frozenset({"VariableV2", "Variable", "VarHandleOp"})
