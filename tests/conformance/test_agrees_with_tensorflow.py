@@ -14,8 +14,8 @@ import pytest
 import inspector
 from inspector.checkpoint import OBJECT_GRAPH_KEY
 
-from .artifacts import all_artifacts
-from .facts import FACTS, cli_json, elements
+from .artifacts import ROOT, all_artifacts, corpus_available
+from .facts import FACTS, cli_json, elements, figure
 
 CASES = [pytest.param(a, fact, id=f"{a.id}-{fact}") for a in all_artifacts() for fact in FACTS[a.kind]]
 VARIABLE_OPS = {"VariableV2", "Variable", "VarHandleOp"}
@@ -34,6 +34,14 @@ def _tag_sets(facts: dict) -> list[tuple[str, dict]]:
 def test_agrees_with_tensorflow(artifact, fact, tf_facts):
     facts = _read(artifact, tf_facts[artifact.id])
     CHECKS[fact](artifact, facts)
+
+
+def test_readme_states_the_figure(tf_facts):
+    if not corpus_available():  # under CI=true the tf_facts fixture has failed already
+        pytest.skip("the figure counts the real-world corpus, which is not beside this clone")
+    sentence = figure(tf_facts)
+    assert f"\n{sentence}.\n" in (ROOT / "README.md").read_text(), \
+        f"README.md should say: {sentence}. (python tests/conformance/facts.py prints it)"
 
 
 # -- the facts -------------------------------------------------------------------------------
