@@ -19,9 +19,9 @@ from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from artifacts import ROOT, Artifact, all_artifacts  # type: ignore[no-redef]
+    from artifacts import ROOT, TF_UNREADABLE, Artifact, all_artifacts  # type: ignore[no-redef]
 else:
-    from .artifacts import ROOT, Artifact, all_artifacts
+    from .artifacts import ROOT, TF_UNREADABLE, Artifact, all_artifacts
 
 TF_FACTS_SCRIPT = Path(__file__).resolve().parent / "tf_facts.py"
 
@@ -89,7 +89,7 @@ def _graph_fact_count(facts: dict) -> int:
 
 def figure(tf_facts: dict, artifacts: list[Artifact] | None = None) -> str:
     artifacts = all_artifacts() if artifacts is None else artifacts
-    readable = [a for a in artifacts if "error" not in tf_facts[a.id]]
+    readable = [a for a in artifacts if a.id not in TF_UNREADABLE]
     sources = {a.source for a in readable}
     total = sum(count_facts(a.kind, tf_facts[a.id]) for a in readable)
     return (f"{len(readable)} artifacts from {len(sources)} sources agree with TensorFlow "
