@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import os
 import subprocess
 import sys
@@ -59,12 +60,8 @@ def cli_json(*args: str):
 
 
 def elements(shape: list[int] | None) -> int | None:
-    if shape is None or any(d < 0 for d in shape):
-        return None
-    total = 1
-    for d in shape:
-        total *= d
-    return total
+    """A TensorFlow shape's element count (None when not fully known)."""
+    return None if shape is None or any(d < 0 for d in shape) else math.prod(shape)
 
 
 # -- the figure -------------------------------------------------------------------------
