@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conformance.artifacts import CORPUS, require_corpus
-from conftest import fixture, run_cli
+from conftest import copy_fixture, fixture, run_cli
 
 import inspector
 
@@ -130,3 +130,16 @@ def test_fixture_keras_export_counts_each_weight_once(tf):
     loaded = tf.saved_model.load(str(path))
     expected = sum(int(np.prod(v.shape)) for v in {id(v): v for v in loaded.variables}.values())
     assert run_cli("variables", path, "--json").json()["totals"]["parameters"] == expected == 58
+
+
+def test_without_a_readable_checkpoint_names_and_counts_come_from_the_graph(tmp_path):
+    path = copy_fixture(tmp_path, "keras_export")
+    index = path / "variables" / "variables.index"
+    index.write_bytes(index.read_bytes()[:40])  # cut: the checkpoint cannot be read
+    assert run_cli("ckpt", path).code == 2
+    result = run_cli("variables", path, "--json")
+    assert result.code == 0, result.err
+    data = result.json()
+    assert data["totals"]["parameters"] == 58 and data["totals"]["copies"]["count"] == 4
+    assert {row["checkpoint_key"] for row in data["variables"]} == {
+        f"{prefix}/{i}/.ATTRIBUTES/VARIABLE_VALUE" for prefix in ("variables", "_all_variables") for i in range(4)}

@@ -122,14 +122,14 @@ def _meta_overview(artifact: Artifact, meta: MetaGraph) -> MetaGraphOverview:
         function_node_count=meta.functions.node_count,
         op_histogram=histogram,
         signatures=list(meta.signatures.values()),
-        variables=_variable_totals(meta, artifact.checkpoint),
+        variables=_variable_totals(meta, artifact.checkpoint_if_readable),
         constants=_const_totals(meta),
         collections=[_collection(key, meta.collections[key]) for key in sorted(meta.collections)],
         saver=_saver(meta),
         assets=_assets(artifact, meta),
         object_graph_nodes=len(objects.nodes) if objects is not None else None,
         concrete_functions=len(objects.concrete_functions) if objects is not None else None,
-        frozen=(len(graph_variables(meta, artifact.checkpoint)) == 0) if artifact.kind is ArtifactKind.GRAPH_DEF else None,
+        frozen=(len(graph_variables(meta)) == 0) if artifact.kind is ArtifactKind.GRAPH_DEF else None,
     )
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..analysis.checkpoint import find_key, graph_audit, listing, statistics, variable_names
 from ..checkpoint import BundleReader
-from ..errors import NotFound
+from ..errors import NotFound, SelectionError
 from ..load import load
 from ..report import jsonout
 from ..report.ckpt import render_audit, render_listing, render_stats
@@ -49,16 +49,15 @@ def run(args: argparse.Namespace) -> int:
         if reader is None:
             raise NotFound(args.path, f"is a {artifact.kind.label} with no checkpoint beside it",
                            "pass the checkpoint with --checkpoint PREFIX")
-    graph = artifact.meta_graph(args.tag_set) if artifact.meta_graphs else None
+    wants_audit = args.audit or args.checkpoint or not args.json
+    graph = _graph(artifact, args.tag_set, required=wants_audit and not args.values)
     names, copies = variable_names(graph, reader)
     if args.values:
         return _values(reader, args, names)
     view = listing(reader, names, copies)
     if not args.checkpoint:
         view.notes, view.warnings = list(artifact.notes), list(artifact.warnings)
-    wants_audit = args.audit or args.checkpoint or not args.json
-    meta = graph if wants_audit else None
-    report = graph_audit(meta, reader) if meta is not None else None
+    report = graph_audit(graph, reader) if graph is not None and wants_audit else None
     stats = statistics(reader, view.rows) if args.stats else None
     findings = _verify(reader, args.json) if args.verify else None
     status = 0
@@ -91,6 +90,19 @@ def run(args: argparse.Namespace) -> int:
         else:
             out.print(f"verified: all {len(view.rows)} tensors match their crc32c", style="green")
     return status
+
+
+def _graph(artifact, tag_set: str | None, required: bool):
+    """The MetaGraph that names the checkpoint's variables and is audited against it; when it only
+    names them, an ambiguous choice of tag-set leaves the checkpoint's own names."""
+    if not artifact.meta_graphs:
+        return None
+    try:
+        return artifact.meta_graph(tag_set)
+    except SelectionError:
+        if required or tag_set is not None:
+            raise
+        return None
 
 
 def _audit_json(report) -> dict:
