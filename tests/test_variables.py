@@ -49,7 +49,8 @@ def test_saved_model_variables_equal_tensorflows(tf, parts):
         nbytes = sum(v.shape.num_elements() * v.dtype.size for v in tf.compat.v1.global_variables())
     assert _ours(data) == everything
     assert {v["name"] for v in data["variables"] if v["trainable"]} == trainable
-    assert data["totals"] == {"count": len(everything), "parameters": parameters, "bytes": nbytes}
+    assert data["totals"] == {"count": len(everything), "parameters": parameters, "bytes": nbytes,
+                              "copies": {"count": 0, "parameters": 0, "bytes": 0}}
     for v in data["variables"]:
         assert v["op"] == "VariableV2"
         assert v["snapshot"] == f"{v['name']}/read:0"

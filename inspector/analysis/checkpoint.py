@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 
@@ -18,8 +19,10 @@ from ..checkpoint import (
     readable_key,
     summarize_object_graph,
 )
+from ..checkpoint.audit import VARIABLE_VALUE_SUFFIX
 from ..model.metagraph import MetaGraph
 from ..model.tensors import item_size
+from ..model.variables import object_graph_variables
 from .restore import ExpectedTensor, expected_tensors
 
 # TF1 optimizers name their slot variables "<variable>/<Optimizer>[_n]".
@@ -38,6 +41,7 @@ class TensorRow:
     shard: int
     slot_of: str | None = None  # the variable this optimizer slot belongs to
     slot: str | None = None  # e.g. "Adam/m" or "Adam_1"
+    copy_of: str | None = None  # the variable this tensor stores a second time (Keras model.export)
 
 
 @dataclass
@@ -58,21 +62,29 @@ class Listing:
         return sum(r.elements for r in self.rows)
 
 
-def listing(reader: BundleReader) -> Listing:
+def listing(reader: BundleReader, names: dict[str, str] | None = None,
+            copies: dict[str, str] | None = None) -> Listing:
+    """The checkpoint's tensors; ``names`` (checkpoint key -> variable name, from the graph)
+    gives variables the names the model knows them by, e.g. a Keras layer path; ``copies``
+    (key -> variable name) marks the second copies a Keras export stores."""
+    names = names or {}
     entries = [e for e in reader.entries() if e.key != OBJECT_GRAPH_KEY]
     keys = {e.key for e in entries}
     readable = {readable_key(k) for k in keys}
-    rows = [_row(entry, readable, reader.stored_size(entry.key)) for entry in entries]
+    rows = [_row(entry, readable, names, reader.stored_size(entry.key)) for entry in entries]
+    for row in rows:
+        row.copy_of = (copies or {}).get(row.key)
     rows.sort(key=lambda r: (r.slot_of or r.name, r.slot is not None, r.slot or ""))
     return Listing(reader.prefix, reader.header.num_shards, rows, summarize_object_graph(reader))
 
 
-def _row(entry: TensorEntry, readable: set[str], stored: int) -> TensorRow:
-    row = TensorRow(entry.key, readable_key(entry.key), entry.dtype_name, tuple(entry.shape),
-                    entry.num_elements, stored, entry.shard_id)
+def _row(entry: TensorEntry, readable: set[str], names: dict[str, str], stored: int) -> TensorRow:
+    row = TensorRow(entry.key, names.get(entry.key, readable_key(entry.key)), entry.dtype_name,
+                    tuple(entry.shape), entry.num_elements, stored, entry.shard_id)
     slot = parse_slot_key(entry.key)
     if slot is not None:
-        row.slot_of, row.slot = slot.variable, f"{slot.optimizer}/{slot.slot}"
+        variable_key = slot.variable + VARIABLE_VALUE_SUFFIX
+        row.slot_of, row.slot = names.get(variable_key, slot.variable), f"{slot.optimizer}/{slot.slot}"
         return row
     match = _TF1_SLOT.match(entry.key)
     if match:
@@ -86,18 +98,34 @@ def _row(entry: TensorEntry, readable: set[str], stored: int) -> TensorRow:
     return row
 
 
-def find_key(reader: BundleReader, name: str) -> str:
-    """The checkpoint key for a key or its readable form."""
+def find_key(reader: BundleReader, name: str, names: dict[str, str] | None = None) -> str:
+    """The checkpoint key for a key, its readable form or the variable's name (``names``:
+    key -> name); an unknown name is an error that suggests the closest ones."""
     if name in reader:
         return name
     keys = reader.keys()
-    for key in keys:
-        if readable_key(key) == name:
-            return key
+    by_name = {readable_key(key): key for key in keys}
+    by_name.update({label: key for key, label in (names or {}).items() if key in reader})
+    if name in by_name:
+        return by_name[name]
     from ..checkpoint import TensorNotFound
 
+    close = difflib.get_close_matches(name, list(by_name), n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(map(repr, close))}? " if close else ""
     raise TensorNotFound(reader.index_path, f"has no tensor named {name!r}",
-                         f"run tfinspect ckpt {reader.prefix} to list the {len(keys)} names")
+                         f"{hint}run tfinspect ckpt {reader.prefix} to list the {len(keys)} names")
+
+
+def variable_names(meta: MetaGraph | None, reader: BundleReader) -> tuple[dict[str, str], dict[str, str]]:
+    """For the keys of TF2 variables: the variable's name where it is not the key's readable form
+    (a Keras layer path such as ``dense/kernel``), and the variable a second copy duplicates.
+    Both empty for TF1 graphs, whose keys already are the variable names."""
+    if meta is None:
+        return {}, {}
+    variables = [v for v in object_graph_variables(meta, reader) if v.checkpoint_key]
+    names = {v.checkpoint_key: v.name for v in variables if v.name != readable_key(v.checkpoint_key)}
+    copies = {v.checkpoint_key: v.copy_of for v in variables if v.copy_of}
+    return names, copies
 
 
 @dataclass
@@ -144,7 +172,7 @@ class GraphAudit:
 
 
 def graph_audit(meta: MetaGraph, reader: BundleReader) -> GraphAudit:
-    expected = expected_tensors(meta)
+    expected = expected_tensors(meta, reader)
     result = audit([e.as_expected() for e in expected], reader)
     source = expected[0].source if expected else "graph"
     return GraphAudit(source, expected, result)

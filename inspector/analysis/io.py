@@ -17,7 +17,7 @@ from ..model.metagraph import MetaGraph
 from ..model.tensors import Shape, dtype_name, shape_from_proto
 from ..model.totals import variable_totals
 from ..model.values import summarise_tensor
-from ..model.variables import parse_variable_defs
+from ..model.variables import distinct, parse_variable_defs
 from .variables import resolved_variables
 
 INPUT_OPS = frozenset({"Placeholder", "PlaceholderV2", "PlaceholderWithDefault"})
@@ -64,7 +64,7 @@ class IOView:
     signatures: list[str]  # signature keys the MetaGraph declares (then io is a guess beside them)
 
 
-def io_view(meta: MetaGraph) -> IOView:
+def io_view(meta: MetaGraph, checkpoint=None) -> IOView:
     excluded = machinery(meta)
     graph = meta.graph
     inputs = [_input(node, graph) for node in graph.nodes.values()
@@ -77,7 +77,7 @@ def io_view(meta: MetaGraph) -> IOView:
         readers = [e for e in graph.consumers.get(node.name, []) if e.slot >= 0 and e.consumer not in excluded]
         if not readers:
             outputs.append(_output(node))
-    variables = resolved_variables(meta)
+    variables = distinct(resolved_variables(meta, checkpoint))
     if variables:
         parameters, source = variable_totals(variables).parameters, "variables"
     else:

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from ..errors import InspectorError
 from ..model.artifact import Artifact, ArtifactKind
 from ..model.metagraph import MetaGraph, Signature
-from ..model.totals import variable_totals
-from ..model.variables import graph_variables
+from ..model.totals import copies_of, variable_totals
+from ..model.variables import distinct, graph_variables
 
 SAVER_VERSIONS = {0: "V1", 1: "V1", 2: "V2"}
 
@@ -20,7 +20,8 @@ class VariableTotals:
     bytes: int
     unknown_size: int  # variables whose shape or dtype size is not known
     source: str  # "object graph", "graph nodes", or "Const nodes"
-    distinct_names: int | None = None  # TF2 objects can hold the same variable twice
+    copies: int = 0  # second copies a Keras export stores (left out of the counts above)
+    copies_bytes: int = 0  # their bytes on disk
 
 
 @dataclass
@@ -122,7 +123,7 @@ def _meta_overview(artifact: Artifact, meta: MetaGraph) -> MetaGraphOverview:
         function_node_count=meta.functions.node_count,
         op_histogram=histogram,
         signatures=list(meta.signatures.values()),
-        variables=_variable_totals(meta),
+        variables=_variable_totals(meta, artifact.checkpoint_if_readable),
         constants=_const_totals(meta),
         collections=[_collection(key, meta.collections[key]) for key in sorted(meta.collections)],
         saver=_saver(meta),
@@ -133,12 +134,12 @@ def _meta_overview(artifact: Artifact, meta: MetaGraph) -> MetaGraphOverview:
     )
 
 
-def _variable_totals(meta: MetaGraph) -> VariableTotals:
-    variables = graph_variables(meta)
-    source = "object graph" if variables and variables[0].op == "SavedVariable" else "graph nodes"
-    totals = variable_totals(variables)
+def _variable_totals(meta: MetaGraph, checkpoint) -> VariableTotals:
+    stored = graph_variables(meta, checkpoint)
+    source = "object graph" if meta.object_graph is not None else "graph nodes"
+    totals, copies = variable_totals(distinct(stored)), variable_totals(copies_of(stored))
     return VariableTotals(totals.count, totals.parameters, totals.nbytes, totals.unknown_size, source,
-                          totals.distinct_names)
+                          copies.count, copies.nbytes)
 
 
 def _const_totals(meta: MetaGraph) -> VariableTotals:

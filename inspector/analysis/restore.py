@@ -35,18 +35,19 @@ class ExpectedTensor:
         return (self.key, self.dtype, None if self.shape is None else tuple(self.shape))
 
 
-def expected_tensors(meta: MetaGraph) -> list[ExpectedTensor]:
-    objects = object_graph_variables(meta)
-    if objects:
-        return [ExpectedTensor(v.checkpoint_key, v.dtype, v.shape, v.path, "object graph") for v in objects]
-    from_saver = _saver_restores(meta)
+def expected_tensors(meta: MetaGraph, checkpoint=None) -> list[ExpectedTensor]:
+    """What the graph restores; for a TF2 SavedModel keyed through ``checkpoint``'s object graph."""
+    if meta.object_graph is not None:
+        return [ExpectedTensor(v.checkpoint_key, v.dtype, v.shape, v.path or v.name, "object graph")
+                for v in object_graph_variables(meta, checkpoint) if v.checkpoint_key]
+    from_saver = saver_restores(meta)
     if from_saver:
         return from_saver
     return [ExpectedTensor(v.checkpoint_key or v.name, v.dtype, v.shape, v.node, "variable nodes")
             for v in graph_variables(meta)]
 
 
-def _saver_restores(meta: MetaGraph) -> list[ExpectedTensor]:
+def saver_restores(meta: MetaGraph) -> list[ExpectedTensor]:
     graph = meta.graph
     restores = [node for node in graph.nodes.values() if node.op in RESTORE_OPS]
     saver = meta.saver_def

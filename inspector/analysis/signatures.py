@@ -8,7 +8,7 @@ from .. import protos
 from ..errors import SelectionError
 from ..model.artifact import Artifact
 from ..model.metagraph import MetaGraph, Signature
-from ..model.variables import object_paths
+from ..model.object_graph import object_paths
 from . import structured
 from .structured import TensorSpecInfo
 

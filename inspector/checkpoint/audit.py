@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from inspector.checkpoint.bundle import BundleReader
 
 VARIABLE_VALUE_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
-_SLOT_MARKER = "/.OPTIMIZER_SLOT/"
+SLOT_MARKER = "/.OPTIMIZER_SLOT/"
 # Counters and graphs the saving machinery adds; a graph rarely restores them.
 _BOOKKEEPING_NAMES = {"global_step", "save_counter", "_CHECKPOINTABLE_OBJECT_GRAPH", "iter", "iterations"}
 
@@ -40,7 +40,7 @@ class SlotKey:
 
 def parse_slot_key(key: str) -> SlotKey | None:
     """The (variable path, optimizer, slot name) of an optimizer-slot key, else None."""
-    variable, marker, rest = readable_key(key).partition(_SLOT_MARKER)
+    variable, marker, rest = readable_key(key).partition(SLOT_MARKER)
     if not marker:
         return None
     optimizer, _, slot = rest.rpartition("/")

@@ -82,10 +82,10 @@ def _checkpoint_mismatch(ctx: CheckContext) -> Iterator[Issue]:
     if reader is None:
         return
     for meta in ctx.meta_graphs:
-        expected = expected_tensors(meta)
-        if not expected:
-            continue
         try:
+            expected = expected_tensors(meta, reader)
+            if not expected:
+                continue
             result = audit([e.as_expected() for e in expected], reader)
         except InspectorError:
             return

@@ -8,9 +8,9 @@ from dataclasses import asdict
 
 import numpy as np
 
-from ..analysis.checkpoint import find_key, graph_audit, listing, statistics
+from ..analysis.checkpoint import find_key, graph_audit, listing, statistics, variable_names
 from ..checkpoint import BundleReader
-from ..errors import NotFound
+from ..errors import NotFound, SelectionError
 from ..load import load
 from ..report import jsonout
 from ..report.ckpt import render_audit, render_listing, render_stats
@@ -49,16 +49,15 @@ def run(args: argparse.Namespace) -> int:
         if reader is None:
             raise NotFound(args.path, f"is a {artifact.kind.label} with no checkpoint beside it",
                            "pass the checkpoint with --checkpoint PREFIX")
+    wants_audit = args.audit or args.checkpoint or not args.json
+    graph = _graph(artifact, args.tag_set, required=wants_audit and not args.values)
+    names, copies = variable_names(graph, reader)
     if args.values:
-        return _values(reader, args)
-    view = listing(reader)
+        return _values(reader, args, names)
+    view = listing(reader, names, copies)
     if not args.checkpoint:
         view.notes, view.warnings = list(artifact.notes), list(artifact.warnings)
-    meta = None
-    wants_audit = args.audit or args.checkpoint or not args.json
-    if wants_audit and artifact.meta_graphs:
-        meta = artifact.meta_graph(args.tag_set)
-    report = graph_audit(meta, reader) if meta is not None else None
+    report = graph_audit(graph, reader) if graph is not None and wants_audit else None
     stats = statistics(reader, view.rows) if args.stats else None
     findings = _verify(reader, args.json) if args.verify else None
     status = 0
@@ -93,6 +92,19 @@ def run(args: argparse.Namespace) -> int:
     return status
 
 
+def _graph(artifact, tag_set: str | None, required: bool):
+    """The MetaGraph that names the checkpoint's variables and is audited against it; when it only
+    names them, an ambiguous choice of tag-set leaves the checkpoint's own names."""
+    if not artifact.meta_graphs:
+        return None
+    try:
+        return artifact.meta_graph(tag_set)
+    except SelectionError:
+        if required or tag_set is not None:
+            raise
+        return None
+
+
 def _audit_json(report) -> dict:
     result = report.result
     return {
@@ -118,8 +130,8 @@ def _verify(reader: BundleReader, quiet: bool):
         return reader.verify(progress=lambda done, _total: bar.update(task, completed=done))
 
 
-def _values(reader: BundleReader, args: argparse.Namespace) -> int:
-    key = find_key(reader, args.values)
+def _values(reader: BundleReader, args: argparse.Namespace, names: dict[str, str]) -> int:
+    key = find_key(reader, args.values, names)
     entry = reader.entry(key)
     values = reader.read(key)
     if args.json:

@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     artifact = common.load_artifact(args)
-    view = io_view(artifact.meta_graph(args.tag_set))
+    view = io_view(artifact.meta_graph(args.tag_set), artifact.checkpoint_if_readable)
     if args.json:
         jsonout.emit(io_json(view))
     else:

@@ -23,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     artifact = common.load_artifact(args)
     meta = artifact.meta_graph(args.tag_set)
-    view = variables_view(meta, trainable_only=args.trainable_only, all_consts=args.consts)
+    view = variables_view(meta, artifact.checkpoint_if_readable, trainable_only=args.trainable_only,
+                          all_consts=args.consts)
     if args.json:
         jsonout.emit(variables_json(view))
     else:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import protos
-from ..errors import SelectionError
+from ..errors import InspectorError, SelectionError
 from .metagraph import MetaGraph
 
 
@@ -120,6 +120,18 @@ class Artifact:
 
             self._checkpoint = BundleReader(self.checkpoint_prefix)
         return self._checkpoint
+
+    @property
+    def checkpoint_if_readable(self):
+        """The checkpoint reader, or None when there is none or its index cannot be read.
+
+        For facts the checkpoint only refines (TF2 variable keys and names, the
+        copies a Keras export stores): without it they come from the graph alone.
+        """
+        try:
+            return self.checkpoint
+        except InspectorError:
+            return None
 
 
 

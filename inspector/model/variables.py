@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from dataclasses import dataclass
 
 from google.protobuf import message as pb_message
 
 from .. import protos
+from ..checkpoint.audit import SLOT_MARKER
+from ..errors import InspectorError
 from .metagraph import MetaGraph
+from .object_graph import captured, checkpoint_keys, is_keras, object_paths, slots
 from .tensors import Shape, dtype_name, item_size, num_elements, shape_from_proto
 
 VARIABLE_OPS = frozenset({"VariableV2", "Variable", "VarHandleOp"})
@@ -27,6 +31,8 @@ class Variable:
     snapshot: str | None = None
     checkpoint_key: str | None = None
     saved_name: str | None = None  # the name TensorFlow gave the variable (SavedVariable.name)
+    copy_of: str | None = None  # a second stored copy of this variable (Keras model.export)
+    slot_of: str | None = None  # the variable an optimizer slot belongs to
 
     @property
     def elements(self) -> int | None:
@@ -38,10 +44,17 @@ class Variable:
         return None if size is None or self.elements is None else size * self.elements
 
 
-def graph_variables(meta: MetaGraph) -> list[Variable]:
-    """TF2 object-graph variables when the artifact has them, else the variable nodes."""
-    from_objects = object_graph_variables(meta)
-    return from_objects if from_objects else node_variables(meta)
+def graph_variables(meta: MetaGraph, checkpoint=None) -> list[Variable]:
+    """The object graph's variables for a TF2 SavedModel (what ``tf.saved_model.load`` rebuilds,
+    possibly none), else the variable nodes of the graph."""
+    if meta.object_graph is not None:
+        return object_graph_variables(meta, checkpoint)
+    return node_variables(meta)
+
+
+def distinct(variables: list[Variable]) -> list[Variable]:
+    """The variables without the second copies a Keras export stores."""
+    return [v for v in variables if v.copy_of is None]
 
 
 def node_variables(meta: MetaGraph) -> list[Variable]:
@@ -105,39 +118,97 @@ def _trainable_names(meta: MetaGraph) -> set[str] | None:
     return {vdef.variable_name.split(":")[0] for vdef in parse_variable_defs(collection)}
 
 
-def object_paths(graph: protos.SavedObjectGraph) -> dict[int, str]:
-    """Shortest child path from the root object to every object (``layer/kernel``)."""
-    paths = {0: ""}
-    queue = [0]
-    while queue:
-        current = queue.pop(0)
-        for child in graph.nodes[current].children:
-            if child.node_id not in paths and child.node_id < len(graph.nodes):
-                prefix = paths[current]
-                paths[child.node_id] = f"{prefix}/{child.local_name}" if prefix else child.local_name
-                queue.append(child.node_id)
-    return paths
+def object_graph_variables(meta: MetaGraph, checkpoint=None) -> list[Variable]:
+    """The SavedVariables of a TF2 object graph, with the checkpoint key each is restored from.
 
-
-def object_graph_variables(meta: MetaGraph) -> list[Variable]:
+    ``checkpoint`` (a BundleReader, optional) supplies the checkpoint's own object
+    graph, matched to the SavedObjectGraph as TensorFlow's loader matches them,
+    and the checksums that show a Keras export storing a variable twice.
+    """
     graph = meta.object_graph
     if graph is None:
         return []
+    trackable, entries = _checkpoint_facts(checkpoint)
     paths = object_paths(graph)
+    keys = checkpoint_keys(graph, trackable)
+    ids = [i for i, node in enumerate(graph.nodes) if node.WhichOneof("kind") == "variable"]
+    copies = _copies(graph, ids, keys, entries)
+    names = _names(graph, ids, paths, copies)
+    slot_of = slots(graph)
     result = []
-    for node_id, obj in enumerate(graph.nodes):
-        if obj.WhichOneof("kind") != "variable":
-            continue
-        var = obj.variable
-        path = paths.get(node_id, f"<object {node_id}>")
+    for node_id in ids:
+        var = graph.nodes[node_id].variable
+        slot = slot_of.get(node_id)
         result.append(Variable(
-            name=path,
+            name=names[node_id],
             op="SavedVariable",
             dtype=dtype_name(var.dtype),
             shape=shape_from_proto(var.shape),
             trainable=var.trainable,
-            path=path,
-            checkpoint_key=f"{path}/.ATTRIBUTES/VARIABLE_VALUE",
+            path=paths.get(node_id),
+            checkpoint_key=keys.get(node_id),
             saved_name=var.name or None,
+            copy_of=names[copies[node_id]] if node_id in copies else None,
+            slot_of=names.get(slot.original) if slot is not None else None,
         ))
     return result
+
+
+def _checkpoint_facts(checkpoint) -> tuple[protos.TrackableObjectGraph | None, dict]:
+    """The checkpoint's object graph (None when it has none or cannot be read) and its index entries."""
+    if checkpoint is None:
+        return None, {}
+    entries = {e.key: e for e in checkpoint.entries()}
+    try:
+        return checkpoint.object_graph(), entries
+    except InspectorError:  # a missing or damaged data shard: fall back to TensorFlow's key spelling
+        return None, entries
+
+
+def _copies(graph: protos.SavedObjectGraph, ids: list[int], keys: dict[int, str], entries: dict) -> dict[int, int]:
+    """Variable node -> the variable it duplicates.
+
+    Keras's ``model.export`` saves each weight twice: once captured by the
+    serving functions, once in a list no function reads, both with the same
+    name and, in the checkpoint, the same bytes.  A variable no function
+    captures is a copy of a captured one with the same name, dtype, shape and
+    stored checksum.
+    """
+    used = captured(graph)
+
+    def identity(node_id: int):
+        var = graph.nodes[node_id].variable
+        entry = entries.get(keys.get(node_id, ""))
+        stored = (entry.crc32c, entry.size) if entry is not None else None
+        return var.name, var.dtype, tuple(d.size for d in var.shape.dim), var.shape.unknown_rank, stored
+
+    originals: dict[tuple, int] = {}
+    for node_id in ids:
+        if node_id in used and graph.nodes[node_id].variable.name:
+            originals.setdefault(identity(node_id), node_id)
+    return {node_id: originals[identity(node_id)] for node_id in ids
+            if node_id not in used and identity(node_id) in originals}
+
+
+def _names(graph: protos.SavedObjectGraph, ids: list[int], paths: dict[int, str],
+           copies: dict[int, int]) -> dict[int, str]:
+    """What to call each variable: a Keras layer path (``dense/kernel``) where Keras wrote the
+    export and the name is unambiguous, else the object path; slot variables after their variable."""
+    keras = is_keras(graph)
+    slot_of = slots(graph)
+    saved = Counter(graph.nodes[i].variable.name for i in ids if i not in copies and i not in slot_of)
+    names: dict[int, str] = {}
+    for node_id in ids:
+        saved_name = graph.nodes[node_id].variable.name
+        if keras and node_id not in copies and node_id not in slot_of and saved_name and saved[saved_name] == 1:
+            names[node_id] = saved_name
+        elif node_id in paths:
+            names[node_id] = paths[node_id]
+    for node_id, slot in slot_of.items():
+        if node_id in ids and slot.original in names:
+            optimizer = paths.get(slot.optimizer, f"<object {slot.optimizer}>")
+            names[node_id] = f"{names[slot.original]}{SLOT_MARKER}{optimizer}/{slot.name}"
+    for node_id in ids:
+        names.setdefault(node_id, f"<object {node_id}>")
+    return names
+

@@ -20,6 +20,9 @@ def render_listing(view: Listing, out: Console) -> None:
             name.append(f"  ({row.key})", style="dim")
         if row.slot is None and row.name != row.key:
             name.append(f"  ({row.key})", style="dim")
+        if row.copy_of:
+            name.append("  second copy of ", style="dim")
+            name.append(plain(row.copy_of))
         grid.add_row(name, row.dtype, "[" + ", ".join(map(str, row.shape)) + "]",
                      human_count(row.elements), human_bytes(row.bytes), str(row.shard))
     out.print(grid)
@@ -27,6 +30,10 @@ def render_listing(view: Listing, out: Console) -> None:
     summary = (f"{len(view.rows)} tensors ({slots} optimizer slots), {human_count(view.total_elements)} values, "
                f"{human_bytes(view.total_bytes)} in {view.num_shards} shard(s)")
     out.print(Text(summary, style="bold"))
+    copies = [r for r in view.rows if r.copy_of]
+    if copies:
+        out.print(Text(f"The export stores {len(copies)} variables twice: "
+                       f"{human_bytes(sum(r.bytes for r in copies))} of the bytes above are second copies."))
     if view.object_graph is not None:
         og = view.object_graph
         out.print(Text(f"object graph (_CHECKPOINTABLE_OBJECT_GRAPH): {og.num_objects} objects, "

@@ -122,8 +122,9 @@ def _signatures(signatures: list[Signature]):
 
 def _variables_line(label: str, totals: VariableTotals) -> Text:
     unknown = f", {totals.unknown_size} of unknown size" if totals.unknown_size else ""
-    if totals.distinct_names is not None and totals.distinct_names != totals.count:
-        unknown += f"; {totals.distinct_names} distinct variable names, the others are saved twice"
+    if totals.copies:
+        unknown += (f"; the export stores {totals.copies} of them twice, "
+                    f"{human_bytes(totals.copies_bytes)} more on disk")
     return Text(f"  {label}: {totals.count} ({human_count(totals.parameters)} values, "
                 f"{human_bytes(totals.bytes)}{unknown}; from {totals.source})")
 

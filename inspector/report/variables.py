@@ -28,10 +28,14 @@ def variables_json(view: VariablesView) -> dict:
                 "saved_name": v.saved_name,
                 "checkpoint_key": v.checkpoint_key,
                 "node": v.node,
+                "copy_of": v.copy_of,
+                "slot_of": v.slot_of,
             }
             for v in view.variables
         ],
-        "totals": {"count": view.count, "parameters": view.parameters, "bytes": view.nbytes},
+        "totals": {"count": view.count, "parameters": view.parameters, "bytes": view.nbytes,
+                   "copies": {"count": view.copies.count, "parameters": view.copies.parameters,
+                              "bytes": view.copies.nbytes}},
         "constants": None if constants is None else {
             "count": constants.count,
             "elements": constants.elements,
@@ -51,7 +55,11 @@ def render_variables(view: VariablesView, out: Console) -> None:
             rows.columns[column].justify = "right"
         for v in view.variables:
             details = []
-            if v.path and v.saved_name and v.saved_name != v.path:
+            if v.copy_of:
+                details.append(f"second copy of {v.copy_of}")
+            if v.path and v.path != v.name:
+                details.append(f"path {v.path}")
+            if v.saved_name and v.saved_name not in (v.name, v.path):
                 details.append(f"saved name {v.saved_name}")
             if v.node and v.node != v.name:
                 details.append(f"node {v.node}")
@@ -65,6 +73,10 @@ def render_variables(view: VariablesView, out: Console) -> None:
         out.print(rows)
     out.print(Text(f"{view.count} variables, {human_count(view.parameters)} parameters, "
                    f"{human_bytes(view.nbytes)}", style="bold"))
+    if view.copies.count:
+        out.print(Text(f"The export stores {view.copies.count} of these variables twice (marked \"second copy\"): "
+                       f"{human_count(view.copies.parameters)} more values, {human_bytes(view.copies.nbytes)} more "
+                       "on disk; the counts above leave the copies out."))
     if view.constants is not None:
         _constants(view.constants, out)
 

@@ -20,6 +20,12 @@ FIXTURES = ROOT / "fixtures"
 CORPUS = Path(os.environ.get("TFINSPECT_CORPUS", ROOT.parent / "shared" / "corpus"))
 
 _SHARD = re.compile(r"\.data-\d{5}-of-\d{5}$")
+_STATE_PATH = re.compile(r'^\s*(?:all_)?model_checkpoint_paths?:\s*"((?:[^"\\]|\\.)*)"', re.MULTILINE)
+# Protocol buffers that sit next to graphs but are not graphs.
+NOT_GRAPHS = frozenset({"fingerprint.pb", "keras_metadata.pb"})
+# Artifacts TensorFlow itself cannot read (artifact id -> why): nothing to hold tfinspect to.
+# A test checks that TensorFlow reads every other artifact and fails on exactly these.
+TF_UNREADABLE: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -64,14 +70,32 @@ def _walk(base: Path) -> list[Artifact]:
                 found.append(Artifact(_source(here), "checkpoint", here / "variables" / "variables"))
             dirnames[:] = [d for d in dirnames if d not in ("variables", "assets", "assets.extra")]
             continue
+        found += _v1_checkpoints(here, names)
         for name in sorted(filenames):
             path = here / name
             if name.endswith(".meta"):
                 found.append(Artifact(_source(path), "meta_graph", path))
             elif name.endswith(".index"):
                 found.append(Artifact(_source(path), "checkpoint", path.with_suffix("")))
-            elif name.endswith((".pb", ".pbtxt")) and name != "fingerprint.pb":
+            elif name.endswith((".pb", ".pbtxt")) and name not in NOT_GRAPHS:
                 found.append(Artifact(_source(path), "graph_def", path))
+    return found
+
+
+def _v1_checkpoints(here: Path, names: set[str]) -> list[Artifact]:
+    """V1 checkpoints (before 2017: a ``model.ckpt`` file, no ``.index``) that a ``checkpoint``
+    state file names; the state file may hold absolute paths from another machine."""
+    if "checkpoint" not in names:
+        return []
+    try:
+        text = (here / "checkpoint").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    found = []
+    for named in dict.fromkeys(_STATE_PATH.findall(text)):
+        base = Path(named).name
+        if base in names and f"{base}.index" not in names:
+            found.append(Artifact(_source(here / base), "checkpoint", here / base))
     return found
 
 
