@@ -100,7 +100,7 @@ def overview(artifact: Artifact, tag_set: str | None = None) -> Overview:
         files=[{"path": str(f.path), "role": f.role, "size": f.size} for f in artifact.files],
         notes=list(artifact.notes),
         warnings=list(artifact.warnings),
-        fingerprint=_fingerprint(artifact),
+        fingerprint=fingerprint_summary(artifact),
         checkpoint=_checkpoint(artifact),
         meta_graphs=[_meta_overview(artifact, mg) for mg in metas],
     )
@@ -182,7 +182,7 @@ def _assets(artifact: Artifact, meta: MetaGraph) -> list[AssetSummary]:
     return result
 
 
-def _fingerprint(artifact: Artifact) -> dict | None:
+def fingerprint_summary(artifact: Artifact) -> dict | None:
     fp = artifact.fingerprint
     if fp is None:
         return None

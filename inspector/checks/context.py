@@ -35,9 +35,10 @@ class CheckContext:
         with --inputs/--outputs, else of the inputs and outputs `tfinspect io`
         guesses, so the signature rules can check what a server would run.
         """
-        return [self._with_signature(meta) for meta in self.artifact.meta_graphs]
+        return [self.with_signature(meta) for meta in self.artifact.meta_graphs]
 
-    def _with_signature(self, meta: MetaGraph) -> MetaGraph:
+    def with_signature(self, meta: MetaGraph) -> MetaGraph:
+        """``meta``, or for a graph without signatures, ``meta`` with one made of its given or guessed tensors."""
         if any(not s.internal for s in meta.signatures.values()):
             return meta
         if self.inputs or self.outputs:
