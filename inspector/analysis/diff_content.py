@@ -183,7 +183,7 @@ def _asset_files(artifact: Artifact) -> dict[str, Path]:
 
 def _vocabularies(artifact: Artifact) -> set[str]:
     """Asset files a graph names in its asset_file_def (lookup-table vocabularies, mostly)."""
-    return {f"assets/{asset.filename}" for meta in artifact.meta_graphs for asset in meta.asset_files}
+    return {f"assets/{asset.filename}" for meta in artifact.meta_graphs for asset in meta.asset_defs}
 
 
 def _digest(path: Path) -> str:

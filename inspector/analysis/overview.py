@@ -174,7 +174,7 @@ def _saver(meta: MetaGraph) -> dict | None:
 def _assets(artifact: Artifact, meta: MetaGraph) -> list[AssetSummary]:
     folder = artifact.root / "assets"
     result = []
-    for asset in meta.asset_files:
+    for asset in meta.asset_defs:
         present = (folder / asset.filename).is_file() if folder.is_dir() else None
         if artifact.kind is ArtifactKind.SAVED_MODEL and present is None:
             present = False
