@@ -7,36 +7,16 @@ The exports and TensorFlow's verdicts come from one child process
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, fixture, run_cli
+from conftest import fixture, run_cli
 
 from inspector import load
 from inspector.analysis.diff import BREAKING, COMPATIBLE, diff_artifacts, shape_change
 from inspector.checks.op_registry import registered_ops
-
-
-@pytest.fixture(scope="session")
-def built(tmp_path_factory) -> Path:
-    """The version tree, the graph pairs and replay.json (see tests/diff_tree.py)."""
-    out = tmp_path_factory.mktemp("diff_tree")
-    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "diff_tree.py"), str(out)],
-                          capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, check=False)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return out
-
-
-@pytest.fixture(scope="session")
-def replay(built) -> dict:
-    return json.loads((built / "replay.json").read_text())
 
 
 def _diff(old: Path, new: Path, **kwargs):
