@@ -185,3 +185,14 @@ def test_unreadable_input_exits_2_with_one_line(built, tmp_path):
 ])
 def test_shape_rules(old, new, is_input, severity):
     assert shape_change(old, new, is_input=is_input)[0] == severity
+
+
+def test_values_progress_reaches_the_total():
+    calls = []
+    old = fixture("seed004", "results", "model.ckpt-5.index").with_suffix("")
+    new = fixture("seed004", "results", "model.ckpt-10.index").with_suffix("")
+    artifact = load(old)
+    _diff(old, new, values=True, progress=lambda done, total: calls.append((done, total)))
+    total = sum(e.size for e in artifact.checkpoint.entries())
+    assert calls and calls[-1] == (total, total)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)

@@ -157,9 +157,10 @@ def value_changes(old_reader, new_reader, keys: list[str], progress: Progress | 
                 progress(done, total)
         if a.dtype.kind in "biufc":
             delta = np.abs(a.astype(np.float64) - b.astype(np.float64)) if a.size else np.zeros(0)
-            biggest = float(delta.max()) if delta.size else 0.0
-            if biggest > 0 or np.isnan(biggest):
-                changed = int(np.count_nonzero(delta))
+            finite = delta[~np.isnan(delta)]
+            biggest = float(finite.max()) if finite.size else 0.0
+            changed = int(np.count_nonzero(delta))  # NaN counts as a difference
+            if changed:
                 changes.append(Change("tensor_values_changed", INFO,
                                       f"{key!r}: max abs difference {biggest:.6g} ({changed:,} of {a.size:,} "
                                       "elements differ)", {"checkpoint_key": key}, None,
