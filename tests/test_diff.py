@@ -87,6 +87,7 @@ def test_cli_exit_status_json_and_markdown(built):
     assert "| ✅ compatible | output_added | {serve} / serving_default / probability |" in compatible.out
     table = run_cli("diff", tree, tree, "--old-version", "6", "--new-version", "7")
     assert table.code == 1 and "output_removed" in table.out and "BREAKING" in table.out
+    assert "OLD is version 6 of the version tree" in table.out and "NEW is version 7" in table.out
 
 
 def test_meta_pair_new_required_placeholder(built, replay):

@@ -80,6 +80,9 @@ def diff_artifacts(old: Artifact, new: Artifact, *, tag_set: str | None = None, 
     from . import diff_content
 
     result = DiffResult(str(old.path), str(new.path), old.kind.value, new.kind.value)
+    for side, artifact in (("OLD", old), ("NEW", new)):
+        if artifact.version is not None:
+            result.notes.append(f"{side} is version {artifact.version} of the version tree {artifact.path}")
     if old.kind is not new.kind:
         result.changes.append(Change("kind_changed", INFO, f"artifact kind changed: {old.kind.label} -> "
                                      f"{new.kind.label}", {}, old.kind.value, new.kind.value))
