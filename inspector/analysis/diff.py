@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from ..model.artifact import Artifact, ArtifactKind
 from ..model.metagraph import MetaGraph, Signature, SignatureTensor
 from ..model.tensors import Shape, format_shape
+from .io import io_signature
 
 BREAKING, COMPATIBLE, INFO = "breaking", "compatible", "info"
 SEVERITIES = (BREAKING, COMPATIBLE, INFO)
@@ -137,11 +138,10 @@ def matched_meta_graphs(old: Artifact, new: Artifact, tag_set: str | None,
 def served_signatures(meta: MetaGraph) -> dict[str, Signature]:
     """The signatures of a MetaGraph; for a graph without any, the inputs and outputs
     ``tfinspect io`` guesses (the same view ``check`` uses)."""
-    if meta.signatures:
+    if any(not s.internal for s in meta.signatures.values()):
         return dict(meta.signatures)
-    from ..checks.context import CheckContext  # the guessed signature is built there, once
-
-    return dict(CheckContext(artifact=None).with_signature(meta).signatures)
+    guessed = io_signature(meta)
+    return dict(meta.signatures) | ({guessed.key: guessed} if guessed is not None else {})
 
 
 # -- signatures ------------------------------------------------------------------------
