@@ -8,6 +8,7 @@ once).  It writes:
   change to the one before (``STEPS`` says which);
 * ``OUTDIR/graphs/{a,b}.meta`` (b adds a required placeholder) and
   ``{a,b}.pb`` frozen GraphDefs (b's input becomes float64);
+* ``OUTDIR/tf2/{1,2}``: TF2 exports whose input argument is renamed;
 * ``OUTDIR/replay.json``: for every pair, what happened when the request that
   worked against the old export was sent to the new one, with TensorFlow.
 
@@ -157,6 +158,26 @@ def build_graph_pairs(tf, out: Path) -> dict:
     return results
 
 
+def build_tf2_pair(tf, out: Path) -> dict:
+    """``tf2/1`` and ``tf2/2``: tf.saved_model.save exports whose only input is renamed
+    (``x`` -> ``inputs``); TF2 names the placeholder after the argument, so the tensor
+    name changes with the alias.  Returns TensorFlow's verdict on the old request."""
+    for number, argument in ((1, "x"), (2, "inputs")):
+        module = tf.Module()
+        spec = tf.TensorSpec([None, 3], tf.float32, name=argument)
+        module.serve = tf.function(lambda t: {"score": tf.matmul(t, tf.constant(WEIGHTS, tf.float32))},
+                                   input_signature=[spec])
+        tf.saved_model.save(module, str(out / str(number)), signatures={"serving_default": module.serve})
+    request = {"x": tf.constant(REQUEST["x"], tf.float32)}
+    outcome = {"ran": True, "error": None}
+    try:
+        serve(tf, out / "2", request)
+    except Exception as exc:  # noqa: BLE001
+        outcome = {"ran": False, "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+    serve(tf, out / "1", request)  # the request is right for version 1
+    return outcome
+
+
 def main(outdir: Path) -> None:
     import tensorflow as tf
 
@@ -165,7 +186,8 @@ def main(outdir: Path) -> None:
     all_specs = specs()
     for number, spec in enumerate(all_specs, start=1):
         build_version(tf, spec, tree / str(number))
-    report = {"steps": [], "graphs": build_graph_pairs(tf, outdir / "graphs")}
+    report = {"steps": [], "graphs": build_graph_pairs(tf, outdir / "graphs"),
+              "tf2": build_tf2_pair(tf, outdir / "tf2")}
     for number, (what, _) in enumerate(STEPS, start=1):
         outcome = replay(tf, tree / str(number), tree / str(number + 1), all_specs[number - 1])
         report["steps"].append({"old": number, "new": number + 1, "change": what, **outcome})

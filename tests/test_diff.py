@@ -197,3 +197,13 @@ def test_values_progress_reaches_the_total():
     total = sum(e.size for e in artifact.checkpoint.entries())
     assert calls and calls[-1] == (total, total)
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+def test_tf2_renamed_argument_is_a_rename(built, replay):
+    """tf.saved_model.save names the placeholder after the argument: alias and tensor change
+    together, and the one input removed and the one added with the same dtype and shape
+    are reported as a rename."""
+    result = _diff(built / "tf2" / "1", built / "tf2" / "2")
+    assert [(c.kind, c.old["alias"], c.new["alias"]) for c in result.breaking] == [("input_renamed", "x", "inputs")]
+    assert result.breaking[0].old["tensor_name"] != result.breaking[0].new["tensor_name"]
+    assert replay["tf2"]["ran"] is False and "missing a required argument: 'inputs'" in replay["tf2"]["error"]
