@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .. import protos
 from ..model.graph import TensorRef, parse_tensor_name
-from ..model.metagraph import MetaGraph
+from ..model.metagraph import MetaGraph, Signature, SignatureTensor
 from ..model.tensors import Shape, dtype_name, shape_from_proto
 from ..model.totals import variable_totals
 from ..model.values import summarise_tensor
@@ -194,3 +194,42 @@ def _output(node: protos.NodeDef) -> IOTensor:
     if "_output_shapes" in node.attr and node.attr["_output_shapes"].list.shape:
         shape = shape_from_proto(node.attr["_output_shapes"].list.shape[0])
     return IOTensor(node.name, f"{node.name}:0", node.op, dtype, shape)
+
+
+GIVEN_KEY = "(--inputs/--outputs)"
+GUESSED_KEY = "(guessed inputs/outputs)"
+PREDICT_METHOD = "tensorflow/serving/predict"
+
+
+def io_signature(meta: MetaGraph, inputs: list[str] | None = None,
+                 outputs: list[str] | None = None) -> Signature | None:
+    """A Predict signature for a graph without SignatureDefs (frozen graph, ``.meta``):
+    the tensors given, else the inputs and outputs ``io_view`` guesses; None when there are none.
+    Its aliases are the tensor names."""
+    if inputs or outputs:
+        key, inputs, outputs = GIVEN_KEY, list(inputs or []), list(outputs or [])
+    else:
+        view = io_view(meta)
+        key = GUESSED_KEY
+        inputs = [t.tensor for t in view.inputs if not t.optional]
+        outputs = [t.tensor for t in view.outputs]
+    if not inputs and not outputs:
+        return None
+    return Signature(key, PREDICT_METHOD, _signature_tensors(meta, inputs), _signature_tensors(meta, outputs))
+
+
+def _signature_tensors(meta: MetaGraph, names: list[str]) -> tuple[SignatureTensor, ...]:
+    resolver = meta.outputs
+    result = []
+    for text in names:
+        name = text if ":" in text else f"{text}:0"
+        node_name, index = parse_tensor_name(name)
+        node = meta.graph.node(node_name)
+        dtype, shape = "DT_INVALID", None
+        if node is not None:
+            outputs = resolver.outputs(node).outputs
+            if outputs is not None and index < len(outputs):
+                dtype = outputs[index].dtype or "DT_INVALID"
+                shape = outputs[index].shape
+        result.append(SignatureTensor(name, name, dtype, shape, "name"))
+    return tuple(result)

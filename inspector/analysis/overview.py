@@ -102,7 +102,7 @@ def overview(artifact: Artifact, tag_set: str | None = None) -> Overview:
         files=[{"path": str(f.path), "role": f.role, "size": f.size} for f in artifact.files],
         notes=list(artifact.notes),
         warnings=list(artifact.warnings),
-        fingerprint=_fingerprint(artifact),
+        fingerprint=fingerprint_summary(artifact),
         checkpoint=_checkpoint(artifact),
         meta_graphs=[_meta_overview(artifact, mg) for mg in metas],
     )
@@ -170,7 +170,7 @@ def _saver(meta: MetaGraph) -> dict | None:
 def _assets(artifact: Artifact, meta: MetaGraph) -> list[AssetSummary]:
     folder = artifact.root / "assets"
     result = []
-    for asset in meta.asset_files:
+    for asset in meta.asset_defs:
         present = (folder / asset.filename).is_file() if folder.is_dir() else None
         if artifact.kind is ArtifactKind.SAVED_MODEL and present is None:
             present = False
@@ -178,7 +178,7 @@ def _assets(artifact: Artifact, meta: MetaGraph) -> list[AssetSummary]:
     return result
 
 
-def _fingerprint(artifact: Artifact) -> dict | None:
+def fingerprint_summary(artifact: Artifact) -> dict | None:
     fp = artifact.fingerprint
     if fp is None:
         return None

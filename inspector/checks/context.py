@@ -6,13 +6,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from ..analysis.io import io_signature
 from ..model.artifact import Artifact, ArtifactKind
-from ..model.graph import parse_tensor_name
-from ..model.metagraph import MetaGraph, Signature, SignatureTensor
-
-GIVEN_KEY = "(--inputs/--outputs)"
-GUESSED_KEY = "(guessed inputs/outputs)"
-PREDICT_METHOD = "tensorflow/serving/predict"
+from ..model.metagraph import MetaGraph, Signature
 
 
 @dataclass
@@ -40,19 +36,8 @@ class CheckContext:
     def _with_signature(self, meta: MetaGraph) -> MetaGraph:
         if any(not s.internal for s in meta.signatures.values()):
             return meta
-        if self.inputs or self.outputs:
-            key, inputs, outputs = GIVEN_KEY, self.inputs, self.outputs
-        else:
-            from ..analysis.io import io_view
-
-            view = io_view(meta)
-            key = GUESSED_KEY
-            inputs = [t.tensor for t in view.inputs if not t.optional]
-            outputs = [t.tensor for t in view.outputs]
-        if not inputs and not outputs:
-            return meta
-        signature = Signature(key, PREDICT_METHOD, _tensors(meta, inputs), _tensors(meta, outputs))
-        return _MetaGraphWithSignature(meta, signature)
+        signature = io_signature(meta, self.inputs, self.outputs)
+        return meta if signature is None else _MetaGraphWithSignature(meta, signature)
 
     def signatures(self, include_internal: bool = False) -> Iterator[tuple[MetaGraph, Signature]]:
         """Every (MetaGraph, Signature) pair, internal ones only when asked."""
@@ -83,20 +68,3 @@ class _MetaGraphWithSignature(MetaGraph):
         self.__dict__["functions"] = meta.functions
         self.__dict__["outputs"] = meta.outputs
         self.__dict__["signatures"] = {**meta.signatures, signature.key: signature}
-
-
-def _tensors(meta: MetaGraph, names: list[str]) -> tuple[SignatureTensor, ...]:
-    resolver = meta.outputs
-    result = []
-    for text in names:
-        name = text if ":" in text else f"{text}:0"
-        node_name, index = parse_tensor_name(name)
-        node = meta.graph.node(node_name)
-        dtype, shape = "DT_INVALID", None
-        if node is not None:
-            outputs = resolver.outputs(node).outputs
-            if outputs is not None and index < len(outputs):
-                dtype = outputs[index].dtype or "DT_INVALID"
-                shape = outputs[index].shape
-        result.append(SignatureTensor(name, name, dtype, shape, "name"))
-    return tuple(result)

@@ -19,7 +19,6 @@ from .core import Issue, Severity, rule
 
 MAIN_OP_KEY = "saved_model_main_op"
 LEGACY_INIT_OP_KEY = "legacy_init_op"
-ASSETS_KEY = "saved_model_assets"  # where tf.compat.v1.saved_model.Builder records AssetFileDefs
 
 TABLE_INITIALIZERS = frozenset({
     "InitializeTable", "InitializeTableV2", "InitializeTableFromTextFile", "InitializeTableFromTextFileV2",
@@ -166,14 +165,7 @@ def _table_not_initialized(ctx: CheckContext) -> Iterator[Issue]:
 
 def asset_defs(meta: MetaGraph) -> list[protos.AssetFileDef]:
     """AssetFileDefs from the MetaGraph field and from TF1's saved_model_assets collection."""
-    found = list(meta.asset_files)
-    collection = meta.collections.get(ASSETS_KEY)
-    if collection is not None:
-        for item in collection.any_list.value:
-            asset = protos.AssetFileDef()
-            if item.Unpack(asset):
-                found.append(asset)
-    return found
+    return meta.asset_defs
 
 
 @rule("TFI204", "missing-asset", Severity.ERROR,

@@ -45,6 +45,10 @@ COMMANDS: tuple[CommandInfo, ...] = (
                 "checkpoint tensors (names, dtypes, shapes, sizes), values, statistics, checksums, graph audit"),
     CommandInfo("graph", "graph", "draw the graph (or a signature's part of it) as Graphviz DOT, SVG, PNG or PDF"),
     CommandInfo("check", "check", "find why a SavedModel or graph will fail to load or serve (rules with codes and fixes)"),
+    CommandInfo("diff", "diff", "what changed between two artifacts, and whether clients of the old one break"),
+    CommandInfo("versions", "versions",
+                "numbered versions of a model directory as TF Serving sees them: which one is served, "
+                "what each holds, what changed"),
 )
 
 BY_NAME = {info.name: info for info in COMMANDS}

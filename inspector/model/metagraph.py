@@ -14,6 +14,7 @@ from .tensors import Shape, dtype_name, format_shape, shape_from_proto
 INIT_OP_SIGNATURE_KEY = "__saved_model_init_op"
 TRAIN_OP_SIGNATURE_KEY = "__saved_model_train_op"
 INTERNAL_SIGNATURE_KEYS = (INIT_OP_SIGNATURE_KEY, TRAIN_OP_SIGNATURE_KEY)
+ASSETS_COLLECTION = "saved_model_assets"  # where tf.compat.v1.saved_model.Builder records AssetFileDefs
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,18 @@ class MetaGraph:
     @property
     def asset_files(self) -> list[protos.AssetFileDef]:
         return [] if self.proto is None else list(self.proto.asset_file_def)
+
+    @cached_property
+    def asset_defs(self) -> list[protos.AssetFileDef]:
+        """Every AssetFileDef: the MetaGraph field (TF2) and TF1's ``saved_model_assets`` collection."""
+        found = list(self.asset_files)
+        collection = self.collections.get(ASSETS_COLLECTION)
+        if collection is not None:
+            for item in collection.any_list.value:
+                asset = protos.AssetFileDef()
+                if item.Unpack(asset):
+                    found.append(asset)
+        return found
 
     @cached_property
     def outputs(self) -> OutputResolver:
