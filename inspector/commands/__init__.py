@@ -45,6 +45,11 @@ COMMANDS: tuple[CommandInfo, ...] = (
                 "checkpoint tensors (names, dtypes, shapes, sizes), values, statistics, checksums, graph audit"),
     CommandInfo("graph", "graph", "draw the graph (or a signature's part of it) as Graphviz DOT, SVG, PNG or PDF"),
     CommandInfo("check", "check", "find why a SavedModel or graph will fail to load or serve (rules with codes and fixes)"),
+    CommandInfo("request", "request",
+                "the REST body TF Serving or Vertex AI takes for a signature, with URL and curl; "
+                "--validate checks a body offline"),
+    CommandInfo("metadata", "metadata", "what TF Serving's GET /v1/models/NAME/metadata returns for this export"),
+    CommandInfo("run", "run", "EXECUTES the model: run a signature with TensorFlow in a child process"),
 )
 
 BY_NAME = {info.name: info for info in COMMANDS}
