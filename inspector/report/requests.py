@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 from rich.console import Console
 
+from ..analysis.json_request import Checked
 from ..analysis.requests import RequestTemplate
 from ..model.tensors import format_shape
 from .sanitize import visible
@@ -66,3 +68,32 @@ def render_template(template: RequestTemplate, out: Console) -> None:
     out.print(plain("\n" + visible(template.curl)), soft_wrap=True)
     for note in template.notes:
         out.print(plain("note: " + visible(note)))
+
+
+def checked_json(checked: Checked, body_path: str) -> dict:
+    return {
+        "schema_version": 1,
+        "body": body_path,
+        "signature_key": checked.signature_key,
+        "format": checked.format,
+        "valid": not checked.errors,
+        "problems": [asdict(p) for p in checked.problems],
+        "tensors": [{"alias": t.alias, "dtype": t.dtype, "shape": t.shape} for t in checked.tensors.values()],
+        "examples": len(checked.examples),
+    }
+
+
+def render_checked(checked: Checked, body_path: str, out: Console) -> None:
+    if checked.problems:
+        grid = table(None, "path", "severity", "code", "problem")
+        for p in checked.problems:
+            grid.add_row(plain(visible(p.path)), plain(p.severity), plain(p.code), plain(visible(p.message)))
+        out.print(grid)
+    errors = len(checked.errors)
+    what = f"{checked.format} format, signature {visible(checked.signature_key)}" if checked.format else "body"
+    if errors:
+        out.print(plain(f"{visible(body_path)}: {errors} problem(s) the server or the model refuses ({what})"))
+        return
+    made = ", ".join(f"{visible(t.alias)} {t.dtype} {format_shape(t.shape)}" for t in checked.tensors.values())
+    made = made or f"{len(checked.examples)} tf.Example(s)"
+    out.print(plain(f"{visible(body_path)}: valid ({what}): {made}"))
