@@ -23,9 +23,7 @@ for its semantics; none of its code is copied):
   that fit in int32; DT_INT64, DT_UINT32, DT_UINT64 integers in their range;
   DT_BOOL true/false; DT_STRING strings or ``{"b64": "..."}`` objects holding
   valid base64.  Any other dtype cannot be converted.
-* ``examples``: a non-empty list of objects mapping a feature name to a value or
-  a list of values: integers and booleans make an int64 list, decimals a float
-  list, strings and ``{"b64": ...}`` a bytes list; one feature holds one kind.
+* ``examples``: see ``json_examples``.
 
 Beyond the server's conversion this also checks what the model will refuse when
 it runs: a tensor whose rank or fixed dimensions differ from the signature's
@@ -42,7 +40,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..model.metagraph import Signature
-from ..model.tensors import format_shape, num_elements
+from ..model.tensors import format_shape
 from .examples import ExampleFeature
 from .requests import JSON_KINDS, VERTEX_LIMIT, body_size, takes_examples
 
@@ -50,7 +48,6 @@ INT32 = (-(2**31), 2**31 - 1)
 INT64 = (-(2**63), 2**63 - 1)
 UINT32 = (0, 2**32 - 1)
 UINT64 = (0, 2**64 - 1)
-_FEATURE_KIND = {"DT_FLOAT": "float", "DT_INT64": "int64", "DT_STRING": "bytes"}
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -102,7 +99,7 @@ def check_body(body, signatures: dict[str, Signature], default_key: str, *, targ
     """Every problem of ``body`` (parsed JSON) for these signatures; ``default_key`` when it names none."""
     result = Checked(None, None, [], {})
     if not isinstance(body, dict):
-        result.problems.append(Problem("$", "not-object", f"the body is a JSON {_kind(body)}, not an object"))
+        result.problems.append(Problem("$", "not-object", f"the body is a JSON {json_kind(body)}, not an object"))
         return result
     key = default_key
     if "signature_name" in body:
@@ -120,7 +117,9 @@ def check_body(body, signatures: dict[str, Signature], default_key: str, *, targ
         _vertex(body, result)
     if "examples" in body and "instances" not in body and "inputs" not in body:
         result.format = "examples"
-        _examples(body, signature, (features or {}).get(key, []), result)
+        from .json_examples import check_examples
+
+        check_examples(body, signature, (features or {}).get(key, []), result)
         return result
     has_rows, has_columns = "instances" in body, "inputs" in body
     if has_rows and has_columns:
@@ -163,7 +162,7 @@ def _vertex(body: dict, result: Checked) -> None:
 def _rows(rows, inputs: dict, result: Checked) -> None:
     path = "$.instances"
     if not isinstance(rows, list):
-        result.problems.append(Problem(path, "instances-type", f"'instances' must be a list, not a {_kind(rows)}"))
+        result.problems.append(Problem(path, "instances-type", f"'instances' must be a list, not a {json_kind(rows)}"))
         return
     if not rows:
         result.problems.append(Problem(path, "empty", "'instances' is empty"))
@@ -181,7 +180,7 @@ def _rows(rows, inputs: dict, result: Checked) -> None:
         where = child(path, i)
         if objects != _is_row_object(row):
             what = "an object" if objects else "a value or list"
-            result.problems.append(Problem(where, "mixed-rows", f"expected {what} like instance 0, got a {_kind(row)}"))
+            result.problems.append(Problem(where, "mixed-rows", f"expected {what} like instance 0, got a {json_kind(row)}"))
             continue
         items = row.items() if objects else [(only, row)]
         for alias, value in items:
@@ -209,12 +208,12 @@ def _rows(rows, inputs: dict, result: Checked) -> None:
 
 
 def _is_row_object(value) -> bool:
-    return isinstance(value, dict) and not _is_b64(value)
+    return isinstance(value, dict) and not is_b64(value)
 
 
 def _columns(value, inputs: dict, result: Checked) -> None:
     path = "$.inputs"
-    if not isinstance(value, dict) or _is_b64(value):
+    if not isinstance(value, dict) or is_b64(value):
         if len(inputs) > 1:
             result.problems.append(Problem(path, "mixed-rows", f"'inputs' is a plain value, but the signature has "
                                            f"{len(inputs)} inputs: make it an object with the keys "
@@ -300,7 +299,7 @@ def _leaf(value, dtype: str, path: str, out: list) -> Problem | None:
     if isinstance(value, dict):
         if dtype != "DT_STRING":
             return _type_problem(value, dtype, path)
-        return _b64(value, path, out)
+        return decode_b64(value, path, out)
     kind = JSON_KINDS[dtype]
     if kind == "boolean":
         ok = isinstance(value, bool)
@@ -309,7 +308,7 @@ def _leaf(value, dtype: str, path: str, out: list) -> Problem | None:
         value = value.encode() if ok else value
     elif kind == "number":
         ok = _is_number(value)
-        if ok and not _lossless(value, dtype):
+        if ok and not lossless(value, dtype):
             return Problem(path, "precision", f"{value!r} does not fit in {dtype} without loss of precision")
     else:
         ok = _is_integer(value) and _fits(value, dtype)
@@ -324,7 +323,7 @@ def _type_problem(value, dtype: str, path: str) -> Problem:
             "string": 'a string or {"b64": ...}'}[JSON_KINDS[dtype]]
     if JSON_KINDS[dtype] == "integer":
         want += f" in the range of {dtype}"
-    return Problem(path, "dtype", f"a JSON {_kind(value)} where {dtype} needs {want}")
+    return Problem(path, "dtype", f"a JSON {json_kind(value)} where {dtype} needs {want}")
 
 
 def _is_number(value) -> bool:
@@ -341,7 +340,7 @@ def _fits(value: int, dtype: str) -> bool:
     return low <= value <= high
 
 
-def _lossless(value, dtype: str) -> bool:
+def lossless(value, dtype: str) -> bool:
     if isinstance(value, float) and not math.isfinite(value):
         return True
     if _is_integer(value):
@@ -351,12 +350,12 @@ def _lossless(value, dtype: str) -> bool:
     return True
 
 
-def _is_b64(value) -> bool:
+def is_b64(value) -> bool:
     return isinstance(value, dict) and len(value) == 1 and isinstance(value.get("b64"), str)
 
 
-def _b64(value: dict, path: str, out: list) -> Problem | None:
-    if not _is_b64(value):
+def decode_b64(value: dict, path: str, out: list) -> Problem | None:
+    if not is_b64(value):
         return Problem(path, "b64", 'an object where a string is expected: binary data is {"b64": "<base64>"}, '
                        "with that one key and a string value")
     text = value["b64"]
@@ -367,7 +366,7 @@ def _b64(value: dict, path: str, out: list) -> Problem | None:
     return None
 
 
-def _kind(value) -> str:
+def json_kind(value) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -375,98 +374,3 @@ def _kind(value) -> str:
     if isinstance(value, (int, float)):
         return "number"
     return {str: "string", list: "list", dict: "object"}.get(type(value), type(value).__name__)
-
-
-# -- classify / regress -------------------------------------------------------------------------
-
-def _examples(body: dict, signature: Signature, features: list[ExampleFeature], result: Checked) -> None:
-    if not takes_examples(signature):
-        result.problems.append(Problem("$.examples", "examples", f"signature {signature.key} does not take "
-                                       "tf.Example protos (TF Serving's classify/regress need one DT_STRING "
-                                       "input named inputs); send 'instances' or 'inputs' to :predict"))
-        return
-    context: dict = {}
-    if "context" in body:
-        context = _example(body["context"], "$.context", result) or {}
-    examples = body["examples"]
-    if not isinstance(examples, list) or not examples:
-        result.problems.append(Problem("$.examples", "examples", "'examples' must be a non-empty list"))
-        return
-    for i, item in enumerate(examples):
-        parsed = _example(item, child("$.examples", i), result)
-        if parsed is not None:
-            merged = {**context, **parsed}
-            result.examples.append(merged)
-            _against_parser(merged, features, child("$.examples", i), result)
-
-
-def _example(value, path: str, result: Checked) -> dict | None:
-    if not isinstance(value, dict):
-        result.problems.append(Problem(path, "examples", f"an example must be a JSON object, not a {_kind(value)}"))
-        return None
-    parsed = {}
-    for name, content in value.items():
-        where = child(path, name)
-        kinds, values = set(), []
-        for j, item in enumerate(content if isinstance(content, list) else [content]):
-            item_path = child(where, j) if isinstance(content, list) else where
-            kind, converted, problem = _feature_value(item, item_path)
-            if problem:
-                result.problems.append(problem)
-                break
-            kinds.add(kind)
-            values.append(converted)
-            if len(kinds) > 1:
-                result.problems.append(Problem(item_path, "feature", f"feature {name!r} mixes {' and '.join(sorted(kinds))} "
-                                               "values; a feature holds one kind"))
-                break
-        else:
-            parsed[name] = (kinds.pop() if kinds else None, values)
-    return parsed
-
-
-def _feature_value(item, path: str):
-    if isinstance(item, bool):
-        return "int64", int(item), None
-    if _is_b64(item):
-        return _decoded(item, path)
-    if isinstance(item, str):
-        return "bytes", item.encode(), None
-    if isinstance(item, float) or (isinstance(item, int) and item > UINT64[1]):
-        if not _lossless(float(item), "DT_FLOAT"):
-            return None, None, Problem(path, "precision", f"{item!r} does not fit in a float feature")
-        return "float", float(item), None
-    if isinstance(item, int):
-        if item > INT64[1]:
-            return None, None, Problem(path, "feature", "an integer above int64's range (tf.Example holds int64)")
-        return "int64", item, None
-    return None, None, Problem(path, "feature", f"a JSON {_kind(item)} cannot be a feature value")
-
-
-def _decoded(item: dict, path: str):
-    out: list = []
-    problem = _b64(item, path, out)
-    return ("bytes", out[0], None) if not problem else (None, None, problem)
-
-
-def _against_parser(example: dict, features: list[ExampleFeature], path: str, result: Checked) -> None:
-    for feature in features:
-        if not feature.known:
-            continue
-        where = child(path, feature.key)
-        want = _FEATURE_KIND.get(feature.dtype or "")
-        kind, values = example.get(feature.key, (None, []))
-        if not values:
-            if feature.kind == "dense" and not feature.has_default:
-                result.problems.append(Problem(path, "feature-missing", f"the model requires the feature "
-                                               f"{feature.key!r} ({want} list) and the example lacks it"))
-            continue
-        if want and kind != want:
-            result.problems.append(Problem(where, "feature-type", f"feature {feature.key!r} holds {kind} values; "
-                                           f"the model parses it as {feature.dtype} ({want} list)"))
-            continue
-        count = num_elements(feature.shape) if feature.kind == "dense" else None
-        if count is not None and len(values) != count:
-            result.problems.append(Problem(where, "feature-size", f"feature {feature.key!r} has {len(values)} "
-                                           f"values; the model parses {count} (shape {format_shape(feature.shape)})"))
-
