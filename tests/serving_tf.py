@@ -9,8 +9,11 @@ dimension, ``inputs`` values are taken whole, ``{"b64": ...}`` becomes bytes, an
 ``examples`` become serialized tf.Example protos fed to the signature's
 ``inputs`` tensor.  The model is loaded once per (path, tags) with the TF1 loader
 into a Session, as the C++ server does, and the signature's tensors are fed and
-fetched by name.  A job with ``"mode": "tensors"`` instead feeds the arrays given
-as (dtype, nested list) pairs, to ask TensorFlow about tensors a body would make.
+fetched by name.  Other modes ask TensorFlow about what a body would make:
+``"tensors"`` feeds the arrays given as (dtype, nested list) pairs;
+``"convert"`` asks TensorFlow's own converter (``tf.make_tensor_proto``) for a
+tensor of ``dtype`` from ``values``; ``"b64"`` decodes ``text`` with TensorFlow's
+base64 decoder.  A job's answer holds the outputs' shapes and values, or the error.
 """
 
 from __future__ import annotations
@@ -75,6 +78,13 @@ def feeds_from_body(body: dict, signature) -> dict[str, np.ndarray]:
     return {alias: array([nested(row[alias]) for row in rows], dtype[alias]) for alias in inputs}
 
 
+def plain(value):
+    array = np.asarray(value)
+    if array.dtype == object:
+        return [v.decode(errors="replace") if isinstance(v, bytes) else v for v in array.reshape(-1).tolist()]
+    return array.reshape(-1).tolist()
+
+
 def run_job(session, meta_graph, job) -> dict:
     signature = meta_graph.signature_def[job["signature"]]
     if job.get("mode") == "tensors":
@@ -84,7 +94,16 @@ def run_job(session, meta_graph, job) -> dict:
     feed_dict = {signature.inputs[alias].name: value for alias, value in feeds.items()}
     fetches = {alias: info.name for alias, info in signature.outputs.items()}
     outputs = session.run(fetches, feed_dict=feed_dict)
-    return {"ok": True, "outputs": {alias: list(np.shape(v)) for alias, v in outputs.items()}}
+    return {"ok": True, "outputs": {alias: list(np.shape(v)) for alias, v in outputs.items()},
+            "values": {alias: plain(v) for alias, v in outputs.items()}}
+
+
+def without_model(job) -> dict:
+    if job["mode"] == "convert":
+        tf.make_tensor_proto(nested(job["values"]), dtype=tf.as_dtype(job["dtype"]))
+    else:
+        tf.io.decode_base64(job["text"].replace("+", "-").replace("/", "_")).numpy()
+    return {"ok": True}
 
 
 def main(jobs_path: str, results_path: str) -> None:
@@ -93,6 +112,12 @@ def main(jobs_path: str, results_path: str) -> None:
     results: list = [None] * len(jobs)
     by_model: dict[tuple, list[int]] = {}
     for i, job in enumerate(jobs):
+        if job.get("mode") in ("convert", "b64"):
+            try:
+                results[i] = without_model(job)
+            except Exception as exc:  # noqa: BLE001 - the refusal is the answer
+                results[i] = {"ok": False, "stage": "convert", "error": f"{type(exc).__name__}: {exc}"}
+            continue
         by_model.setdefault((job["model"], tuple(job["tags"])), []).append(i)
     for (path, tags), indices in by_model.items():
         graph = tf.Graph()
