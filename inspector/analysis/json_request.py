@@ -248,7 +248,7 @@ def _against_signature(inputs: dict, result: Checked) -> None:
         declared = inputs[alias].shape
         if declared is None:
             continue
-        where = "$.instances" if result.format == "row" else f"$.inputs.{alias}"
+        where = "$.instances" if result.format == "row" else child("$.inputs", alias)
         if len(declared) != len(tensor.shape) or any(d >= 0 and d != g for d, g in zip(declared, tensor.shape)):
             result.problems.append(Problem(where, "shape", f"input {alias} gets shape {format_shape(tensor.shape)}, "
                                            f"but the signature declares {format_shape(declared)}"))
