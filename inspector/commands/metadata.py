@@ -12,16 +12,14 @@ from ..analysis.requests import model_name, serving_meta_graph
 from ..load import load
 from ..report import jsonout
 from ..report.sanitize import visible
+from . import common
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", help="SavedModel directory, or a version tree (model/1, model/2, ...)")
     parser.add_argument("--version", dest="model_version", type=int, metavar="N",
                         help="the version the server reports (and, in a version tree, the one to read)")
-    parser.add_argument("--model-name", metavar="NAME",
-                        help="the name the server knows the model by (default: the model's folder name)")
-    parser.add_argument("--tag-set", metavar="TAGS",
-                        help="the MetaGraph the server loads (default: serve, TF Serving's --saved_model_tags)")
+    common.add_serving(parser, signature=False)
     parser.add_argument("--json", action="store_true",
                         help="wrap the response in an object with schema_version, url_path and notes")
 

@@ -13,23 +13,16 @@ from . import common
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     common.add_path(parser)
-    add_serving_options(parser)
+    common.add_serving(parser)
     parser.add_argument("--format", choices=("row", "columnar"),
                         help="predict body: row ({\"instances\": [...]}) or columnar ({\"inputs\": {...}}); "
                         "default row when every input has a batch dimension")
     parser.add_argument("--target", choices=("tf-serving", "vertex"), default="tf-serving",
                         help="the server the body is for (default tf-serving)")
-    parser.add_argument("--model-name", metavar="NAME",
-                        help="the name the server knows the model by (default: the model's folder name)")
     parser.add_argument("--validate", metavar="BODY.json",
                         help="check this request body as the server converts it; exit 1 if it has problems")
     parser.add_argument("--body", action="store_true", help="print only the JSON body")
     common.add_json(parser)
-
-
-def add_serving_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--tag-set", metavar="TAGS", help="the MetaGraph the server loads (default: serve)")
-    parser.add_argument("--signature", metavar="KEY", help="signature key (default: serving_default)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -23,8 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = ("EXECUTES MODEL CODE: runs a signature of a SavedModel with TensorFlow, in a child "
                           "process, after checking the inputs. Run only models you trust.")
     common.add_path(parser)
-    parser.add_argument("--tag-set", metavar="TAGS", help="the MetaGraph to load (default: serve)")
-    parser.add_argument("--signature", metavar="KEY", help="signature key (default: serving_default)")
+    common.add_serving(parser, model_name=False)
     given = parser.add_mutually_exclusive_group(required=True)
     given.add_argument("--input", metavar="BODY.json",
                        help="a TF Serving REST body (instances, inputs or examples), converted as the server does")
