@@ -8,6 +8,7 @@ converts JSON, and tensors made from rejected bodies.
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from conformance.artifacts import require_corpus, saved_models
 from conftest import ROOT, fixture, run_cli
 from proto_edits import with_bytes_alias
 
+from inspector import protos
 from inspector.analysis.requests import build_request, serving_meta_graph
 from inspector.errors import SelectionError
 from inspector.load import load
@@ -36,9 +38,21 @@ UNSENDABLE = {"saved_model:fixtures/fault_rest_dtypes": "DT_HALF", "saved_model:
 NO_SERVE = {"saved_model:corpus/tfx/tfma_eval/1646034758", "saved_model:corpus/tfx/transform_fn"}
 
 KERAS = str(fixture("keras_export"))
+KERAS_SERVING = str(ROOT.parent / "shared" / "corpus" / "tfx" / "keras_serving")
 B64 = str(fixture("fault_b64"))
 MNIST = str(fixture("seed001", "mnist", "2"))
 ZEROS = [0.0, 0.0, 0.0, 0.0]
+
+
+def _example_b64(**floats) -> dict:
+    example = protos.Example()
+    for key, values in floats.items():
+        example.features.feature[key].float_list.value.extend(values)
+    return {"b64": base64.b64encode(example.SerializeToString()).decode()}
+
+
+PARTIAL = {"instances": [_example_b64(body_mass_g=[1.0], culmen_depth_mm=[1.0], culmen_length_mm=[1.0])]}
+GARBAGE = {"instances": [{"b64": base64.b64encode(b"\n\x05abc").decode()}]}
 
 # (rejected body, model, signature, the --validate code, a TensorFlow job, what TensorFlow says)
 REJECTED = [
@@ -70,6 +84,11 @@ REJECTED = [
     ({"examples": [{"x": [0.5] * 783}]}, MNIST, "serving_default", "feature-size",
      {"model": MNIST, "signature": "serving_default", "body": {"examples": [{"x": [0.5] * 783}]}},
      "Number of float values != expected"),
+    (PARTIAL, KERAS_SERVING, "serving_default", "feature-missing",
+     {"model": KERAS_SERVING, "signature": "serving_default", "body": PARTIAL},
+     "Feature: flipper_length_mm (data type: float) is required but could not be found"),
+    (GARBAGE, KERAS_SERVING, "serving_default", "example-proto",
+     {"model": KERAS_SERVING, "signature": "serving_default", "body": GARBAGE}, "Could not parse example input"),
 ]
 
 

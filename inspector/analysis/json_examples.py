@@ -11,10 +11,22 @@ as many values as its shape holds.
 
 from __future__ import annotations
 
+from .. import protos
 from ..model.metagraph import Signature
 from ..model.tensors import format_shape, num_elements
 from .examples import ExampleFeature
-from .json_request import INT64, UINT64, Checked, Problem, child, decode_b64, is_b64, json_kind, lossless
+from .json_request import (
+    INT64,
+    UINT64,
+    Checked,
+    Problem,
+    Tensor,
+    child,
+    decode_b64,
+    is_b64,
+    json_kind,
+    lossless,
+)
 from .requests import takes_examples
 
 _FEATURE_KIND = {"DT_FLOAT": "float", "DT_INT64": "int64", "DT_STRING": "bytes"}
@@ -115,3 +127,21 @@ def _against_parser(example: dict, features: list[ExampleFeature], path: str, re
             result.problems.append(Problem(where, "feature-size", f"feature {feature.key!r} has {len(values)} "
                                            f"values; the model parses {count} (shape {format_shape(feature.shape)})"))
 
+
+
+def check_serialized(tensor: Tensor, features: list[ExampleFeature], paths: list[str], result: Checked) -> None:
+    """Serialized tf.Example protos a predict body sends to an input the graph parses."""
+    for i, value in enumerate(tensor.values):
+        path = paths[i] if i < len(paths) else child("$", tensor.alias)
+        try:
+            example = protos.Example.FromString(value)
+        except Exception:  # noqa: BLE001 - protobuf raises DecodeError and others for garbage
+            result.problems.append(Problem(path, "example-proto", f"input {tensor.alias} is parsed as a serialized "
+                                           "tf.Example, and this value is not one"))
+            continue
+        found = {}
+        for name, feature in example.features.feature.items():
+            kind = feature.WhichOneof("kind")
+            values = list(getattr(feature, kind).value) if kind else []
+            found[name] = (kind.removesuffix("_list") if kind else None, values)
+        _against_parser(found, features, path, result)

@@ -95,8 +95,17 @@ def _quote(key: str) -> str:
 
 
 def check_body(body, signatures: dict[str, Signature], default_key: str, *, target: str = "tf-serving",
-               features: dict[str, list[ExampleFeature]] | None = None) -> Checked:
-    """Every problem of ``body`` (parsed JSON) for these signatures; ``default_key`` when it names none."""
+               features: dict[str, dict[str, list[ExampleFeature]]] | None = None,
+               size: int | None = None) -> Checked:
+    """Every problem of ``body`` (parsed JSON) for these signatures; ``default_key`` when it names none.
+
+    ``features``: per signature key and input alias, the tf.Example features the
+    graph parses from that input; the serialized examples a body sends there are
+    checked against them.  ``size`` is the body's length in bytes as sent
+    (default: its compact JSON).
+    """
+    parsed = (features or {}).get(default_key if not isinstance(body, dict) else
+                                  body.get("signature_name", default_key), {})
     result = Checked(None, None, [], {})
     if not isinstance(body, dict):
         result.problems.append(Problem("$", "not-object", f"the body is a JSON {json_kind(body)}, not an object"))
@@ -114,12 +123,12 @@ def check_body(body, signatures: dict[str, Signature], default_key: str, *, targ
         return result
     result.signature_key = key
     if target == "vertex":
-        _vertex(body, result)
+        _vertex(body, size, result)
     if "examples" in body and "instances" not in body and "inputs" not in body:
         result.format = "examples"
         from .json_examples import check_examples
 
-        check_examples(body, signature, (features or {}).get(key, []), result)
+        check_examples(body, signature, parsed.get("inputs", []) if isinstance(parsed, dict) else [], result)
         return result
     has_rows, has_columns = "instances" in body, "inputs" in body
     if has_rows and has_columns:
@@ -141,13 +150,32 @@ def check_body(body, signatures: dict[str, Signature], default_key: str, *, targ
         _columns(body["inputs"], inputs, result)
     if not result.errors:
         _against_signature(inputs, result)
+    if not result.errors and isinstance(parsed, dict):
+        from .json_examples import check_serialized
+
+        for alias, wanted in parsed.items():
+            if alias in result.tensors and wanted:
+                check_serialized(result.tensors[alias], wanted, _value_paths(body, result, alias), result)
     if result.errors:
         result.tensors = {}  # half-converted tensors would mislead
     return result
 
 
-def _vertex(body: dict, result: Checked) -> None:
-    size = body_size(body)
+def _value_paths(body: dict, result: Checked, alias: str) -> list[str]:
+    """The JSON path of each value of a rank-1 input, in the order of the tensor's values."""
+    tensor = result.tensors[alias]
+    count = tensor.shape[0] if len(tensor.shape) == 1 else 0
+    if result.format == "row":
+        rows = body["instances"]
+        return [child(child("$.instances", i), alias) if _is_row_object(rows[i]) else child("$.instances", i)
+                for i in range(count)]
+    value = body["inputs"]
+    base = child("$.inputs", alias) if isinstance(value, dict) and not is_b64(value) else "$.inputs"
+    return [child(base, i) for i in range(count)]
+
+
+def _vertex(body: dict, size: int | None, result: Checked) -> None:
+    size = body_size(body) if size is None else size
     if size > VERTEX_LIMIT:
         result.problems.append(Problem("$", "vertex-size", f"the body is {size} bytes; Vertex AI takes at most "
                                        f"{VERTEX_LIMIT} bytes (1.5 MB) per online prediction request"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..analysis.examples import example_parsers
 from ..analysis.json_request import Checked, check_body
-from ..analysis.requests import DEFAULT_SIGNATURE, takes_examples
+from ..analysis.requests import DEFAULT_SIGNATURE
 from ..errors import InspectorError, NotFound, UnreadableInput
 from ..model.artifact import Artifact
 from ..model.metagraph import MetaGraph
@@ -19,16 +19,16 @@ from ..report.style import console
 MAX_BODY = 256 * 1024 * 1024
 
 
-def read_body(path: str):
-    """The parsed JSON of a body file; InspectorError (exit 2) when it cannot be read or parsed."""
+def read_body(path: str) -> tuple[object, int]:
+    """The parsed JSON of a body file and its size; InspectorError (exit 2) when it cannot be read or parsed."""
     file = Path(path)
     if not file.is_file():
         raise NotFound(path, "no such request body file", "pass the JSON file you would POST")
     if file.stat().st_size > MAX_BODY:
         raise UnreadableInput(path, f"the body is larger than {MAX_BODY} bytes", "no server takes a body this large")
     try:
-        text = file.read_bytes().decode("utf-8")
-        return json.loads(text)
+        raw = file.read_bytes()
+        return json.loads(raw.decode("utf-8")), len(raw)
     except OSError as exc:
         raise UnreadableInput(path, f"cannot read the body ({exc.strerror})", "check the file's permissions") from None
     except UnicodeDecodeError:
@@ -41,11 +41,12 @@ def read_body(path: str):
 
 
 def check_file(meta: MetaGraph, body_path: str, key: str | None, target: str) -> Checked:
-    body = read_body(body_path)
+    body, size = read_body(body_path)
     signatures = {k: s for k, s in meta.signatures.items() if not s.internal}
-    features = {k: [f for t in s.inputs for p in example_parsers(meta, t) for f in p.features]
-                for k, s in signatures.items() if takes_examples(s)}
-    checked = check_body(body, signatures, key or DEFAULT_SIGNATURE, target=target, features=features)
+    features = {k: {t.alias: [f for p in example_parsers(meta, t) for f in p.features]
+                    for t in s.inputs if t.dtype == "DT_STRING" and t.encoding == "name"}
+                for k, s in signatures.items()}
+    checked = check_body(body, signatures, key or DEFAULT_SIGNATURE, target=target, features=features, size=size)
     if key and checked.signature_key and checked.signature_key != key:
         checked.problems.insert(0, _mismatch(key, checked.signature_key))
     return checked
