@@ -120,3 +120,32 @@ def test_help_says_it_executes_model_code():
     assert "EXECUTES" in run_cli("--help").out
     text = run_cli("run", "--help").out
     assert "EXECUTES MODEL CODE" in " ".join(text.split())
+
+
+KERAS_SERVING = ROOT.parent / "shared" / "corpus" / "tfx" / "keras_serving"
+
+
+@pytest.mark.parametrize(("model", "signature", "target"), [
+    (fixture("seed001", "mnist"), "predict_images", "python"),  # no shape in the TensorInfo
+    (fixture("tf2_module"), "classify", "python"),  # columnar: a scalar input
+    (KERAS_SERVING, "serving_default", "python-v1"),  # a b64 tf.Example
+    (fixture("fault_asset_vocab"), "serving_default", "python"),  # strings through a vocabulary asset
+])
+def test_run_the_request_template(tmp_path, model, signature, target):
+    template = run_cli("request", model, "--signature", signature, "--json").json()
+    body = tmp_path / "body.json"
+    body.write_text(json.dumps(template["body"]))
+    result = run_cli("run", model, "--signature", signature, "--input", body, "--target", target, "--json")
+    assert result.code == 0, result.err
+    signatures = run_cli("signatures", model, "--signature", signature, "--json").json()
+    assert sorted(o["alias"] for o in result.json()["outputs"]) == sorted(t["alias"] for t in signatures[0]["outputs"])
+
+
+def test_the_python_target_reports_what_tf_saved_model_load_says(tmp_path):
+    # TF 2.21's tf.saved_model.load cannot restore this Keras export's optimizer slots;
+    # the Session loader (python-v1, above) runs it.
+    body = tmp_path / "body.json"
+    body.write_text(run_cli("request", KERAS_SERVING, "--body").out)
+    result = run_cli("run", KERAS_SERVING, "--input", body)
+    assert result.code == 2 and result.out == "" and result.err.count("\n") == 1
+    assert "object has no attribute 'add_slot'" in result.err
