@@ -149,6 +149,7 @@ KERAS_CASES = [
     ({"rows": []}, "$", "format"),
     ([1, 2], "$", "not-object"),
     ({"signature_name": 3, "instances": [[0, 0, 0, 0]]}, "$.signature_name", "signature-name"),
+    ({"signature_name": ["x"], "instances": [[0, 0, 0, 0]]}, "$.signature_name", "signature-name"),
     ({"signature_name": "nope", "instances": [[0, 0, 0, 0]]}, "$.signature_name", "signature"),
     ({"inputs": {"other": [[0, 0, 0, 0]]}}, "$.inputs", "missing-input"),
     ({"inputs": {"features": [[0, 0, 0, {"b64": "AA=="}]]}}, "$.inputs.features[0][3]", "dtype"),

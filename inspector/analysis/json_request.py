@@ -104,8 +104,6 @@ def check_body(body, signatures: dict[str, Signature], default_key: str, *, targ
     checked against them.  ``size`` is the body's length in bytes as sent
     (default: its compact JSON).
     """
-    parsed = (features or {}).get(default_key if not isinstance(body, dict) else
-                                  body.get("signature_name", default_key), {})
     result = Checked(None, None, [], {})
     if not isinstance(body, dict):
         result.problems.append(Problem("$", "not-object", f"the body is a JSON {json_kind(body)}, not an object"))
@@ -122,13 +120,14 @@ def check_body(body, signatures: dict[str, Signature], default_key: str, *, targ
                                        f"the model has no signature {key!r}"))
         return result
     result.signature_key = key
+    parsed = (features or {}).get(key, {})
     if target == "vertex":
         _vertex(body, size, result)
     if "examples" in body and "instances" not in body and "inputs" not in body:
         result.format = "examples"
         from .json_examples import check_examples
 
-        check_examples(body, signature, parsed.get("inputs", []) if isinstance(parsed, dict) else [], result)
+        check_examples(body, signature, parsed.get("inputs", []), result)
         return result
     has_rows, has_columns = "instances" in body, "inputs" in body
     if has_rows and has_columns:
@@ -150,7 +149,7 @@ def check_body(body, signatures: dict[str, Signature], default_key: str, *, targ
         _columns(body["inputs"], inputs, result)
     if not result.errors:
         _against_signature(inputs, result)
-    if not result.errors and isinstance(parsed, dict):
+    if not result.errors:
         from .json_examples import check_serialized
 
         for alias, wanted in parsed.items():
