@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..analysis.examples import example_parsers
+from ..analysis.requests import BYTES_SUFFIX, JSON_KINDS
 from ..model.graph import parse_tensor_name
 from ..model.graphwalk import PASS_THROUGH_OPS, consumer_ops
 from ..model.metagraph import MetaGraph, Signature, SignatureTensor
@@ -12,10 +13,6 @@ from ..model.tensors import format_shape
 from .context import CheckContext, tag_label
 from .core import SERVING, Issue, Severity, rule
 
-REST_UNSUPPORTED = frozenset({
-    "DT_HALF", "DT_BFLOAT16", "DT_COMPLEX64", "DT_COMPLEX128", "DT_RESOURCE", "DT_VARIANT",
-    "DT_QINT8", "DT_QUINT8", "DT_QINT16", "DT_QUINT16", "DT_QINT32", "DT_INVALID",
-})
 # Ops whose first input is binary data (encoded images, raw bytes, serialized protos).
 BINARY_CONSUMERS = frozenset({
     "DecodeJpeg", "DecodePng", "DecodeGif", "DecodeBmp", "DecodeImage", "DecodeAndCropJpeg",
@@ -26,7 +23,6 @@ BINARY_CONSUMERS = frozenset({
 # Ops whose output is binary data.
 BINARY_PRODUCERS = frozenset({"EncodeJpeg", "EncodeJpegVariableQuality", "EncodePng", "EncodeWav",
                               "SerializeTensor", "SerializeSparse", "EncodeProto"})
-BYTES_SUFFIX = "_bytes"
 
 
 def _tensors(signature: Signature) -> Iterator[tuple[str, SignatureTensor]]:
@@ -42,16 +38,17 @@ def _rest_dtype(ctx: CheckContext) -> Iterator[Issue]:
     """JSON requests and responses cannot hold this dtype.
 
     The REST API of TF Serving and Vertex AI converts JSON numbers, strings and
-    booleans into tensors.  It has no JSON form for half-precision floats
-    (DT_HALF, DT_BFLOAT16), complex numbers, quantized types, resource handles or
-    variants, nor for a TensorInfo without a dtype, so a request to the signature
+    booleans into tensors of DT_FLOAT, DT_DOUBLE, DT_INT8/16/32/64, DT_UINT8/32/64,
+    DT_BOOL and DT_STRING only.  It has no JSON form for half-precision floats
+    (DT_HALF, DT_BFLOAT16), DT_UINT16, complex numbers, quantized types, resource
+    handles or variants, nor for a TensorInfo without a dtype, so a request to the signature
     cannot be formed or its answer cannot be written.  Cast at the edges of the
     model: take and return DT_FLOAT (or DT_STRING) and convert inside the graph.
     """
     for meta, signature in ctx.signatures():
         for kind, tensor in _tensors(signature):
             dtype = tensor.dtype.removesuffix("_REF")
-            if dtype in REST_UNSUPPORTED:
+            if dtype not in JSON_KINDS:
                 yield Issue(f"signature {signature.key} {kind} {tensor.alias} is {dtype}, which JSON cannot carry",
                             f"take/return DT_FLOAT or DT_STRING and cast to {dtype} inside the model",
                             tag_set=tag_label(meta), signature=signature.key, location=tensor.alias)
