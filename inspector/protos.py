@@ -150,6 +150,7 @@ QueueRunnerDef = queue_runner_pb2.QueueRunnerDef
 CondContextDef = control_flow_pb2.CondContextDef
 WhileContextDef = control_flow_pb2.WhileContextDef
 CheckpointState = checkpoint_state_pb2.CheckpointState
+Example = example_pb2.Example
 
 
 def dtype_name(value: int) -> str:

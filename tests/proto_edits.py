@@ -34,3 +34,19 @@ def rename_node(graph_def, old: str, new: str) -> None:
             base, _, index = text.lstrip("^").partition(":")
             if base == old:
                 node.input[i] = ("^" if control else "") + new + (f":{index}" if index else "")
+
+
+def with_bytes_alias(tmp_path: Path) -> Path:
+    """A copy of fault_b64 whose input alias image is renamed image_bytes (only the SignatureDef changes)."""
+    import shutil
+
+    from inspector import protos
+
+    target = tmp_path / "fault_b64_bytes"
+    shutil.copytree(fixture("fault_b64"), target)
+    saved = protos.SavedModel.FromString((target / "saved_model.pb").read_bytes())
+    signature = saved.meta_graphs[0].signature_def["serving_default"]
+    signature.inputs["image_bytes"].CopyFrom(signature.inputs["image"])
+    del signature.inputs["image"]
+    (target / "saved_model.pb").write_bytes(saved.SerializeToString())
+    return target

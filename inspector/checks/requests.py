@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..analysis.examples import example_parsers
+from ..analysis.requests import BYTES_SUFFIX, JSON_KINDS
 from ..model.graph import parse_tensor_name
+from ..model.graphwalk import PASS_THROUGH_OPS, consumer_ops
 from ..model.metagraph import MetaGraph, Signature, SignatureTensor
-from ..model.tensors import base_dtype, dtype_name, format_shape, shape_from_proto
-from ..model.values import decode
+from ..model.tensors import base_dtype, format_shape
 from .context import CheckContext, tag_label
 from .core import SERVING, Issue, Severity, rule
-from .graphwalk import PASS_THROUGH_OPS, consumer_ops
 
-REST_UNSUPPORTED = frozenset({
-    "DT_HALF", "DT_BFLOAT16", "DT_COMPLEX64", "DT_COMPLEX128", "DT_RESOURCE", "DT_VARIANT",
-    "DT_QINT8", "DT_QUINT8", "DT_QINT16", "DT_QUINT16", "DT_QINT32", "DT_INVALID",
-})
 # Ops whose first input is binary data (encoded images, raw bytes, serialized protos).
 BINARY_CONSUMERS = frozenset({
     "DecodeJpeg", "DecodePng", "DecodeGif", "DecodeBmp", "DecodeImage", "DecodeAndCropJpeg",
@@ -26,8 +23,6 @@ BINARY_CONSUMERS = frozenset({
 # Ops whose output is binary data.
 BINARY_PRODUCERS = frozenset({"EncodeJpeg", "EncodeJpegVariableQuality", "EncodePng", "EncodeWav",
                               "SerializeTensor", "SerializeSparse", "EncodeProto"})
-EXAMPLE_PARSERS = frozenset({"ParseExample", "ParseExampleV2", "ParseSingleExample"})
-BYTES_SUFFIX = "_bytes"
 
 
 def _tensors(signature: Signature) -> Iterator[tuple[str, SignatureTensor]]:
@@ -43,16 +38,17 @@ def _rest_dtype(ctx: CheckContext) -> Iterator[Issue]:
     """JSON requests and responses cannot hold this dtype.
 
     The REST API of TF Serving and Vertex AI converts JSON numbers, strings and
-    booleans into tensors.  It has no JSON form for half-precision floats
-    (DT_HALF, DT_BFLOAT16), complex numbers, quantized types, resource handles or
-    variants, nor for a TensorInfo without a dtype, so a request to the signature
+    booleans into tensors of DT_FLOAT, DT_DOUBLE, DT_INT8/16/32/64, DT_UINT8/32/64,
+    DT_BOOL and DT_STRING only.  It has no JSON form for half-precision floats
+    (DT_HALF, DT_BFLOAT16), DT_UINT16, complex numbers, quantized types, resource
+    handles or variants, nor for a TensorInfo without a dtype, so a request to the signature
     cannot be formed or its answer cannot be written.  Cast at the edges of the
     model: take and return DT_FLOAT (or DT_STRING) and convert inside the graph.
     """
     for meta, signature in ctx.signatures():
         for kind, tensor in _tensors(signature):
             dtype = base_dtype(tensor.dtype)
-            if dtype in REST_UNSUPPORTED:
+            if dtype not in JSON_KINDS:
                 yield Issue(f"signature {signature.key} {kind} {tensor.alias} is {dtype}, which JSON cannot carry",
                             f"take/return DT_FLOAT or DT_STRING and cast to {dtype} inside the model",
                             tag_set=tag_label(meta), signature=signature.key, location=tensor.alias)
@@ -169,60 +165,15 @@ def _example(ctx: CheckContext) -> Iterator[Issue]:
     The request must carry `tf.Example` protos (base64-encoded in JSON) with the
     listed features.  Dense features must be present with exactly the shape and
     type shown unless the parser has a default; sparse features may be missing.
+    `tfinspect request` writes a body with such examples.
     """
     for meta, signature, tensor in _string_inputs(ctx):
-        for node_name, op, slot in consumer_ops(meta, tensor):
-            if op not in EXAMPLE_PARSERS or slot != 0:
-                continue
-            node = meta.graph.node(node_name)
-            dense, sparse = _features(meta, node)
+        for parser in example_parsers(meta, tensor):
+            dense = ", ".join(f"{f.key} ({f.dtype or '?'} {format_shape(f.shape) if f.shape is not None else '?'})"
+                              for f in parser.of_kind("dense"))
+            sparse = ", ".join(f"{f.key} ({f.dtype or '?'})" for f in parser.of_kind("sparse"))
             yield Issue(f"signature {signature.key} input {tensor.alias} is a serialized tf.Example parsed by "
-                        f"{op} {node_name}: dense features {dense or 'none'}; sparse features {sparse or 'none'}",
+                        f"{parser.op} {parser.node}: dense features {dense or 'none'}; "
+                        f"sparse features {sparse or 'none'}",
                         "send tf.Example protos with these features (base64 in JSON: {\"b64\": ...})",
-                        tag_set=tag_label(meta), signature=signature.key, location=node_name)
-
-
-def _features(meta: MetaGraph, node) -> tuple[str, str]:
-    dense_keys, sparse_keys = _feature_keys(meta, node)
-    types = _list_types(node, "Tdense")
-    shapes = [format_shape(shape_from_proto(s)) for s in node.attr["dense_shapes"].list.shape] \
-        if "dense_shapes" in node.attr else []
-    dense = []
-    for i, key in enumerate(dense_keys):
-        kind = types[i] if i < len(types) else "?"
-        shape = shapes[i] if i < len(shapes) else "?"
-        dense.append(f"{key} ({kind} {shape})")
-    sparse_types = _list_types(node, "sparse_types")
-    sparse = [f"{key} ({sparse_types[i] if i < len(sparse_types) else '?'})" for i, key in enumerate(sparse_keys)]
-    return ", ".join(dense), ", ".join(sparse)
-
-
-def _list_types(node, attr: str) -> list[str]:
-    return [dtype_name(t) for t in node.attr[attr].list.type] if attr in node.attr else []
-
-
-def _feature_keys(meta: MetaGraph, node) -> tuple[list[str], list[str]]:
-    if node.op == "ParseSingleExample":
-        return ([k.decode(errors="replace") for k in node.attr["dense_keys"].list.s],
-                [k.decode(errors="replace") for k in node.attr["sparse_keys"].list.s])
-    inputs = [ref for ref in meta.graph.inputs(node.name) if not ref.control]
-    if node.op == "ParseExampleV2":
-        return _const_strings(meta, inputs, 3), _const_strings(meta, inputs, 2)
-    # ParseExample: serialized, names, Nsparse sparse keys, Ndense dense keys, dense defaults
-    n_sparse = node.attr["Nsparse"].i if "Nsparse" in node.attr else 0
-    n_dense = node.attr["Ndense"].i if "Ndense" in node.attr else 0
-    sparse = [k for i in range(2, 2 + n_sparse) for k in _const_strings(meta, inputs, i)]
-    dense = [k for i in range(2 + n_sparse, 2 + n_sparse + n_dense) for k in _const_strings(meta, inputs, i)]
-    return dense, sparse
-
-
-def _const_strings(meta: MetaGraph, inputs: list, slot: int) -> list[str]:
-    if slot >= len(inputs):
-        return ["?"]
-    source = meta.graph.node(inputs[slot].node)
-    if source is None or source.op != "Const" or "value" not in source.attr:
-        return [f"(from {inputs[slot].node})"]
-    values = decode(source.attr["value"].tensor, limit=64)
-    if values is None:
-        return ["?"]
-    return [v.decode(errors="replace") if isinstance(v, bytes) else str(v) for v in values.reshape(-1)]
+                        tag_set=tag_label(meta), signature=signature.key, location=parser.node)

@@ -6,12 +6,12 @@ import re
 from collections.abc import Iterator
 
 from ..model.graph import parse_tensor_name
+from ..model.graphwalk import PLACEHOLDER_OPS, input_nodes, tensor_names
 from ..model.metagraph import MetaGraph, Signature, SignatureTensor
 from ..model.outputs import FROM_FUNCTION, FROM_OP_DEF, output_dtypes
 from ..model.tensors import base_dtype, format_shape
 from .context import CheckContext, tag_label
 from .core import SERVING, Issue, Severity, rule
-from .graphwalk import PLACEHOLDER_OPS, input_nodes, tensor_names
 
 DEFAULT_KEY = "serving_default"
 PREDICT = "tensorflow/serving/predict"

@@ -49,6 +49,11 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("versions", "versions",
                 "numbered versions of a model directory as TF Serving sees them: which one is served, "
                 "what each holds, what changed"),
+    CommandInfo("request", "request",
+                "the REST body TF Serving or Vertex AI takes for a signature, with URL and curl; "
+                "--validate checks a body offline"),
+    CommandInfo("metadata", "metadata", "what TF Serving's GET /v1/models/NAME/metadata returns for this export"),
+    CommandInfo("run", "run", "EXECUTES the model: run a signature with TensorFlow in a child process"),
 )
 
 BY_NAME = {info.name: info for info in COMMANDS}

@@ -35,3 +35,14 @@ def add_json(parser: argparse.ArgumentParser) -> None:
 
 def load_artifact(args: argparse.Namespace) -> Artifact:
     return load(args.path, version=args.model_version)
+
+
+def add_serving(parser: argparse.ArgumentParser, *, signature: bool = True, model_name: bool = True) -> None:
+    """The MetaGraph and signature a model server picks, and the name it serves the model under."""
+    parser.add_argument("--tag-set", metavar="TAGS",
+                        help="the MetaGraph the server loads (default: serve, TF Serving's --saved_model_tags)")
+    if signature:
+        parser.add_argument("--signature", metavar="KEY", help="signature key (default: serving_default)")
+    if model_name:
+        parser.add_argument("--model-name", metavar="NAME",
+                            help="the name the server knows the model by (default: the model's folder name)")

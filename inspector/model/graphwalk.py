@@ -1,11 +1,11 @@
-"""Graph walks shared by the signature and request rules (no rules here)."""
+"""Graph walks shared by the rules and analyses: who reads a tensor, through Identity."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model.graph import parse_tensor_name
-from ..model.metagraph import MetaGraph, Signature, SignatureTensor
+from .graph import parse_tensor_name
+from .metagraph import MetaGraph, Signature, SignatureTensor
 
 PASS_THROUGH_OPS = frozenset({"Identity", "IdentityN", "StopGradient", "Snapshot"})
 PLACEHOLDER_OPS = frozenset({"Placeholder", "PlaceholderV2"})

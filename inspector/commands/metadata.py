@@ -1,0 +1,49 @@
+"""`tfinspect metadata PATH`: the body of TF Serving's GET /v1/models/NAME[/versions/N]/metadata."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..analysis.metadata import metadata_response, served_version
+from ..analysis.requests import model_name, serving_meta_graph
+from ..load import load
+from ..report import jsonout
+from ..report.sanitize import visible
+from . import common
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", help="SavedModel directory, or a version tree (model/1, model/2, ...)")
+    parser.add_argument("--version", dest="model_version", type=int, metavar="N",
+                        help="the version the server reports (and, in a version tree, the one to read)")
+    common.add_serving(parser, signature=False)
+    parser.add_argument("--json", action="store_true",
+                        help="wrap the response in an object with schema_version, url_path and notes")
+
+
+def _load(args: argparse.Namespace):
+    path = Path(args.path)
+    # A single SavedModel has no version folders: --version only names the version served.
+    single = (path / "saved_model.pb").is_file() or (path / "saved_model.pbtxt").is_file() or path.is_file()
+    return load(args.path, version=None if single else args.model_version)
+
+
+def run(args: argparse.Namespace) -> int:
+    artifact = _load(args)
+    meta = serving_meta_graph(artifact, args.tag_set)
+    name = model_name(artifact, args.model_name)
+    version, note = served_version(artifact, args.model_version)
+    response = metadata_response(meta, name, version)
+    url = f"/v1/models/{name}" + (f"/versions/{args.model_version}" if args.model_version is not None else "")
+    if args.json:
+        jsonout.emit({"schema_version": 1, "url_path": url + "/metadata", "tag_set": list(meta.tags),
+                      "notes": [note] if note else [], "response": response})
+        return 0
+    if note:
+        sys.stderr.write(f"tfinspect: note: {visible(note)}\n")
+    # JSON escapes control characters; ASCII-only keeps bidi and invisible characters visible too.
+    sys.stdout.write(json.dumps(response, indent=2, ensure_ascii=True) + "\n")
+    return 0
