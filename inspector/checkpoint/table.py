@@ -6,8 +6,9 @@ table builder:
 * the file ends with a 48-byte footer: two block handles (metaindex, index),
   each a pair of varint64s (offset, size), zero padding up to 40 bytes, then
   the 8-byte little-endian magic number ``0xdb4775248b80fb57``;
-* every block is followed by a 5-byte trailer: one compression-type byte and
-  the masked crc32c (little-endian) of the block contents plus that byte;
+* every block is followed by a 5-byte trailer: one compression-type byte
+  (0 none, 1 snappy) and the masked crc32c (little-endian) of the stored,
+  possibly compressed, block contents plus that byte;
 * a block holds entries ``varint32 shared, varint32 non_shared,
   varint32 value_length, key suffix, value``, where the key shares its first
   ``shared`` bytes with the previous key, then an array of little-endian
@@ -34,6 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import cramjam
 import google_crc32c
 import ml_dtypes
 import numpy as np
@@ -46,6 +48,7 @@ FOOTER_SIZE = 48  # 2 * (10 + 10) bytes of handles and padding + 8-byte magic
 BLOCK_TRAILER_SIZE = 5
 NO_COMPRESSION = 0
 SNAPPY_COMPRESSION = 1
+_SNAPPY_MAX_RATIO = 24  # a 3-byte snappy copy element yields at most 64 bytes
 
 _MASK_DELTA = 0xA282EAD8
 _U32 = struct.Struct("<I")
@@ -163,16 +166,24 @@ class Table:
             )
         kind = contents[-1]
         if kind == SNAPPY_COMPRESSION:
-            raise UnreadableInput(
-                self.path,
-                f"block at offset {handle.offset} is snappy-compressed, which this reader "
-                "does not decompress",
-                "TensorFlow writes bundle indexes uncompressed; re-save the checkpoint with "
-                "TensorFlow to get one",
-            )
+            return self._decompress(contents[:-1], handle)
         if kind != NO_COMPRESSION:
             raise self._corrupt(f"block at offset {handle.offset} has unknown compression type {kind}")
         return contents[:-1]
+
+    def _decompress(self, compressed: bytes, handle: BlockHandle) -> bytes:
+        """A snappy-compressed block (TensorFlow's table builder compresses a block
+        when that saves at least an eighth; TF 1.x savers did so by default)."""
+        try:
+            claimed = cramjam.snappy.decompress_raw_len(compressed)
+            if claimed > _SNAPPY_MAX_RATIO * len(compressed) + 64:
+                raise cramjam.DecompressionError(f"claims {claimed} bytes, more than snappy can expand to")
+            return bytes(cramjam.snappy.decompress_raw(compressed))
+        except cramjam.DecompressionError as exc:
+            raise self._corrupt(
+                f"block at offset {handle.offset} ({handle.size} bytes) is snappy-compressed "
+                f"but does not decompress ({exc})"
+            ) from None
 
     def _truncated(self, handle: BlockHandle) -> CorruptArtifact:
         return self._corrupt(
