@@ -18,7 +18,7 @@ from conformance.artifacts import CORPUS, corpus_available, require_corpus
 from conftest import FIXTURES, run_cli
 from table_edits import SNAPPY, block_handles, block_types, reseal, snappy_rewrite
 
-from inspector.checkpoint import BundleReader
+from inspector.checkpoint import OBJECT_GRAPH_KEY, BundleReader, resolve_checkpoint
 from inspector.checkpoint.table import read_varint
 from inspector.errors import CorruptArtifact
 
@@ -78,3 +78,37 @@ def test_a_snappy_block_that_does_not_decompress_is_corrupt_for_tensorflow_too(t
     result = run_cli("ckpt", prefix)
     assert result.code == 2 and result.out == ""
     assert result.err.count("\n") == 1 and f"{prefix}.index" in result.err
+
+
+# -- data shards missing: list from the index ------------------------------------------------
+@pytest.mark.parametrize(("source", "delete"), [
+    (FIXTURES / "keras_export", "variables/variables.data-*"),  # the object graph's shard too
+    (FIXTURES / "ckpt_sharded", "ckpt.data-00001-of-00004"),
+], ids=["keras_export", "ckpt_sharded"])
+def test_a_checkpoint_without_its_data_shards_is_listed_like_tensorflow_lists_it(tmp_path, tf, source, delete):
+    copy = tmp_path / source.name
+    shutil.copytree(source, copy)
+    gone = sorted(copy.glob(delete))
+    assert gone
+    for shard in gone:
+        shard.unlink()
+    prefix = resolve_checkpoint(copy)
+    listed = dict(tf.train.list_variables(prefix))  # TensorFlow lists from the index too
+    assert OBJECT_GRAPH_KEY in listed
+    assert_listing_matches(BundleReader(prefix), prefix, tf)
+
+    result = run_cli("ckpt", copy, "--json")
+    assert result.code == 0, result.err
+    rows = {row["key"]: row["shape"] for row in result.json()}
+    assert rows == {k: v for k, v in listed.items() if k != OBJECT_GRAPH_KEY}
+    warning, = result.err.splitlines()
+    assert warning.startswith("tfinspect: warning: ") and gone[0].name in warning
+
+    table = run_cli("ckpt", copy)
+    assert table.code == 0, table.err
+    assert gone[0].name in table.out and "listed from the .index alone" in table.out
+
+    for option in ("--stats", "--verify"):
+        refused = run_cli("ckpt", copy, option)
+        assert refused.code == 2 and refused.out == "", (option, refused.err)
+        assert refused.err.count("\n") == 1 and str(gone[0]) in refused.err and option in refused.err

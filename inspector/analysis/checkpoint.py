@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -59,12 +60,28 @@ class Listing:
 
 
 def listing(reader: BundleReader) -> Listing:
+    """The tensors as the index lists them; never needs a data shard."""
     entries = [e for e in reader.entries() if e.key != OBJECT_GRAPH_KEY]
     keys = {e.key for e in entries}
     readable = {readable_key(k) for k in keys}
     rows = [_row(entry, readable) for entry in entries]
     rows.sort(key=lambda r: (r.slot_of or r.name, r.slot is not None, r.slot or ""))
-    return Listing(reader.prefix, reader.header.num_shards, rows, summarize_object_graph(reader))
+    missing = reader.missing_shards()
+    graph_missing = OBJECT_GRAPH_KEY in reader and reader.entry(OBJECT_GRAPH_KEY).shard_path in missing
+    view = Listing(reader.prefix, reader.header.num_shards, rows,
+                   None if graph_missing else summarize_object_graph(reader))
+    if missing:
+        view.warnings.append(_missing_shards_warning(reader, missing, graph_missing))
+    return view
+
+
+def _missing_shards_warning(reader: BundleReader, missing: list[str], graph_missing: bool) -> str:
+    names = ", ".join(os.path.basename(p) for p in missing[:3]) + (", ..." if len(missing) > 3 else "")
+    text = (f"{len(missing)} of {reader.header.num_shards} data shards missing ({names}): "
+            "listed from the .index alone; values, --stats and --verify need them")
+    if graph_missing:
+        text += "; the object graph is in a missing shard"
+    return text
 
 
 def _row(entry: TensorEntry, readable: set[str]) -> TensorRow:

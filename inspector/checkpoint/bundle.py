@@ -270,6 +270,23 @@ class BundleReader:
     def shard_paths(self) -> list[str]:
         return [data_path(self.prefix, i, self.header.num_shards) for i in range(self.header.num_shards)]
 
+    def missing_shards(self) -> list[str]:
+        """The data shard files the header promises that are not there (listing works
+        without them; values and verification do not)."""
+        return [path for path in self.shard_paths() if not os.path.isfile(path)]
+
+    def require_shards(self, why: str) -> None:
+        """Raise NotFound naming the first missing data shard, saying ``why`` it is needed."""
+        missing = self.missing_shards()
+        if missing:
+            number = self.shard_paths().index(missing[0]) + 1
+            more = f" (and {len(missing) - 1} other shards)" if len(missing) > 1 else ""
+            raise NotFound(
+                missing[0],
+                f"data shard {number} of {self.header.num_shards} is missing{more}; {why}",
+                "copy every .data-* file of the checkpoint along with its .index",
+            )
+
     # -- reading values ----------------------------------------------------
     def read(self, key: str) -> np.ndarray:
         """The value of tensor ``key``, checked against its crc32c."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import sys
 from dataclasses import asdict
 
 import numpy as np
@@ -14,6 +15,7 @@ from ..errors import NotFound
 from ..load import load
 from ..report import jsonout
 from ..report.ckpt import render_audit, render_listing, render_stats
+from ..report.sanitize import visible
 from ..report.style import console
 from . import common
 
@@ -52,8 +54,13 @@ def run(args: argparse.Namespace) -> int:
     if args.values:
         return _values(reader, args)
     view = listing(reader)
+    own_warnings = list(view.warnings)
     if not args.checkpoint:
-        view.notes, view.warnings = list(artifact.notes), list(artifact.warnings)
+        view.notes, view.warnings = [*artifact.notes, *view.notes], [*artifact.warnings, *view.warnings]
+    if args.stats:
+        reader.require_shards("--stats reads every tensor's values")
+    if args.verify:
+        reader.require_shards("--verify reads every tensor's bytes")
     meta = None
     wants_audit = args.audit or args.checkpoint or not args.json
     if wants_audit and artifact.meta_graphs:
@@ -65,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
     if report is not None and not report.result.ok or findings:
         status = 1
     if args.json:
+        for warning in own_warnings:
+            sys.stderr.write(f"tfinspect: warning: {visible(warning)}\n")
         tensors = [asdict(r) for r in view.rows]
         if report is None and stats is None and findings is None:
             jsonout.emit(tensors)
