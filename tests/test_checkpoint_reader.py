@@ -593,7 +593,7 @@ def test_resolve_checkpoint_errors(tmp_path):
     copy_checkpoint(FIXTURES / "seed004" / "results" / "model.ckpt-5", tmp_path / "two")
     with pytest.raises(SelectionError, match="holds 2 checkpoints"):
         resolve_checkpoint(tmp_path / "two")
-    with pytest.raises(NotFound, match="not part of a TensorFlow V2 checkpoint"):
+    with pytest.raises(NotFound, match="not part of a TensorFlow checkpoint: no .index file beside it, and not a V1"):
         resolve_checkpoint(FIXTURES / "seed003" / "frozen_graph.pb")
     with pytest.raises(NotFound, match="no tensor-bundle index"):
         BundleReader(tmp_path / "nothing")

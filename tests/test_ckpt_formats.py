@@ -12,13 +12,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from ckpt_compare import assert_listing_matches, assert_values_match
 from conformance.artifacts import CORPUS, corpus_available, require_corpus
 from conftest import FIXTURES, run_cli
 from table_edits import SNAPPY, block_handles, block_types, reseal, snappy_rewrite
 
-from inspector.checkpoint import OBJECT_GRAPH_KEY, BundleReader, resolve_checkpoint
+from inspector import load
+from inspector.checkpoint import OBJECT_GRAPH_KEY, BundleReader, SliceReader, resolve_checkpoint
 from inspector.checkpoint.table import read_varint
 from inspector.errors import CorruptArtifact
 
@@ -112,3 +114,88 @@ def test_a_checkpoint_without_its_data_shards_is_listed_like_tensorflow_lists_it
         refused = run_cli("ckpt", copy, option)
         assert refused.code == 2 and refused.out == "", (option, refused.err)
         assert refused.err.count("\n") == 1 and str(gone[0]) in refused.err and option in refused.err
+
+
+# -- V1 checkpoints (tensor slices) ------------------------------------------------------------
+V1_DIR = FIXTURES / "ckpt_v1"
+V1 = V1_DIR / "model.ckpt"
+
+
+def restore_partitioned(tf, path: str):
+    """The partitioned variable of the V1 fixture as TensorFlow restores it (its reader
+    refuses to read a sliced tensor whole)."""
+    v1 = tf.compat.v1
+    with tf.Graph().as_default() as graph, v1.Session(graph=graph) as sess:
+        var = v1.get_variable("embedding", shape=[6, 2], partitioner=v1.fixed_size_partitioner(2))
+        v1.train.Saver([var]).restore(sess, path)
+        return sess.run(var.as_tensor())
+
+
+def test_a_v1_checkpoint_lists_and_reads_like_tensorflow(tf):
+    artifact = load(V1_DIR)
+    reader = artifact.checkpoint
+    assert isinstance(reader, SliceReader) and reader.format_version == 1
+    assert any("V1 checkpoint" in note for note in artifact.notes)
+    assert_listing_matches(reader, str(V1), tf)
+    whole = [key for key in reader if key != "embedding"]
+    assert assert_values_match(reader, str(V1), tf, whole) == 7
+    assert reader.entry("embedding").has_slices
+    assert np.array_equal(reader.read("embedding"), restore_partitioned(tf, str(V1)))
+    assert reader.verify() == []
+    for path in (V1, f"{V1}.meta", V1_DIR / "checkpoint"):
+        assert load(path).checkpoint.keys() == reader.keys(), path
+
+
+def test_ckpt_on_a_v1_checkpoint(tf):
+    listed = dict(tf.train.list_variables(str(V1)))
+    result = run_cli("ckpt", V1_DIR, "--json")
+    assert result.code == 0, result.err
+    assert {row["key"]: row["shape"] for row in result.json()} == listed
+    kernel = run_cli("ckpt", V1, "--values", "dense/kernel", "--json")
+    assert kernel.code == 0, kernel.err
+    expected = tf.train.load_checkpoint(str(V1)).get_tensor("dense/kernel")
+    assert kernel.json()["shape"] == [3, 2]
+    assert np.array_equal(np.array(kernel.json()["values"], dtype=np.float32).reshape(3, 2), expected)
+    table = run_cli("ckpt", V1_DIR, "--verify", "--stats")
+    assert table.code == 0, table.err
+    assert "V1: tensor slices" in table.out and "they match" in table.out  # the .meta's saver restores it
+    assert "decode to their shapes" in table.out
+    shown = run_cli("show", V1)
+    assert shown.code == 0 and "V1 checkpoint file" in shown.out and "8 tensors" in shown.out
+
+
+def test_a_v1_checkpoint_with_snappy_blocks_reads_like_tensorflow(tmp_path, tf):
+    copy = tmp_path / "model.ckpt"
+    copy.write_bytes(snappy_rewrite(V1.read_bytes()))
+    assert set(block_types(copy.read_bytes())) == {SNAPPY}
+    reader = SliceReader(copy)
+    assert_listing_matches(reader, str(copy), tf)
+    assert assert_values_match(reader, str(copy), tf, [k for k in reader if k != "embedding"]) == 7
+    assert np.array_equal(reader.read("embedding"), restore_partitioned(tf, str(copy)))
+
+
+def test_a_sharded_v1_pattern_with_a_shard_missing(tmp_path, tf):
+    shutil.copy2(V1, tmp_path / "model.ckpt-00000-of-00002")
+    pattern = str(tmp_path / "model.ckpt-?????-of-00002")
+    assert dict(tf.train.list_variables(pattern)) == dict(tf.train.list_variables(str(V1)))
+    result = run_cli("ckpt", pattern, "--json")
+    assert result.code == 0, result.err
+    assert {row["key"]: row["shape"] for row in result.json()} == dict(tf.train.list_variables(pattern))
+    assert "1 of 2 data shards missing (model.ckpt-00001-of-00002)" in result.err
+    refused = run_cli("ckpt", pattern, "--stats")
+    assert refused.code == 2 and str(tmp_path / "model.ckpt-00001-of-00002") in refused.err
+
+
+def test_files_that_are_tables_but_not_v1_checkpoints_or_are_cut(tmp_path, tf):
+    renamed = tmp_path / "variables.bak"  # a V2 index without its .index name
+    shutil.copy2(FIXTURES / "seed003" / "model.index", renamed)
+    result = run_cli("ckpt", renamed)
+    assert result.code == 2 and result.out == "" and result.err.count("\n") == 1
+    assert str(renamed) in result.err and "name it PREFIX.index" in result.err
+    cut = tmp_path / "model.ckpt"
+    cut.write_bytes(V1.read_bytes()[:-20])
+    result = run_cli("ckpt", cut)
+    assert result.code == 2 and result.out == "" and result.err.count("\n") == 1 and str(cut) in result.err
+    assert "no table footer at its end: the file is truncated" in result.err
+    with pytest.raises(tf.errors.DataLossError, match="not an sstable"):
+        tf.train.list_variables(str(cut))

@@ -11,7 +11,7 @@ import numpy as np
 from ..checkpoint import (
     OBJECT_GRAPH_KEY,
     AuditResult,
-    BundleReader,
+    CheckpointIndex,
     ObjectGraphSummary,
     TensorEntry,
     audit,
@@ -49,6 +49,7 @@ class Listing:
     object_graph: ObjectGraphSummary | None
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    format_version: int = 2  # 1 for a V1 checkpoint (tensor slices), 2 for a tensor bundle
 
     @property
     def total_bytes(self) -> int:
@@ -59,7 +60,7 @@ class Listing:
         return sum(r.elements for r in self.rows)
 
 
-def listing(reader: BundleReader) -> Listing:
+def listing(reader: CheckpointIndex) -> Listing:
     """The tensors as the index lists them; never needs a data shard."""
     entries = [e for e in reader.entries() if e.key != OBJECT_GRAPH_KEY]
     keys = {e.key for e in entries}
@@ -69,13 +70,13 @@ def listing(reader: BundleReader) -> Listing:
     missing = reader.missing_shards()
     graph_missing = OBJECT_GRAPH_KEY in reader and reader.entry(OBJECT_GRAPH_KEY).shard_path in missing
     view = Listing(reader.prefix, reader.header.num_shards, rows,
-                   None if graph_missing else summarize_object_graph(reader))
+                   None if graph_missing else summarize_object_graph(reader), format_version=reader.format_version)
     if missing:
         view.warnings.append(_missing_shards_warning(reader, missing, graph_missing))
     return view
 
 
-def _missing_shards_warning(reader: BundleReader, missing: list[str], graph_missing: bool) -> str:
+def _missing_shards_warning(reader: CheckpointIndex, missing: list[str], graph_missing: bool) -> str:
     names = ", ".join(os.path.basename(p) for p in missing[:3]) + (", ..." if len(missing) > 3 else "")
     text = (f"{len(missing)} of {reader.header.num_shards} data shards missing ({names}): "
             "listed from the .index alone; values, --stats and --verify need them")
@@ -103,7 +104,7 @@ def _row(entry: TensorEntry, readable: set[str]) -> TensorRow:
     return row
 
 
-def find_key(reader: BundleReader, name: str) -> str:
+def find_key(reader: CheckpointIndex, name: str) -> str:
     """The checkpoint key for a key or its readable form."""
     if name in reader:
         return name
@@ -131,7 +132,7 @@ class TensorStats:
     zeros: int
 
 
-def statistics(reader: BundleReader, rows: list[TensorRow]) -> list[TensorStats]:
+def statistics(reader: CheckpointIndex, rows: list[TensorRow]) -> list[TensorStats]:
     result = []
     for row in rows:
         if item_size(row.dtype) is None or row.dtype == "DT_BOOL":
@@ -160,7 +161,7 @@ class GraphAudit:
     result: AuditResult
 
 
-def graph_audit(meta: MetaGraph, reader: BundleReader) -> GraphAudit:
+def graph_audit(meta: MetaGraph, reader: CheckpointIndex) -> GraphAudit:
     expected = expected_tensors(meta)
     result = audit([e.as_expected() for e in expected], reader)
     source = expected[0].source if expected else "graph"

@@ -119,7 +119,70 @@ def data_path(prefix: str, shard_id: int, num_shards: int) -> str:
     return f"{prefix}.data-{shard_id:05d}-of-{num_shards:05d}"
 
 
-class BundleReader:
+class CheckpointIndex:
+    """What every checkpoint reader lists: tensors by key, in stored order.
+
+    Subclasses fill ``_entries`` and set ``prefix``, ``index_path`` (the file
+    named in messages) and ``header``, and define ``shard_paths`` and
+    ``missing_shards``.
+    """
+
+    prefix: str
+    index_path: str
+    header: BundleHeader
+    format_version = 2  # the SaverDef format: 1 (tensor slices) or 2 (tensor bundle)
+    shard_hint = "copy every .data-* file of the checkpoint along with its .index"
+    _entries: dict[str, TensorEntry]
+
+    def shard_paths(self) -> list[str]:
+        raise NotImplementedError
+
+    def missing_shards(self) -> list[str]:
+        raise NotImplementedError
+
+    def entries(self) -> list[TensorEntry]:
+        """Every tensor in index order (the stored pieces of partitioned ones excluded)."""
+        return list(self._entries.values())
+
+    def keys(self) -> list[str]:
+        return list(self._entries)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __getitem__(self, key: str) -> TensorEntry:
+        return self.entry(key)
+
+    def entry(self, key: str) -> TensorEntry:
+        try:
+            return self._entries[key]
+        except KeyError:
+            raise TensorNotFound(
+                self.index_path,
+                f"no tensor named {key!r} in this checkpoint",
+                "list the checkpoint to see its tensor names",
+            ) from None
+
+    def require_shards(self, why: str) -> None:
+        """Raise NotFound naming the first missing data shard, saying ``why`` it is needed."""
+        missing = self.missing_shards()
+        if missing:
+            number = self.shard_paths().index(missing[0]) + 1
+            more = f" (and {len(missing) - 1} other shards)" if len(missing) > 1 else ""
+            raise NotFound(
+                missing[0],
+                f"data shard {number} of {self.header.num_shards} is missing{more}; {why}",
+                self.shard_hint,
+            )
+
+
+class BundleReader(CheckpointIndex):
     """A tensor bundle opened for listing, reading and verification.
 
     Opening reads and parses the ``.index`` file only.
@@ -233,36 +296,6 @@ class BundleReader:
             path = self._shard_paths[shard_id] = data_path(self.prefix, shard_id, self.header.num_shards)
         return path
 
-    # -- listing -----------------------------------------------------------
-    def entries(self) -> list[TensorEntry]:
-        """Every tensor in index order (the stored pieces of partitioned ones excluded)."""
-        return list(self._entries.values())
-
-    def keys(self) -> list[str]:
-        return list(self._entries)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._entries
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._entries)
-
-    def __getitem__(self, key: str) -> TensorEntry:
-        return self.entry(key)
-
-    def entry(self, key: str) -> TensorEntry:
-        try:
-            return self._entries[key]
-        except KeyError:
-            raise TensorNotFound(
-                self.index_path,
-                f"no tensor named {key!r} in this checkpoint",
-                "list the checkpoint to see its tensor names",
-            ) from None
-
     def stored_bytes(self) -> int:
         """Bytes of tensor data in the shards, slices of partitioned tensors included."""
         return sum(entry.size for _, entry in self._stored_entries())
@@ -274,18 +307,6 @@ class BundleReader:
         """The data shard files the header promises that are not there (listing works
         without them; values and verification do not)."""
         return [path for path in self.shard_paths() if not os.path.isfile(path)]
-
-    def require_shards(self, why: str) -> None:
-        """Raise NotFound naming the first missing data shard, saying ``why`` it is needed."""
-        missing = self.missing_shards()
-        if missing:
-            number = self.shard_paths().index(missing[0]) + 1
-            more = f" (and {len(missing) - 1} other shards)" if len(missing) > 1 else ""
-            raise NotFound(
-                missing[0],
-                f"data shard {number} of {self.header.num_shards} is missing{more}; {why}",
-                "copy every .data-* file of the checkpoint along with its .index",
-            )
 
     # -- reading values ----------------------------------------------------
     def read(self, key: str) -> np.ndarray:

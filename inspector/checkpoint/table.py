@@ -24,11 +24,13 @@ Stored values (in the ``.data-*`` shards):
   length as a uint32 (uint64 if it does not fit) in the writer's byte order,
   then the 4 checksum bytes, then the element bytes.
 
-Index files are small, so they are read whole and parsed from memory.
+Index files are small, so they are read whole and parsed from memory; a table
+file of 16 MiB or more (a V1 checkpoint holds its values) is memory-mapped.
 """
 
 from __future__ import annotations
 
+import mmap
 import os
 import struct
 from collections.abc import Iterator
@@ -46,6 +48,7 @@ from inspector.errors import CorruptArtifact, NotFound, UnreadableInput
 TABLE_MAGIC = 0xDB4775248B80FB57
 FOOTER_SIZE = 48  # 2 * (10 + 10) bytes of handles and padding + 8-byte magic
 BLOCK_TRAILER_SIZE = 5
+MAP_FROM = 16 << 20  # bytes from which a table file is memory-mapped instead of read
 NO_COMPRESSION = 0
 SNAPPY_COMPRESSION = 1
 _SNAPPY_MAX_RATIO = 24  # a 3-byte snappy copy element yields at most 64 bytes
@@ -96,7 +99,7 @@ class BlockHandle:
 class Table:
     """An opened table file: ``items()`` yields every (key, value) in key order."""
 
-    def __init__(self, path: str | Path, data: bytes | None = None):
+    def __init__(self, path: str | Path, data: bytes | mmap.mmap | None = None):
         self.path = str(path)
         self.data = self._read_file() if data is None else data
         self.metaindex_handle, self.index_handle = self._read_footer()
@@ -110,6 +113,8 @@ class Table:
                     f.seek(size - 8)
                     self._check_magic(f.read(8))
                     f.seek(0)
+                if size >= MAP_FROM:  # a V1 checkpoint holds its values: map it, read blocks on demand
+                    return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
                 return f.read()
         except FileNotFoundError:
             raise NotFound(self.path, "file does not exist", "check the checkpoint path") from None
@@ -224,8 +229,8 @@ class Table:
         except VarintError:
             raise self._corrupt(f"bad entry at byte {pos} of the block at offset {offset}") from None
 
-    def items(self) -> Iterator[tuple[bytes, bytes]]:
-        """Every (key, value) of the table, in key order."""
+    def data_handles(self) -> Iterator[BlockHandle]:
+        """Where each data block is, in key order (from the index block)."""
         index = self.read_block(self.index_handle)
         for _separator, handle_bytes in self.block_entries(index, self.index_handle.offset):
             try:
@@ -233,8 +238,27 @@ class Table:
                 length, _ = read_varint(handle_bytes, pos, len(handle_bytes))
             except VarintError:
                 raise self._corrupt("the index block holds a malformed block handle") from None
-            handle = BlockHandle(offset, length)
-            yield from self.block_entries(self.read_block(handle), offset)
+            yield BlockHandle(offset, length)
+
+    def items(self) -> Iterator[tuple[bytes, bytes]]:
+        """Every (key, value) of the table, in key order."""
+        for handle in self.data_handles():
+            yield from self.block_entries(self.read_block(handle), handle.offset)
+
+
+def is_table_file(path: str | Path) -> bool:
+    """Whether ``path`` is a regular file that ends with the table magic number."""
+    try:
+        if not os.path.isfile(path):  # never open a FIFO or device
+            return False
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size < FOOTER_SIZE:
+                return False
+            f.seek(size - 8)
+            return _U64.unpack(f.read(8))[0] == TABLE_MAGIC
+    except OSError:
+        return False
 
 
 def read_table(path: str | Path) -> list[tuple[bytes, bytes]]:

@@ -10,7 +10,7 @@ from dataclasses import asdict
 import numpy as np
 
 from ..analysis.checkpoint import find_key, graph_audit, listing, statistics
-from ..checkpoint import BundleReader
+from ..checkpoint import CheckpointIndex
 from ..errors import NotFound
 from ..load import load
 from ..report import jsonout
@@ -98,7 +98,11 @@ def run(args: argparse.Namespace) -> int:
             for finding in findings:
                 out.print(f"[bold red]crc32c[/]  {finding.one_line()}", markup=True, highlight=False)
         else:
-            out.print(f"verified: all {len(view.rows)} tensors match their crc32c", style="green")
+            message = f"verified: all {len(view.rows)} tensors match their crc32c"
+            if reader.format_version == 1:
+                message = (f"verified: every block matches its crc32c and all {len(view.rows)} tensors decode "
+                           "to their shapes (a V1 checkpoint has no per-tensor checksum)")
+            out.print(message, style="green")
     return status
 
 
@@ -115,7 +119,7 @@ def _audit_json(report) -> dict:
     }
 
 
-def _verify(reader: BundleReader, quiet: bool):
+def _verify(reader: CheckpointIndex, quiet: bool):
     total = sum(e.size for e in reader.entries())
     out = console(stderr=True)
     if quiet or total < PROGRESS_FROM_BYTES or not out.is_terminal:
@@ -127,7 +131,7 @@ def _verify(reader: BundleReader, quiet: bool):
         return reader.verify(progress=lambda done, _total: bar.update(task, completed=done))
 
 
-def _values(reader: BundleReader, args: argparse.Namespace) -> int:
+def _values(reader: CheckpointIndex, args: argparse.Namespace) -> int:
     key = find_key(reader, args.values)
     entry = reader.entry(key)
     values = reader.read(key)
