@@ -82,6 +82,18 @@ def test_a_snappy_block_that_does_not_decompress_is_corrupt_for_tensorflow_too(t
     assert result.err.count("\n") == 1 and f"{prefix}.index" in result.err
 
 
+def test_a_partitioned_tensor_counts_the_bytes_of_its_slices(tf):
+    prefix = str(FIXTURES / "ckpt_sharded" / "ckpt")
+    dtypes = tf.train.load_checkpoint(prefix).get_variable_to_dtype_map()
+    result = run_cli("ckpt", prefix, "--json")
+    assert result.code == 0, result.err
+    rows = {row["key"]: row for row in result.json()}
+    assert any(BundleReader(prefix).entry(key).has_slices for key in rows)  # split over shards
+    for key, shape in tf.train.list_variables(prefix):
+        if key != OBJECT_GRAPH_KEY:
+            assert rows[key]["bytes"] == np.prod(shape) * dtypes[key].size, key
+
+
 # -- data shards missing: list from the index ------------------------------------------------
 @pytest.mark.parametrize(("source", "delete"), [
     (FIXTURES / "keras_export", "variables/variables.data-*"),  # the object graph's shard too

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import google_crc32c
@@ -71,7 +71,7 @@ class TensorEntry:
     shape: tuple[int, ...]
     shard_id: int
     offset: int
-    size: int
+    size: int  # bytes stored (for a partitioned tensor: the sum of its slices)
     crc32c: int  # masked, as stored in the index
     has_slices: bool
     shard_path: str | None  # None for a partitioned tensor (its slices hold the data)
@@ -253,6 +253,9 @@ class BundleReader(CheckpointIndex):
                         tuple((e.start, e.length if e.HasField("length") else -1) for e in s.extent)
                         for s in proto.slices
                     ]
+        for name, parts in self._slices.items():  # a partitioned tensor's bytes are its slices'
+            if name in self._entries:
+                self._entries[name] = replace(self._entries[name], size=sum(p.size for p in parts.values()))
 
     def _parse(self, message, data: bytes, what: str) -> None:
         try:
