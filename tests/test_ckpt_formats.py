@@ -170,7 +170,7 @@ def test_ckpt_on_a_v1_checkpoint(tf):
     assert np.array_equal(np.array(kernel.json()["values"], dtype=np.float32).reshape(3, 2), expected)
     table = run_cli("ckpt", V1_DIR, "--verify", "--stats")
     assert table.code == 0, table.err
-    assert "V1: tensor slices" in table.out and "they match" in table.out  # the .meta's saver restores it
+    assert "(V1)" in table.out and "they match" in table.out  # the .meta's saver restores it
     assert "decode to their shapes" in table.out
     shown = run_cli("show", V1)
     assert shown.code == 0 and "V1 checkpoint file" in shown.out and "8 tensors" in shown.out
@@ -211,3 +211,12 @@ def test_files_that_are_tables_but_not_v1_checkpoints_or_are_cut(tmp_path, tf):
     assert "no table footer at its end: the file is truncated" in result.err
     with pytest.raises(tf.errors.DataLossError, match="not an sstable"):
         tf.train.list_variables(str(cut))
+
+
+def test_a_directory_with_a_v1_file_but_no_state_file_names_the_file(tmp_path, tf):
+    shutil.copy2(V1, tmp_path / "model.ckpt")
+    with pytest.raises(ValueError, match="Couldn't find 'checkpoint' file"):
+        tf.train.list_variables(str(tmp_path))  # TensorFlow needs the state file or the file's path
+    result = run_cli("ckpt", tmp_path)
+    assert result.code == 2 and result.out == "" and "pass one of its files: model.ckpt" in result.err
+    assert run_cli("ckpt", tmp_path / "model.ckpt", "--json").code == 0

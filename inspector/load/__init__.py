@@ -68,6 +68,7 @@ def _load_directory(path: Path, version: int | None) -> Artifact:
 
         return _load_checkpoint(path, resolve_checkpoint(path))
     candidates = [p.name for p in entries if p.suffix in (".pb", ".pbtxt", ".meta")]
+    candidates += [p.name for p in entries[:200] if p.suffix not in (".pb", ".pbtxt", ".meta") and _v1_files(p)]
     hint = f"pass one of its files: {', '.join(candidates[:5])}" if candidates else EXPECTED
     raise NotFound(path, "directory holds no TensorFlow model (no saved_model.pb, "
                    "no checkpoint, no numbered SavedModel versions)", hint)

@@ -26,7 +26,7 @@ _LABELS = {
     ArtifactKind.SAVED_MODEL: "SavedModel",
     ArtifactKind.META_GRAPH: "MetaGraphDef (.meta)",
     ArtifactKind.GRAPH_DEF: "GraphDef",
-    ArtifactKind.CHECKPOINT: "checkpoint (tensor bundle)",
+    ArtifactKind.CHECKPOINT: "checkpoint",
 }
 
 

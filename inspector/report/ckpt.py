@@ -12,7 +12,7 @@ from .style import human_bytes, human_count, plain, table
 
 def render_listing(view: Listing, out: Console) -> None:
     grid = table(None, "tensor", "dtype", "shape", "elements", "bytes", "shard")
-    grid.title = f"Checkpoint {visible(view.prefix)}" + (" (V1: tensor slices)" if view.format_version == 1 else "")
+    grid.title = f"Checkpoint {visible(view.prefix)}" + (" (V1)" if view.format_version == 1 else "")
     for column in grid.columns[3:]:
         column.justify = "right"
     for row in view.rows:
