@@ -17,11 +17,11 @@ import pytest
 from ckpt_compare import assert_listing_matches, assert_values_match
 from conformance.artifacts import CORPUS, corpus_available, require_corpus
 from conftest import FIXTURES, run_cli
-from table_edits import SNAPPY, block_handles, block_types, reseal, snappy_rewrite
+from table_edits import SNAPPY, block_handles, block_types, build_table, reseal, snappy_rewrite
 
-from inspector import load
+from inspector import load, protos
 from inspector.checkpoint import OBJECT_GRAPH_KEY, BundleReader, SliceReader, resolve_checkpoint
-from inspector.checkpoint.table import read_varint
+from inspector.checkpoint.table import read_table, read_varint
 from inspector.errors import CorruptArtifact
 
 ESTIMATOR = CORPUS / "tfx" / "estimator_training" / "model.ckpt-1000"
@@ -220,3 +220,38 @@ def test_a_directory_with_a_v1_file_but_no_state_file_names_the_file(tmp_path, t
     result = run_cli("ckpt", tmp_path)
     assert result.code == 2 and result.out == "" and "pass one of its files: model.ckpt" in result.err
     assert run_cli("ckpt", tmp_path / "model.ckpt", "--json").code == 0
+
+
+def _edited_v1(tmp_path: Path, edit) -> Path:
+    """A copy of the V1 fixture whose SavedTensorSlices entries went through ``edit(key, message)``."""
+    items = []
+    for key, value in read_table(V1):
+        message = protos.SavedTensorSlices.FromString(value)
+        edit(key, message)
+        items.append((key, message.SerializeToString()))
+    tmp_path.mkdir()
+    target = tmp_path / "model.ckpt"
+    target.write_bytes(build_table(items))
+    return target
+
+
+def test_a_v1_file_whose_values_do_not_fit_its_shapes(tmp_path):
+    def inflate(key, message):
+        for tensor in message.meta.tensor:
+            if tensor.name == "dense/kernel":
+                tensor.shape.dim[0].size = 3_000_000_000  # about 24 GB if believed
+
+    def drop_value(key, message):
+        if message.data.name == "counts":
+            del message.data.data.int_val[-1]
+
+    reader = SliceReader(_edited_v1(tmp_path / "a", inflate))
+    assert reader.entry("dense/kernel").shape == (3_000_000_000, 2)  # listed as stored
+    with pytest.raises(CorruptArtifact, match="claims shape .* but its slices hold only"):
+        reader.read("dense/kernel")
+    path = _edited_v1(tmp_path / "b", drop_value)
+    result = run_cli("ckpt", path, "--values", "counts")
+    assert result.code == 2 and result.out == "" and result.err.count("\n") == 1
+    assert "stores 3 values where its shape needs 4" in result.err
+    verify = run_cli("ckpt", path, "--verify", "--json")
+    assert verify.code == 1 and [f["key"] for f in verify.json()["verify"]] == ["counts"]

@@ -175,6 +175,9 @@ class SliceReader(CheckpointIndex):
         except KeyError:
             raise UnsupportedDtype(self.index_path, f"tensor {key!r} has dtype {entry.dtype_name}, whose "
                                    "values this reader cannot decode") from None
+        if entry.num_elements > entry.size:  # every stored value takes at least one byte
+            raise CorruptArtifact(entry.shard_path, f"tensor {key!r} claims shape {list(entry.shape)}, but its "
+                                  f"slices hold only {entry.size} bytes", "the checkpoint file is damaged")
         out = np.empty(entry.shape, dtype=dtype)
         for spec in self._slices[key]:
             extents = normalise_extents(spec, entry.shape)
