@@ -21,10 +21,9 @@ from inspector.checkpoint.audit import (
     readable_key,
     summarize_object_graph,
 )
-from inspector.checkpoint.bundle import (
-    OBJECT_GRAPH_KEY,
+from inspector.checkpoint.bundle import OBJECT_GRAPH_KEY, BundleReader
+from inspector.checkpoint.entries import (
     BundleHeader,
-    BundleReader,
     CheckpointIndex,
     Finding,
     TensorEntry,

@@ -21,17 +21,17 @@ from __future__ import annotations
 import glob
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 from google.protobuf.message import DecodeError
 
 from inspector import protos
-from inspector.checkpoint.bundle import (
+from inspector.checkpoint.entries import (
     BundleHeader,
     CheckpointIndex,
     Finding,
+    Progress,
     TensorEntry,
     UnsupportedDtype,
 )
@@ -210,7 +210,7 @@ class SliceReader(CheckpointIndex):
                                   "the checkpoint file is damaged")
         return values
 
-    def verify(self, progress: Callable[[int, int], None] | None = None) -> list[Finding]:
+    def verify(self, progress: Progress | None = None) -> list[Finding]:
         """Decode every tensor (V1 files have no per-tensor checksum; each block's is checked)."""
         findings = []
         for entry in self._entries.values():

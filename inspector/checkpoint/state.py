@@ -18,7 +18,8 @@ from pathlib import Path
 from google.protobuf import text_format
 
 from inspector import protos
-from inspector.checkpoint.bundle import BundleReader, CheckpointIndex, split_prefix
+from inspector.checkpoint.bundle import BundleReader, split_prefix
+from inspector.checkpoint.entries import CheckpointIndex
 from inspector.checkpoint.slices import SliceReader, v1_files
 from inspector.errors import CorruptArtifact, NotFound, SelectionError, UnreadableInput
 
