@@ -186,6 +186,30 @@ def test_a_v1_checkpoint_with_snappy_blocks_reads_like_tensorflow(tmp_path, tf):
     assert np.array_equal(reader.read("embedding"), restore_partitioned(tf, str(copy)))
 
 
+def test_a_sharded_v1_checkpoint_with_a_variable_split_over_its_files(tmp_path, tf):
+    v1 = tf.compat.v1
+    config = v1.ConfigProto(device_count={"CPU": 2})
+    with tf.Graph().as_default() as graph, v1.Session(graph=graph, config=config) as sess:
+        with graph.device("/cpu:0"):
+            v1.Variable(np.arange(4, dtype=np.float32), name="a")
+        with graph.device("/cpu:1"):
+            v1.Variable(np.arange(3, dtype=np.int64), name="b")
+        with graph.device(lambda op: "/cpu:1" if "part_1" in op.name else "/cpu:0"):
+            split = v1.get_variable("e", shape=[4, 2], partitioner=v1.fixed_size_partitioner(2))
+        sess.run(v1.global_variables_initializer())
+        saver = v1.train.Saver(write_version=v1.train.SaverDef.V1, sharded=True)
+        pattern = saver.save(sess, str(tmp_path / "model.ckpt"), write_meta_graph=False)
+        whole = sess.run(split.as_tensor())
+    assert pattern.endswith("model.ckpt-?????-of-00002") and len(list(tmp_path.glob("model.ckpt-*"))) == 2
+    artifact = load(tmp_path)  # through the checkpoint state file, which records the pattern
+    reader = artifact.checkpoint
+    assert reader.header.num_shards == 2 and reader.missing_shards() == []
+    assert reader.entry("e").has_slices and {reader.entry(k).shard_id for k in reader} == {0, 1}
+    assert_listing_matches(reader, pattern, tf)
+    assert assert_values_match(reader, pattern, tf, ["a", "b"]) == 2
+    assert np.array_equal(reader.read("e"), whole)
+
+
 def test_a_sharded_v1_pattern_with_a_shard_missing(tmp_path, tf):
     shutil.copy2(V1, tmp_path / "model.ckpt-00000-of-00002")
     pattern = str(tmp_path / "model.ckpt-?????-of-00002")

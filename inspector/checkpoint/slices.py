@@ -98,7 +98,8 @@ class SliceReader(CheckpointIndex):
         for number, table in enumerate(self._tables):
             self._load(number, table, sizes)
         for name, entry in self._entries.items():
-            self._entries[name] = _with_size(entry, sizes.get(name, 0))
+            # a tensor's slices may be spread over the files of a sharded checkpoint
+            self._entries[name] = replace(entry, size=sizes.get(name, 0), has_slices=len(self._slices[name]) > 1)
 
     # -- opening ----------------------------------------------------------------
     def _expected_files(self) -> list[str]:
@@ -150,7 +151,7 @@ class SliceReader(CheckpointIndex):
             if tensor.name not in self._entries:
                 self._entries[tensor.name] = TensorEntry(
                     key=tensor.name, dtype=tensor.type, dtype_name=protos.dtype_name(tensor.type), shape=shape,
-                    shard_id=number, offset=0, size=0, crc32c=0, has_slices=len(slices) > 1, shard_path=path,
+                    shard_id=number, offset=0, size=0, crc32c=0, has_slices=False, shard_path=path,
                 )
 
     # -- listing --------------------------------------------------------------------
@@ -234,7 +235,3 @@ def _parse(value: bytes, path: str, what: str):
         raise CorruptArtifact(path, f"{what} is not a valid SavedTensorSlices message",
                               "the checkpoint file is damaged") from None
     return message
-
-
-def _with_size(entry: TensorEntry, size: int) -> TensorEntry:
-    return replace(entry, size=size)

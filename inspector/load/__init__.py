@@ -292,7 +292,7 @@ def _load_checkpoint(given: Path, prefix) -> Artifact:
     artifact = Artifact(kind=ArtifactKind.CHECKPOINT, path=given, root=root, checkpoint_prefix=prefix)
     if v1:
         artifact.checkpoint  # noqa: B018 - open it now, so that a file that is not a V1 checkpoint says so
-        artifact.notes.append("a V1 checkpoint (one table of tensor slices, no .index): the format "
+        artifact.notes.append("a V1 checkpoint (tables of tensor slices, no .index): the format "
                               "tf.train.Saver wrote before V2 became the default; TensorFlow still reads it")
     state = root / "checkpoint"
     if state.is_file():
