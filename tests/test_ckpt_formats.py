@@ -279,3 +279,28 @@ def test_a_v1_file_whose_values_do_not_fit_its_shapes(tmp_path):
     assert "stores 3 values where its shape needs 4" in result.err
     verify = run_cli("ckpt", path, "--verify", "--json")
     assert verify.code == 1 and [f["key"] for f in verify.json()["verify"]] == ["counts"]
+
+
+def test_a_damaged_value_block_of_a_v1_checkpoint_is_found_when_values_are_read(tmp_path, tf):
+    v1 = tf.compat.v1
+    with tf.Graph().as_default() as graph, v1.Session(graph=graph) as sess:
+        v1.Variable(np.ones((400, 400), dtype=np.float32), name="big")  # 640 KB: a block of its own
+        v1.Variable(3, dtype=tf.int64, name="step")
+        sess.run(v1.global_variables_initializer())
+        path = v1.train.Saver(write_version=v1.train.SaverDef.V1).save(sess, str(tmp_path / "model.ckpt"),
+                                                                      write_meta_graph=False)
+    data = bytearray(Path(path).read_bytes())
+    big = max(block_handles(bytes(data)), key=lambda h: h.size)
+    assert big.size > 600_000
+    data[big.offset + big.size // 2] ^= 0xFF
+    Path(path).write_bytes(bytes(data))
+    assert dict(tf.train.list_variables(path)) == {"big": [400, 400], "step": []}  # listing still works
+    with pytest.raises(tf.errors.NotFoundError, match="big not found"):  # its reader hides the checksum
+        tf.train.load_checkpoint(path).get_tensor("big")
+    listed = run_cli("ckpt", path, "--json")
+    assert listed.code == 0 and {r["key"]: r["shape"] for r in listed.json()} == {"big": [400, 400], "step": []}
+    assert SliceReader(path).read("step") == 3
+    values = run_cli("ckpt", path, "--values", "big")
+    assert values.code == 2 and values.out == "" and "fails its checksum" in values.err
+    verify = run_cli("ckpt", path, "--verify", "--json")
+    assert verify.code == 1 and [f["key"] for f in verify.json()["verify"]] == ["big"]

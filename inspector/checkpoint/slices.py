@@ -12,8 +12,10 @@ values are ``SavedTensorSlices`` messages:
   values in the TensorProto's typed field (``float_val``, ``int64_val``...).
 
 The format has no per-tensor checksum; every table block still has one, and a
-block may be snappy-compressed.  Names, values and metadata share the file, so
-opening reads every block (and checks its crc32c); values are decoded on demand.
+block may be snappy-compressed.  Names, values and metadata share the file:
+opening checks the metadata's block and walks the others' entry headers in
+place (a compressed block is read whole); a block's checksum is checked when
+its values are read, and values are decoded on demand.
 """
 
 from __future__ import annotations
@@ -114,9 +116,13 @@ class SliceReader(CheckpointIndex):
         path = self.files[number]
         saw_meta = False
         for handle in table.data_handles():
-            for key, value in table.block_entries(table.read_block(handle), handle.offset):
+            # Only keys and sizes are needed here: big blocks (one per large tensor) are
+            # not read; the metadata's block is checksummed before it is parsed.
+            entries = table.block_entries(table.read_block(handle), handle.offset) if not saw_meta \
+                else table.entries_in_place(handle)
+            for key, value in entries:
                 if key == b"":
-                    self._load_meta(number, value)
+                    self._load_meta(number, bytes(value))
                     saw_meta = True
                     continue
                 try:

@@ -197,8 +197,20 @@ class Table:
             "the checkpoint was not written completely; re-save it or use an earlier one",
         )
 
+    def entries_in_place(self, handle: BlockHandle) -> Iterator[tuple[bytes, memoryview | bytes]]:
+        """The entries of one block without copying or checksumming an uncompressed
+        block (its values are memoryviews; :meth:`read_block` verifies it when its
+        values are read); a compressed block is verified and decompressed first."""
+        end = handle.offset + handle.size
+        if end + BLOCK_TRAILER_SIZE > len(self.data) - FOOTER_SIZE:
+            raise self._truncated(handle)
+        if self.data[end] != NO_COMPRESSION:
+            yield from self.block_entries(self.read_block(handle), handle.offset)
+            return
+        yield from self.block_entries(memoryview(self.data)[handle.offset : end], handle.offset)
+
     # -- entries -------------------------------------------------------------
-    def block_entries(self, block: bytes, offset: int) -> Iterator[tuple[bytes, bytes]]:
+    def block_entries(self, block: bytes | memoryview, offset: int) -> Iterator[tuple[bytes, bytes]]:
         """The (key, value) pairs of one block; ``offset`` is used in messages."""
         size = len(block)
         if size < 4:
