@@ -304,3 +304,21 @@ def test_a_damaged_value_block_of_a_v1_checkpoint_is_found_when_values_are_read(
     assert values.code == 2 and values.out == "" and "fails its checksum" in values.err
     verify = run_cli("ckpt", path, "--verify", "--json")
     assert verify.code == 1 and [f["key"] for f in verify.json()["verify"]] == ["big"]
+
+
+def test_a_verify_finding_prints_the_tensor_name_literally(tmp_path, tf):
+    v1 = tf.compat.v1
+    name = "[bold red]w\x1b[2J"  # rich markup and a terminal escape, as a checkpoint key
+    with tf.Graph().as_default() as graph, v1.Session(graph=graph) as sess:
+        var = v1.Variable(np.arange(8, dtype=np.float32), name="w")
+        sess.run(v1.global_variables_initializer())
+        prefix = v1.train.Saver({name: var}).save(sess, str(tmp_path / "model"), write_meta_graph=False)
+    assert [k for k, _ in tf.train.list_variables(prefix)] == [name]
+    shard = next(tmp_path.glob("model.data-*"))
+    data = bytearray(shard.read_bytes())
+    data[0] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    result = run_cli("ckpt", prefix, "--verify")
+    assert result.code == 1, result.err
+    line = next(line for line in result.out.splitlines() if line.startswith("crc32c"))
+    assert "'[bold red]w\\x1b[2J'" in line and "\x1b" not in result.out

@@ -8,6 +8,7 @@ import sys
 from dataclasses import asdict
 
 import numpy as np
+from rich.text import Text
 
 from ..analysis.checkpoint import find_key, graph_audit, listing, statistics
 from ..checkpoint import CheckpointIndex
@@ -96,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         out.print()
         if findings:
             for finding in findings:
-                out.print(f"[bold red]crc32c[/]  {finding.one_line()}", markup=True, highlight=False)
+                out.print(Text.assemble(("crc32c", "bold red"), "  ", visible(finding.one_line())))
         else:
             message = f"verified: all {len(view.rows)} tensors match their crc32c"
             if reader.format_version == 1:
