@@ -42,6 +42,7 @@ _MODULES = {
     "queue_runner": "tensorflow.core.protobuf.queue_runner_pb2",
     "control_flow": "tensorflow.core.protobuf.control_flow_pb2",
     "example": "tensorflow.core.example.example_pb2",
+    "saved_tensor_slice": "tensorflow.core.util.saved_tensor_slice_pb2",
 }
 # Lives under tensorflow/python, whose package __init__ must not run.
 _CHECKPOINT_STATE = "tensorflow.python.training.checkpoint_state_pb2"
@@ -118,6 +119,7 @@ fingerprint_pb2 = _pb["fingerprint"]
 queue_runner_pb2 = _pb["queue_runner"]
 control_flow_pb2 = _pb["control_flow"]
 example_pb2 = _pb["example"]
+saved_tensor_slice_pb2 = _pb["saved_tensor_slice"]
 checkpoint_state_pb2 = _pb["checkpoint_state"]
 
 # The classes, by the names TensorFlow uses for them.
@@ -151,6 +153,7 @@ CondContextDef = control_flow_pb2.CondContextDef
 WhileContextDef = control_flow_pb2.WhileContextDef
 CheckpointState = checkpoint_state_pb2.CheckpointState
 Example = example_pb2.Example
+SavedTensorSlices = saved_tensor_slice_pb2.SavedTensorSlices
 
 
 def dtype_name(value: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -11,7 +12,7 @@ import numpy as np
 from ..checkpoint import (
     OBJECT_GRAPH_KEY,
     AuditResult,
-    BundleReader,
+    CheckpointIndex,
     ObjectGraphSummary,
     TensorEntry,
     audit,
@@ -52,6 +53,7 @@ class Listing:
     object_graph: ObjectGraphSummary | None
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    format_version: int = 2  # 1 for a V1 checkpoint (tensor slices), 2 for a tensor bundle
 
     @property
     def total_bytes(self) -> int:
@@ -62,7 +64,7 @@ class Listing:
         return sum(r.elements for r in self.rows)
 
 
-def listing(reader: BundleReader, names: dict[str, str] | None = None,
+def listing(reader: CheckpointIndex, names: dict[str, str] | None = None,
             copies: dict[str, str] | None = None) -> Listing:
     """The checkpoint's tensors; ``names`` (checkpoint key -> variable name, from the graph)
     gives variables the names the model knows them by, e.g. a Keras layer path; ``copies``
@@ -71,16 +73,31 @@ def listing(reader: BundleReader, names: dict[str, str] | None = None,
     entries = [e for e in reader.entries() if e.key != OBJECT_GRAPH_KEY]
     keys = {e.key for e in entries}
     readable = {readable_key(k) for k in keys}
-    rows = [_row(entry, readable, names, reader.stored_size(entry.key)) for entry in entries]
+    rows = [_row(entry, readable, names) for entry in entries]
     for row in rows:
         row.copy_of = (copies or {}).get(row.key)
     rows.sort(key=lambda r: (r.slot_of or r.name, r.slot is not None, r.slot or ""))
-    return Listing(reader.prefix, reader.header.num_shards, rows, summarize_object_graph(reader))
+    missing = reader.missing_shards()
+    graph_missing = OBJECT_GRAPH_KEY in reader and reader.entry(OBJECT_GRAPH_KEY).shard_path in missing
+    view = Listing(reader.prefix, reader.header.num_shards, rows,
+                   None if graph_missing else summarize_object_graph(reader), format_version=reader.format_version)
+    if missing:
+        view.warnings.append(_missing_shards_warning(reader, missing, graph_missing))
+    return view
 
 
-def _row(entry: TensorEntry, readable: set[str], names: dict[str, str], stored: int) -> TensorRow:
+def _missing_shards_warning(reader: CheckpointIndex, missing: list[str], graph_missing: bool) -> str:
+    names = ", ".join(os.path.basename(p) for p in missing[:3]) + (", ..." if len(missing) > 3 else "")
+    text = (f"{len(missing)} of {reader.header.num_shards} data shards missing ({names}): "
+            "listed from the .index alone; values, --stats and --verify need them")
+    if graph_missing:
+        text += "; the object graph is in a missing shard"
+    return text
+
+
+def _row(entry: TensorEntry, readable: set[str], names: dict[str, str]) -> TensorRow:
     row = TensorRow(entry.key, names.get(entry.key, readable_key(entry.key)), entry.dtype_name,
-                    tuple(entry.shape), entry.num_elements, stored, entry.shard_id)
+                    tuple(entry.shape), entry.num_elements, entry.size, entry.shard_id)
     slot = parse_slot_key(entry.key)
     if slot is not None:
         variable_key = slot.variable + VARIABLE_VALUE_SUFFIX
@@ -98,7 +115,7 @@ def _row(entry: TensorEntry, readable: set[str], names: dict[str, str], stored: 
     return row
 
 
-def find_key(reader: BundleReader, name: str, names: dict[str, str] | None = None) -> str:
+def find_key(reader: CheckpointIndex, name: str, names: dict[str, str] | None = None) -> str:
     """The checkpoint key for a key, its readable form or the variable's name (``names``:
     key -> name); an unknown name is an error that suggests the closest ones."""
     if name in reader:
@@ -116,7 +133,7 @@ def find_key(reader: BundleReader, name: str, names: dict[str, str] | None = Non
                          f"{hint}run tfinspect ckpt {reader.prefix} to list the {len(keys)} names")
 
 
-def variable_names(meta: MetaGraph | None, reader: BundleReader) -> tuple[dict[str, str], dict[str, str]]:
+def variable_names(meta: MetaGraph | None, reader: CheckpointIndex) -> tuple[dict[str, str], dict[str, str]]:
     """For the keys of TF2 variables: the variable's name where it is not the key's readable form
     (a Keras layer path such as ``dense/kernel``), and the variable a second copy duplicates.
     Both empty for TF1 graphs, whose keys already are the variable names."""
@@ -142,7 +159,7 @@ class TensorStats:
     zeros: int
 
 
-def statistics(reader: BundleReader, rows: list[TensorRow]) -> list[TensorStats]:
+def statistics(reader: CheckpointIndex, rows: list[TensorRow]) -> list[TensorStats]:
     result = []
     for row in rows:
         if item_size(row.dtype) is None or row.dtype == "DT_BOOL":
@@ -171,7 +188,7 @@ class GraphAudit:
     result: AuditResult
 
 
-def graph_audit(meta: MetaGraph, reader: BundleReader) -> GraphAudit:
+def graph_audit(meta: MetaGraph, reader: CheckpointIndex) -> GraphAudit:
     expected = expected_tensors(meta, reader)
     result = audit([e.as_expected() for e in expected], reader)
     source = expected[0].source if expected else "graph"

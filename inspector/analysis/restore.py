@@ -60,6 +60,7 @@ def saver_restores(meta: MetaGraph) -> list[ExpectedTensor]:
     seen: set[str] = set()
     for node in restores:
         keys = _const_strings(graph, node.input[1] if len(node.input) > 1 else None)
+        slice_specs = _const_strings(graph, node.input[2] if len(node.input) > 2 else None)
         dtypes = [dtype_name(t) for t in node.attr["dtypes"].list.type] if "dtypes" in node.attr else []
         targets = _assigned_variables(graph, node.name)
         for index, key in enumerate(keys):
@@ -71,11 +72,18 @@ def saver_restores(meta: MetaGraph) -> list[ExpectedTensor]:
             result.append(ExpectedTensor(
                 key=key,
                 dtype=dtypes[index] if index < len(dtypes) else (var.dtype if var else None),
-                shape=var.shape if var else None,
+                shape=_full_shape(slice_specs[index]) if index < len(slice_specs) and slice_specs[index]
+                else var.shape if var else None,
                 variable=target,
                 source="saver",
             ))
     return result
+
+
+def _full_shape(shape_and_slice: str) -> Shape:
+    """The whole tensor's shape from a partition's ``"10 4 0,5:0,4"`` (dims, then the slice)."""
+    dims = shape_and_slice.split()[:-1]
+    return [int(d) for d in dims] if all(d.lstrip("-").isdigit() for d in dims) else None
 
 
 def _const_strings(graph: GraphIndex, reference: str | None) -> list[str]:

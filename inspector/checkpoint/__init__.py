@@ -1,7 +1,9 @@
-"""TensorFlow V2 checkpoints (tensor bundles), read without the TensorFlow runtime.
+"""TensorFlow checkpoints, read without the TensorFlow runtime.
 
-* :class:`BundleReader` lists a bundle from its ``.index`` alone, reads tensor
-  values on demand and verifies every checksum;
+* :class:`BundleReader` lists a V2 checkpoint (tensor bundle) from its
+  ``.index`` alone, reads tensor values on demand and verifies every checksum;
+* :class:`SliceReader` does the same for a V1 checkpoint (``model.ckpt``, one
+  table of tensor slices); :func:`open_checkpoint` picks the reader;
 * :func:`resolve_checkpoint` and :func:`read_checkpoint_state` turn what a
   user typed (prefix, ``.index``, ``.data-…``, directory, ``checkpoint`` file)
   into a bundle prefix;
@@ -19,18 +21,20 @@ from inspector.checkpoint.audit import (
     readable_key,
     summarize_object_graph,
 )
-from inspector.checkpoint.bundle import (
-    OBJECT_GRAPH_KEY,
+from inspector.checkpoint.bundle import OBJECT_GRAPH_KEY, BundleReader
+from inspector.checkpoint.entries import (
     BundleHeader,
-    BundleReader,
+    CheckpointIndex,
     Finding,
     TensorEntry,
     TensorNotFound,
     UnsupportedDtype,
 )
+from inspector.checkpoint.slices import SliceReader
 from inspector.checkpoint.state import (
     CheckpointRef,
     CheckpointStateInfo,
+    open_checkpoint,
     read_checkpoint_state,
     resolve_checkpoint,
 )
@@ -40,17 +44,20 @@ __all__ = [
     "AuditResult",
     "BundleHeader",
     "BundleReader",
+    "CheckpointIndex",
     "CheckpointRef",
     "CheckpointStateInfo",
     "Finding",
     "Mismatch",
     "ObjectGraphSummary",
+    "SliceReader",
     "SlotKey",
     "TensorEntry",
     "TensorNotFound",
     "UnsupportedDtype",
     "audit",
     "is_bookkeeping",
+    "open_checkpoint",
     "parse_slot_key",
     "read_checkpoint_state",
     "readable_key",

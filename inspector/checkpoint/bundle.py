@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import google_crc32c
@@ -22,6 +22,14 @@ import numpy as np
 from google.protobuf.message import DecodeError
 
 from inspector import protos
+from inspector.checkpoint.entries import (
+    BundleHeader,
+    CheckpointIndex,
+    Finding,
+    Progress,
+    TensorEntry,
+    UnsupportedDtype,
+)
 from inspector.checkpoint.table import (
     CHUNK_SIZE,
     DT_STRING,
@@ -36,9 +44,7 @@ from inspector.checkpoint.table import (
 )
 from inspector.errors import (
     CorruptArtifact,
-    InspectorError,
     NotFound,
-    SelectionError,
     UnreadableInput,
 )
 
@@ -46,66 +52,6 @@ HEADER_KEY = b""
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 _DATA_SUFFIX = re.compile(r"\.data-\d{5}-of-\d{5}$")
 _SUPPORTED_VERSION = 1  # the bundle format version this reader understands
-
-Progress = Callable[[int, int], None]
-
-
-class TensorNotFound(SelectionError, KeyError):
-    """The checkpoint has no tensor under the requested key."""
-
-    def __str__(self) -> str:
-        return self.one_line()
-
-
-class UnsupportedDtype(InspectorError):
-    """The tensor's dtype (resource, variant, ...) cannot be decoded from bytes."""
-
-
-@dataclass(frozen=True)
-class TensorEntry:
-    """One tensor of the bundle, as described by the index."""
-
-    key: str
-    dtype: int
-    dtype_name: str
-    shape: tuple[int, ...]
-    shard_id: int
-    offset: int
-    size: int
-    crc32c: int  # masked, as stored in the index
-    has_slices: bool
-    shard_path: str | None  # None for a partitioned tensor (its slices hold the data)
-
-    @property
-    def num_elements(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
-
-
-@dataclass(frozen=True)
-class BundleHeader:
-    num_shards: int
-    big_endian: bool
-    producer: int
-    min_consumer: int
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A problem ``verify`` found; ``key`` is None when a whole shard is affected."""
-
-    key: str | None
-    shard_path: str
-    problem: str
-    expected: int | None = None  # unmasked crc32c from the index
-    actual: int | None = None  # unmasked crc32c of the bytes on disk
-
-    def one_line(self) -> str:
-        what = f"tensor {self.key!r}" if self.key is not None else "shard"
-        text = f"{self.shard_path}: {what}: {self.problem}"
-        if self.expected is not None and self.actual is not None:
-            text += f" (index says crc32c {self.expected:08x}, data has {self.actual:08x})"
-        return text
-
 
 def split_prefix(path: str | Path) -> str:
     """The bundle prefix for a prefix, an ``.index`` path or a ``.data-…`` path."""
@@ -119,7 +65,7 @@ def data_path(prefix: str, shard_id: int, num_shards: int) -> str:
     return f"{prefix}.data-{shard_id:05d}-of-{num_shards:05d}"
 
 
-class BundleReader:
+class BundleReader(CheckpointIndex):
     """A tensor bundle opened for listing, reading and verification.
 
     Opening reads and parses the ``.index`` file only.
@@ -190,6 +136,9 @@ class BundleReader:
                         tuple((e.start, e.length if e.HasField("length") else -1) for e in s.extent)
                         for s in proto.slices
                     ]
+        for name, parts in self._slices.items():  # a partitioned tensor's bytes are its slices'
+            if name in self._entries:
+                self._entries[name] = replace(self._entries[name], size=sum(p.size for p in parts.values()))
 
     def _parse(self, message, data: bytes, what: str) -> None:
         try:
@@ -233,49 +182,17 @@ class BundleReader:
             path = self._shard_paths[shard_id] = data_path(self.prefix, shard_id, self.header.num_shards)
         return path
 
-    # -- listing -----------------------------------------------------------
-    def entries(self) -> list[TensorEntry]:
-        """Every tensor in index order (the stored pieces of partitioned ones excluded)."""
-        return list(self._entries.values())
-
-    def keys(self) -> list[str]:
-        return list(self._entries)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._entries
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._entries)
-
-    def __getitem__(self, key: str) -> TensorEntry:
-        return self.entry(key)
-
-    def entry(self, key: str) -> TensorEntry:
-        try:
-            return self._entries[key]
-        except KeyError:
-            raise TensorNotFound(
-                self.index_path,
-                f"no tensor named {key!r} in this checkpoint",
-                "list the checkpoint to see its tensor names",
-            ) from None
-
-    def stored_size(self, key: str) -> int:
-        """Bytes one tensor occupies in the shards: its own, or the sum of its slices'."""
-        entry = self._entries[key]
-        if not entry.has_slices:
-            return entry.size
-        return sum(part.size for part in self._slices.get(key, {}).values())
-
     def stored_bytes(self) -> int:
         """Bytes of tensor data in the shards, slices of partitioned tensors included."""
         return sum(entry.size for _, entry in self._stored_entries())
 
     def shard_paths(self) -> list[str]:
         return [data_path(self.prefix, i, self.header.num_shards) for i in range(self.header.num_shards)]
+
+    def missing_shards(self) -> list[str]:
+        """The data shard files the header promises that are not there (listing works
+        without them; values and verification do not)."""
+        return [path for path in self.shard_paths() if not os.path.isfile(path)]
 
     # -- reading values ----------------------------------------------------
     def read(self, key: str) -> np.ndarray:

@@ -18,7 +18,9 @@ from pathlib import Path
 from google.protobuf import text_format
 
 from inspector import protos
-from inspector.checkpoint.bundle import split_prefix
+from inspector.checkpoint.bundle import BundleReader, split_prefix
+from inspector.checkpoint.entries import CheckpointIndex
+from inspector.checkpoint.slices import SliceReader, v1_files
 from inspector.errors import CorruptArtifact, NotFound, SelectionError, UnreadableInput
 
 STATE_FILE = "checkpoint"
@@ -44,6 +46,20 @@ class CheckpointStateInfo:
 
 def bundle_exists(prefix: str) -> bool:
     return os.path.isfile(f"{prefix}.index")
+
+
+def checkpoint_exists(prefix: str) -> bool:
+    """A V2 bundle (``prefix.index``) or a V1 checkpoint (the file or files ``prefix`` names)."""
+    return bundle_exists(prefix) or bool(v1_files(prefix))
+
+
+def open_checkpoint(prefix: str | Path) -> CheckpointIndex:
+    """The reader for the checkpoint at ``prefix``: V2 when ``prefix.index`` exists
+    (as TensorFlow prefers it), else V1 when ``prefix`` names V1 files."""
+    text = os.fspath(prefix)
+    if not bundle_exists(split_prefix(text)) and v1_files(text):
+        return SliceReader(text)
+    return BundleReader(text)
 
 
 def _state_path(path: str | Path) -> str:
@@ -95,8 +111,8 @@ def read_checkpoint_state(path: str | Path) -> CheckpointStateInfo:
         if info.current is None:
             raise NotFound(
                 state_file,
-                f"names checkpoint {recorded!r} as the latest, but {recorded}.index does not exist "
-                f"there or in {directory}",
+                f"names checkpoint {recorded!r} as the latest, but neither {recorded}.index nor a V1 "
+                f"checkpoint file of that name exists there or in {directory}",
                 "the checkpoint was deleted or not copied; pass an existing checkpoint prefix",
             )
     return info
@@ -108,15 +124,15 @@ def _locate(
     """Where the bundle named ``recorded`` is, or None (with a warning)."""
     if not os.path.isabs(recorded):
         prefix = os.path.join(directory, recorded)
-        if bundle_exists(prefix):
+        if checkpoint_exists(prefix):
             return CheckpointRef(recorded, prefix, stamp)
     else:
         beside = os.path.join(directory, os.path.basename(recorded))
         elsewhere = os.path.realpath(os.path.dirname(recorded)) != os.path.realpath(directory)
-        if elsewhere and bundle_exists(beside):
+        if elsewhere and checkpoint_exists(beside):
             # A copied or moved checkpoint: inspect the files in front of the user,
             # and say where TensorFlow would have looked.
-            if bundle_exists(recorded):
+            if checkpoint_exists(recorded):
                 warnings.append(
                     f"{state_file}: names {recorded!r} in another directory; using {beside!r} beside the "
                     "state file (TensorFlow would read the other copy)"
@@ -127,9 +143,9 @@ def _locate(
                     "state file instead (the checkpoint was moved; TensorFlow would not find it)"
                 )
             return CheckpointRef(recorded, beside, stamp)
-        if bundle_exists(recorded):
+        if checkpoint_exists(recorded):
             return CheckpointRef(recorded, recorded, stamp)
-    warnings.append(f"{state_file}: names {recorded!r}, whose .index file does not exist")
+    warnings.append(f"{state_file}: names {recorded!r}, which has no .index file (nor V1 checkpoint file)")
     return None
 
 
@@ -146,10 +162,12 @@ def resolve_checkpoint(path: str | Path) -> str:
     prefix = split_prefix(text)
     if bundle_exists(prefix):
         return prefix
+    if v1_files(text):
+        return text
     if os.path.exists(text):
         raise NotFound(
             text,
-            "is not part of a TensorFlow V2 checkpoint: no .index file beside it",
+            "is not part of a TensorFlow checkpoint: no .index file beside it, and not a V1 checkpoint file",
             "pass a checkpoint prefix, its .index file, or the directory holding it",
         )
     nearby = sorted(glob.glob(glob.escape(prefix) + "*.index"))

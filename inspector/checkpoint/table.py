@@ -6,8 +6,9 @@ table builder:
 * the file ends with a 48-byte footer: two block handles (metaindex, index),
   each a pair of varint64s (offset, size), zero padding up to 40 bytes, then
   the 8-byte little-endian magic number ``0xdb4775248b80fb57``;
-* every block is followed by a 5-byte trailer: one compression-type byte and
-  the masked crc32c (little-endian) of the block contents plus that byte;
+* every block is followed by a 5-byte trailer: one compression-type byte
+  (0 none, 1 snappy) and the masked crc32c (little-endian) of the stored,
+  possibly compressed, block contents plus that byte;
 * a block holds entries ``varint32 shared, varint32 non_shared,
   varint32 value_length, key suffix, value``, where the key shares its first
   ``shared`` bytes with the previous key, then an array of little-endian
@@ -23,17 +24,20 @@ Stored values (in the ``.data-*`` shards):
   length as a uint32 (uint64 if it does not fit) in the writer's byte order,
   then the 4 checksum bytes, then the element bytes.
 
-Index files are small, so they are read whole and parsed from memory.
+Index files are small, so they are read whole and parsed from memory; a table
+file of 16 MiB or more (a V1 checkpoint holds its values) is memory-mapped.
 """
 
 from __future__ import annotations
 
+import mmap
 import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import cramjam
 import google_crc32c
 import ml_dtypes
 import numpy as np
@@ -44,8 +48,10 @@ from inspector.errors import CorruptArtifact, NotFound, UnreadableInput
 TABLE_MAGIC = 0xDB4775248B80FB57
 FOOTER_SIZE = 48  # 2 * (10 + 10) bytes of handles and padding + 8-byte magic
 BLOCK_TRAILER_SIZE = 5
+MAP_FROM = 16 << 20  # bytes from which a table file is memory-mapped instead of read
 NO_COMPRESSION = 0
 SNAPPY_COMPRESSION = 1
+_SNAPPY_MAX_RATIO = 24  # a 3-byte snappy copy element yields at most 64 bytes
 
 _MASK_DELTA = 0xA282EAD8
 _U32 = struct.Struct("<I")
@@ -93,7 +99,7 @@ class BlockHandle:
 class Table:
     """An opened table file: ``items()`` yields every (key, value) in key order."""
 
-    def __init__(self, path: str | Path, data: bytes | None = None):
+    def __init__(self, path: str | Path, data: bytes | mmap.mmap | None = None):
         self.path = str(path)
         self.data = self._read_file() if data is None else data
         self.metaindex_handle, self.index_handle = self._read_footer()
@@ -107,6 +113,8 @@ class Table:
                     f.seek(size - 8)
                     self._check_magic(f.read(8))
                     f.seek(0)
+                if size >= MAP_FROM:  # a V1 checkpoint holds its values: map it, read blocks on demand
+                    return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
                 return f.read()
         except FileNotFoundError:
             raise NotFound(self.path, "file does not exist", "check the checkpoint path") from None
@@ -163,16 +171,24 @@ class Table:
             )
         kind = contents[-1]
         if kind == SNAPPY_COMPRESSION:
-            raise UnreadableInput(
-                self.path,
-                f"block at offset {handle.offset} is snappy-compressed, which this reader "
-                "does not decompress",
-                "TensorFlow writes bundle indexes uncompressed; re-save the checkpoint with "
-                "TensorFlow to get one",
-            )
+            return self._decompress(contents[:-1], handle)
         if kind != NO_COMPRESSION:
             raise self._corrupt(f"block at offset {handle.offset} has unknown compression type {kind}")
         return contents[:-1]
+
+    def _decompress(self, compressed: bytes, handle: BlockHandle) -> bytes:
+        """A snappy-compressed block (TensorFlow's table builder compresses a block
+        when that saves at least an eighth; TF 1.x savers did so by default)."""
+        try:
+            claimed = cramjam.snappy.decompress_raw_len(compressed)
+            if claimed > _SNAPPY_MAX_RATIO * len(compressed) + 64:
+                raise cramjam.DecompressionError(f"claims {claimed} bytes, more than snappy can expand to")
+            return bytes(cramjam.snappy.decompress_raw(compressed))
+        except cramjam.DecompressionError as exc:
+            raise self._corrupt(
+                f"block at offset {handle.offset} ({handle.size} bytes) is snappy-compressed "
+                f"but does not decompress ({exc})"
+            ) from None
 
     def _truncated(self, handle: BlockHandle) -> CorruptArtifact:
         return self._corrupt(
@@ -181,8 +197,20 @@ class Table:
             "the checkpoint was not written completely; re-save it or use an earlier one",
         )
 
+    def entries_in_place(self, handle: BlockHandle) -> Iterator[tuple[bytes, memoryview | bytes]]:
+        """The entries of one block without copying or checksumming an uncompressed
+        block (its values are memoryviews; :meth:`read_block` verifies it when its
+        values are read); a compressed block is verified and decompressed first."""
+        end = handle.offset + handle.size
+        if end + BLOCK_TRAILER_SIZE > len(self.data) - FOOTER_SIZE:
+            raise self._truncated(handle)
+        if self.data[end] != NO_COMPRESSION:
+            yield from self.block_entries(self.read_block(handle), handle.offset)
+            return
+        yield from self.block_entries(memoryview(self.data)[handle.offset : end], handle.offset)
+
     # -- entries -------------------------------------------------------------
-    def block_entries(self, block: bytes, offset: int) -> Iterator[tuple[bytes, bytes]]:
+    def block_entries(self, block: bytes | memoryview, offset: int) -> Iterator[tuple[bytes, bytes]]:
         """The (key, value) pairs of one block; ``offset`` is used in messages."""
         size = len(block)
         if size < 4:
@@ -213,8 +241,8 @@ class Table:
         except VarintError:
             raise self._corrupt(f"bad entry at byte {pos} of the block at offset {offset}") from None
 
-    def items(self) -> Iterator[tuple[bytes, bytes]]:
-        """Every (key, value) of the table, in key order."""
+    def data_handles(self) -> Iterator[BlockHandle]:
+        """Where each data block is, in key order (from the index block)."""
         index = self.read_block(self.index_handle)
         for _separator, handle_bytes in self.block_entries(index, self.index_handle.offset):
             try:
@@ -222,8 +250,27 @@ class Table:
                 length, _ = read_varint(handle_bytes, pos, len(handle_bytes))
             except VarintError:
                 raise self._corrupt("the index block holds a malformed block handle") from None
-            handle = BlockHandle(offset, length)
-            yield from self.block_entries(self.read_block(handle), offset)
+            yield BlockHandle(offset, length)
+
+    def items(self) -> Iterator[tuple[bytes, bytes]]:
+        """Every (key, value) of the table, in key order."""
+        for handle in self.data_handles():
+            yield from self.block_entries(self.read_block(handle), handle.offset)
+
+
+def is_table_file(path: str | Path) -> bool:
+    """Whether ``path`` is a regular file that ends with the table magic number."""
+    try:
+        if not os.path.isfile(path):  # never open a FIFO or device
+            return False
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size < FOOTER_SIZE:
+                return False
+            f.seek(size - 8)
+            return _U64.unpack(f.read(8))[0] == TABLE_MAGIC
+    except OSError:
+        return False
 
 
 def read_table(path: str | Path) -> list[tuple[bytes, bytes]]:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import argparse
 import base64
+import sys
 from dataclasses import asdict
 
 import numpy as np
+from rich.text import Text
 
 from ..analysis.checkpoint import find_key, graph_audit, listing, statistics, variable_names
-from ..checkpoint import BundleReader
+from ..checkpoint import CheckpointIndex
 from ..errors import NotFound, SelectionError
 from ..load import load
 from ..report import jsonout
 from ..report.ckpt import render_audit, render_listing, render_stats
+from ..report.sanitize import visible
 from ..report.style import console
 from . import common
 
@@ -55,8 +58,13 @@ def run(args: argparse.Namespace) -> int:
     if args.values:
         return _values(reader, args, names)
     view = listing(reader, names, copies)
+    own_warnings = list(view.warnings)
     if not args.checkpoint:
-        view.notes, view.warnings = list(artifact.notes), list(artifact.warnings)
+        view.notes, view.warnings = [*artifact.notes, *view.notes], [*artifact.warnings, *view.warnings]
+    if args.stats:
+        reader.require_shards("--stats reads every tensor's values")
+    if args.verify:
+        reader.require_shards("--verify reads every tensor's bytes")
     report = graph_audit(graph, reader) if graph is not None and wants_audit else None
     stats = statistics(reader, view.rows) if args.stats else None
     findings = _verify(reader, args.json) if args.verify else None
@@ -64,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
     if report is not None and not report.result.ok or findings:
         status = 1
     if args.json:
+        for warning in own_warnings:
+            sys.stderr.write(f"tfinspect: warning: {visible(warning)}\n")
         tensors = [asdict(r) for r in view.rows]
         if report is None and stats is None and findings is None:
             jsonout.emit(tensors)
@@ -86,9 +96,13 @@ def run(args: argparse.Namespace) -> int:
         out.print()
         if findings:
             for finding in findings:
-                out.print(f"[bold red]crc32c[/]  {finding.one_line()}", markup=True, highlight=False)
+                out.print(Text.assemble(("crc32c", "bold red"), "  ", visible(finding.one_line())))
         else:
-            out.print(f"verified: all {len(view.rows)} tensors match their crc32c", style="green")
+            message = f"verified: all {len(view.rows)} tensors match their crc32c"
+            if reader.format_version == 1:
+                message = (f"verified: every block matches its crc32c and all {len(view.rows)} tensors decode "
+                           "to their shapes (a V1 checkpoint has no per-tensor checksum)")
+            out.print(message, style="green")
     return status
 
 
@@ -118,8 +132,8 @@ def _audit_json(report) -> dict:
     }
 
 
-def _verify(reader: BundleReader, quiet: bool):
-    total = reader.stored_bytes()
+def _verify(reader: CheckpointIndex, quiet: bool):
+    total = sum(e.size for e in reader.entries())
     out = console(stderr=True)
     if quiet or total < PROGRESS_FROM_BYTES or not out.is_terminal:
         return reader.verify()
@@ -130,7 +144,7 @@ def _verify(reader: BundleReader, quiet: bool):
         return reader.verify(progress=lambda done, _total: bar.update(task, completed=done))
 
 
-def _values(reader: BundleReader, args: argparse.Namespace, names: dict[str, str]) -> int:
+def _values(reader: CheckpointIndex, args: argparse.Namespace, names: dict[str, str]) -> int:
     key = find_key(reader, args.values, names)
     entry = reader.entry(key)
     values = reader.read(key)

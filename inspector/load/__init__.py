@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 from pathlib import Path
@@ -38,7 +39,7 @@ def load(path: str | os.PathLike, *, version: int | None = None) -> Artifact:
         raise UnreadableInput(given, "permission denied while looking at the path") from None
     refuse_url(os.fspath(path), exists=exists)
     if not exists:
-        if Path(f"{given}.index").is_file():
+        if Path(f"{given}.index").is_file() or _v1_files(given):  # a prefix, or a V1 file pattern
             return _load_checkpoint(given, given)
         raise NotFound(given, "no such file or directory", "check the path")
     if is_dir:
@@ -75,6 +76,7 @@ def _load_directory(path: Path, version: int | None) -> Artifact:
                        "copy the export again, saved_model.pb included, or pass the right directory")
     _refuse_partial_saved_model(path, names)
     candidates = [p.name for p in entries if p.suffix in (".pb", ".pbtxt", ".meta")]
+    candidates += [p.name for p in entries[:200] if p.suffix not in (".pb", ".pbtxt", ".meta") and _v1_files(p)]
     hint = f"pass one of its files: {', '.join(candidates[:5])}" if candidates else EXPECTED
     raise NotFound(path, "directory holds no TensorFlow model (no saved_model.pb, "
                    "no checkpoint, no numbered SavedModel versions)", hint)
@@ -150,11 +152,14 @@ def _load_file(path: Path) -> Artifact:
     shard = _DATA_SHARD.match(path.name)
     if shard:
         return _load_checkpoint(path, path.with_name(shard.group("prefix")))
+    if not path.name.endswith(".index") and _v1_files(path):
+        return _load_checkpoint(path, path)  # a table file without .index: a V1 checkpoint (or says why not)
     data = read_bytes(path)
     from .sniff import TABLE_MAGIC
 
     if data.endswith(TABLE_MAGIC) and path.name.endswith(".index"):
         return _load_checkpoint(path, path.with_name(path.name[: -len(".index")]))
+    _refuse_cut_table(path, data)
     parsed = parse_file(path, data)
     if parsed.message_type == "CheckpointState":
         from ..checkpoint.state import resolve_checkpoint
@@ -170,10 +175,33 @@ def _load_file(path: Path) -> Artifact:
         _add_saved_model_files(artifact, directory)
     elif artifact.kind is ArtifactKind.META_GRAPH and path.suffix == ".meta":
         prefix = path.with_suffix("")
-        if Path(f"{prefix}.index").is_file():
+        if not Path(f"{prefix}.index").is_file() and not _v1_files(prefix):
+            v1_shards = Path(glob.escape(str(prefix)) + "-?????-of-?????")  # a sharded V1 checkpoint
+            prefix = v1_shards if _v1_files(v1_shards) else None
+        if prefix is not None:
             artifact.checkpoint_prefix = prefix
             artifact.files.extend(_checkpoint_files(prefix))
     return artifact
+
+
+def _refuse_cut_table(path: Path, data: bytes) -> None:
+    """A checkpoint table whose footer was cut off: its first entry (empty key) is there.
+
+    A table's first block starts with that entry, ``00 00 <value length>`` and then
+    the header message (``0a`` for a V1 checkpoint, ``08`` for a V2 index); no valid
+    protobuf starts with a 00 byte.
+    """
+    if data[:2] != b"\x00\x00" or len(data) < 4:
+        return
+    pos = 2
+    while pos < min(len(data), 7) and data[pos] & 0x80:
+        pos += 1
+    if pos + 1 < len(data) and data[pos + 1] in (0x08, 0x0A):
+        from ..errors import CorruptArtifact
+
+        raise CorruptArtifact(path, "starts like a checkpoint table (a V1 checkpoint file or a .index) but has "
+                              "no table footer at its end: the file is truncated",
+                              "copy it again, or use another checkpoint")
 
 
 def _artifact_from(parsed: ParsedFile, given: Path, root: Path) -> Artifact:
@@ -249,7 +277,24 @@ def _note_misleading_name(artifact: Artifact, path: Path) -> None:
 
 
 # -- checkpoints ----------------------------------------------------------------------
+def _v1_files(pattern: Path) -> list[str]:
+    from ..checkpoint.slices import v1_files
+
+    return v1_files(pattern)
+
+
+def _v1_base(pattern: Path) -> str:
+    from ..checkpoint.slices import v1_base
+
+    return v1_base(str(pattern))
+
+
 def _checkpoint_files(prefix: Path) -> list[ArtifactFile]:
+    if not Path(f"{prefix}.index").is_file():
+        found = _v1_files(prefix)
+        return [ArtifactFile(Path(p), "V1 checkpoint file (tensor slices)" if len(found) == 1 else
+                             f"V1 checkpoint file {i + 1} of {len(found)} found", _size(Path(p)))
+                for i, p in enumerate(found)]
     files = []
     index = Path(f"{prefix}.index")
     if index.is_file():
@@ -264,17 +309,22 @@ def _checkpoint_files(prefix: Path) -> list[ArtifactFile]:
 
 def _load_checkpoint(given: Path, prefix) -> Artifact:
     prefix = Path(prefix)
-    if not Path(f"{prefix}.index").is_file():
+    v1 = not Path(f"{prefix}.index").is_file() and bool(_v1_files(prefix))
+    if not Path(f"{prefix}.index").is_file() and not v1:
         raise NotFound(given, f"checkpoint prefix {prefix} has no .index file",
                        "pass the prefix that the .index and .data files share")
     root = prefix.parent
     artifact = Artifact(kind=ArtifactKind.CHECKPOINT, path=given, root=root, checkpoint_prefix=prefix)
+    if v1:
+        artifact.checkpoint  # noqa: B018 - open it now, so that a file that is not a V1 checkpoint says so
+        artifact.notes.append("a V1 checkpoint (tables of tensor slices, no .index): the format "
+                              "tf.train.Saver wrote before V2 became the default; TensorFlow still reads it")
     state = root / "checkpoint"
     if state.is_file():
         artifact.files.append(ArtifactFile(state, "checkpoint state", _size(state)))
         _describe_state(artifact, state)
     artifact.files.extend(_checkpoint_files(prefix))
-    meta = Path(f"{prefix}.meta")
+    meta = Path(f"{_v1_base(prefix) if v1 else prefix}.meta")
     if meta.is_file():
         parsed = parse_file(meta)
         if parsed.message_type == "MetaGraphDef":

@@ -26,7 +26,7 @@ _LABELS = {
     ArtifactKind.SAVED_MODEL: "SavedModel",
     ArtifactKind.META_GRAPH: "MetaGraphDef (.meta)",
     ArtifactKind.GRAPH_DEF: "GraphDef",
-    ArtifactKind.CHECKPOINT: "checkpoint (tensor bundle)",
+    ArtifactKind.CHECKPOINT: "checkpoint",
 }
 
 
@@ -106,7 +106,8 @@ class Artifact:
 
     @property
     def checkpoint(self):
-        """The checkpoint reader (``inspector.checkpoint.BundleReader``) of this artifact, or None.
+        """The checkpoint reader (``inspector.checkpoint.BundleReader``, or ``SliceReader``
+        for a V1 checkpoint) of this artifact, or None.
 
         A checkpoint, a ``.meta`` saved next to its checkpoint and a SavedModel's
         ``variables/`` all have one.  ``artifact.checkpoint.read(key)`` returns a
@@ -116,9 +117,9 @@ class Artifact:
         if self.checkpoint_prefix is None:
             return None
         if self._checkpoint is None:
-            from ..checkpoint import BundleReader
+            from ..checkpoint import open_checkpoint
 
-            self._checkpoint = BundleReader(self.checkpoint_prefix)
+            self._checkpoint = open_checkpoint(self.checkpoint_prefix)
         return self._checkpoint
 
     @property

@@ -77,7 +77,7 @@ def decode(tensor: protos.TensorProto, limit: int | None = None) -> np.ndarray |
     if tensor.tensor_content:
         flat = np.frombuffer(tensor.tensor_content, dtype=np_type)[:wanted]
     else:
-        raw = list(getattr(tensor, _TYPED_FIELD[dtype]))
+        raw = getattr(tensor, _TYPED_FIELD[dtype])  # numpy converts the repeated field quickly; a list is slow
         if dtype in ("DT_HALF", "DT_BFLOAT16"):
             flat = np.array(raw, dtype=np.uint16).view(np_type)
         elif dtype.startswith("DT_COMPLEX"):

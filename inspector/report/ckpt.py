@@ -6,23 +6,24 @@ from rich.console import Console
 from rich.text import Text
 
 from ..analysis.checkpoint import GraphAudit, Listing, TensorStats
+from .sanitize import visible
 from .style import human_bytes, human_count, plain, table
 
 
 def render_listing(view: Listing, out: Console) -> None:
     grid = table(None, "tensor", "dtype", "shape", "elements", "bytes", "shard")
-    grid.title = f"Checkpoint {view.prefix}"
+    grid.title = f"Checkpoint {visible(view.prefix)}" + (" (V1)" if view.format_version == 1 else "")
     for column in grid.columns[3:]:
         column.justify = "right"
     for row in view.rows:
-        name = Text("  ↳ " + row.slot, style="dim") if row.slot else plain(row.name)
+        name = Text("  ↳ " + visible(row.slot), style="dim") if row.slot else _plain(row.name)
         if row.slot:
-            name.append(f"  ({row.key})", style="dim")
+            name.append(f"  ({visible(row.key)})", style="dim")
         if row.slot is None and row.name != row.key:
-            name.append(f"  ({row.key})", style="dim")
+            name.append(f"  ({visible(row.key)})", style="dim")
         if row.copy_of:
             name.append("  second copy of ", style="dim")
-            name.append(plain(row.copy_of))
+            name.append(_plain(row.copy_of))
         grid.add_row(name, row.dtype, "[" + ", ".join(map(str, row.shape)) + "]",
                      human_count(row.elements), human_bytes(row.bytes), str(row.shard))
     out.print(grid)
@@ -40,9 +41,9 @@ def render_listing(view: Listing, out: Console) -> None:
                        f"{og.num_variables} saving a variable value, {og.num_slot_variables} slot variables",
                        style="dim"))
     for note in view.notes:
-        out.print(Text.assemble(("note  ", "yellow"), plain(note)))
+        out.print(Text.assemble(("note  ", "yellow"), _plain(note)))
     for warning in view.warnings:
-        out.print(Text.assemble(("warning  ", "bold yellow"), plain(warning)))
+        out.print(Text.assemble(("warning  ", "bold yellow"), _plain(warning)))
 
 
 def render_audit(report: GraphAudit, out: Console) -> None:
@@ -53,19 +54,19 @@ def render_audit(report: GraphAudit, out: Console) -> None:
     head.append("they match" if result.ok else "they do NOT match", style="green" if result.ok else "bold red")
     out.print(head)
     for key in result.missing:
-        out.print(Text.assemble(("  missing  ", "red"), plain(key),
+        out.print(Text.assemble(("  missing  ", "red"), _plain(key),
                                 " is restored by the graph but not in the checkpoint"))
     for item in result.dtype_mismatches:
-        out.print(Text.assemble(("  dtype    ", "red"), plain(item.key),
+        out.print(Text.assemble(("  dtype    ", "red"), _plain(item.key),
                                 f": graph expects {item.expected}, checkpoint has {item.found}"))
     for item in result.shape_mismatches:
-        out.print(Text.assemble(("  shape    ", "red"), plain(item.key),
+        out.print(Text.assemble(("  shape    ", "red"), _plain(item.key),
                                 f": graph expects {item.expected}, checkpoint has {item.found}"))
     unused = result.unused_variables
     if unused:
         shown = ", ".join(unused[:8]) + (f", and {len(unused) - 8} more" if len(unused) > 8 else "")
         out.print(Text.assemble(("  unused   ", "yellow"), f"{len(unused)} tensors the graph does not restore: ",
-                                plain(shown)))
+                                _plain(shown)))
 
 
 def render_stats(stats: list[TensorStats], out: Console) -> None:
@@ -73,7 +74,7 @@ def render_stats(stats: list[TensorStats], out: Console) -> None:
     for column in grid.columns[2:]:
         column.justify = "right"
     for s in stats:
-        grid.add_row(plain(s.name), s.dtype, _num(s.min), _num(s.max), _num(s.mean), _num(s.std),
+        grid.add_row(_plain(s.name), s.dtype, _num(s.min), _num(s.max), _num(s.mean), _num(s.std),
                      _flag(s.nan), _flag(s.inf), human_count(s.zeros))
     out.print(grid)
 
@@ -84,3 +85,8 @@ def _num(value: float | None) -> str:
 
 def _flag(count: int) -> Text:
     return Text(str(count), style="bold red" if count else "")
+
+
+def _plain(value) -> Text:
+    """A name or message from the artifact: literal text with control characters made visible."""
+    return plain(visible(value))
