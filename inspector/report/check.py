@@ -54,6 +54,7 @@ def finding_json(finding: Finding) -> dict:
         "tag_set": finding.tag_set,
         "signature": finding.signature,
         "location": finding.location,
+        "stage": finding.stage,
         "message": finding.message,
         "hint": finding.hint,
     }
