@@ -215,8 +215,10 @@ def _table_not_initialized(ctx: CheckContext) -> Iterator[Issue]:
                 and not meta.proto.object_graph_def.nodes:
             extra = _collection_nodes(meta, TABLE_INITIALIZER_KEY)
         filled = initialized_tables(meta, extra)
-        has_initializer = {_table_of(graph, n.input[0]) for n in graph.nodes.values()
-                           if n.op in TABLE_INITIALIZERS and n.input}
+        has_initializer: dict[str, str] = {}
+        for n in graph.nodes.values():
+            if n.op in TABLE_INITIALIZERS and n.input:
+                has_initializer.setdefault(_table_of(graph, n.input[0]), f"{n.op} {n.name}")
         where = f"init op {init}" if init else "the loader (no main_op, legacy_init_op or __saved_model_init_op)"
         for signature in meta.signatures.values():
             if signature.internal:
@@ -226,8 +228,9 @@ def _table_not_initialized(ctx: CheckContext) -> Iterator[Issue]:
                 table = tables[name]
                 if name in filled or (table.op.startswith("Mutable") and name not in has_initializer):
                     continue
-                yield Issue(f"signature {signature.key} reads lookup table {name} ({table.op}), which "
-                            f"{where} never initializes",
+                how = f"its initializer {has_initializer[name]} is not run by" if name in has_initializer \
+                    else "no initializer is run by"
+                yield Issue(f"signature {signature.key} reads lookup table {name} ({table.op}): {how} {where}",
                             "export with main_op=tf.compat.v1.tables_initializer()",
                             tag_set=tag_label(meta), signature=signature.key, location=name)
 
