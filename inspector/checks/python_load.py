@@ -78,14 +78,29 @@ def _reference_outputs(ctx: CheckContext) -> Iterator[Issue]:
                 if tensor.encoding != "name" or not tensor.name:
                     continue
                 info = raw[signature.key].outputs.get(tensor.alias)
-                produced = _produced(meta, tensor.name)
-                is_ref = produced[0].endswith("_REF") if produced and produced[0] else \
-                    info is not None and info.dtype > FIRST_REF_DTYPE
+                is_ref = _ref_output(meta, tensor.name)
+                if is_ref is None:
+                    is_ref = info is not None and info.dtype > FIRST_REF_DTYPE
                 if is_ref:
                     yield Issue(f"signature {signature.key} output {tensor.alias} ({tensor.name}) is a reference "
                                 f"tensor; tf.saved_model.load refuses the model",
                                 "export tf.identity(variable) instead of the variable itself",
                                 tag_set=tag_label(meta), signature=signature.key, location=tensor.alias, stage=LOAD)
+
+
+def _ref_output(meta: MetaGraph, name: str) -> bool | None:
+    """Whether the node's OpDef (in the MetaGraph's stripped_op_list) makes this output a reference; None if unknown."""
+    node_name, index = parse_tensor_name(name)
+    node = meta.graph.node(node_name)
+    if node is None or meta.proto is None:
+        return None
+    op_def = next((op for op in meta.proto.meta_info_def.stripped_op_list.op if op.name == node.op), None)
+    if op_def is None:
+        return None
+    args = list(op_def.output_arg)
+    if any(a.number_attr or a.type_list_attr for a in args[:index + 1]) or index >= len(args):
+        return None  # list outputs: the index does not name one argument
+    return args[index].is_ref
 
 
 def _produced(meta: MetaGraph, name: str):
