@@ -67,6 +67,15 @@ def _where(function: str | None, node: str) -> str:
     return node if function is None else f"{function}/{node}"
 
 
+def _nodes_of(ctx: CheckContext, ops: frozenset[str]):
+    """(MetaGraph, function or None, NodeDef, `function/node`) for every node of these op types."""
+    for meta in ctx.meta_graphs:
+        for function, nodes in _bodies(meta):
+            for node in nodes:
+                if node.op in ops:
+                    yield meta, function, node, _where(function, node.name)
+
+
 @rule("TFI501", "unregistered-op", Severity.ERROR,
       "An op type is not registered in the installed TensorFlow (custom op)")
 def _unregistered(ctx: CheckContext) -> Iterator[Issue]:
@@ -118,15 +127,11 @@ def _py_func(ctx: CheckContext) -> Iterator[Issue]:
     ... callback pyfunc_0 is not found` (TF Serving: the op is not even
     registered).  Rewrite the computation with TensorFlow ops.
     """
-    for meta in ctx.meta_graphs:
-        for function, nodes in _bodies(meta):
-            for node in nodes:
-                if node.op in PY_FUNC_OPS:
-                    where = _where(function, node.name)
-                    yield from node_issues(meta, function, node.name,
-                                           f"{node.op} {where} calls Python code that is not part of the export",
-                                           "replace tf.py_function / py_func with TensorFlow ops",
-                                           tag_set=tag_label(meta), location=where)
+    for meta, function, node, where in _nodes_of(ctx, PY_FUNC_OPS):
+        yield from node_issues(meta, function, node.name,
+                               f"{node.op} {where} calls Python code that is not part of the export",
+                               "replace tf.py_function / py_func with TensorFlow ops",
+                               tag_set=tag_label(meta), location=where)
 
 
 def _saver_parts(meta: MetaGraph) -> tuple[set[str], set[str]]:
@@ -239,12 +244,13 @@ def _release(text: str) -> str:
 
 
 def _versions(ctx: CheckContext):
-    """(release, its GraphDef version, MetaGraphs) when --tf-version names a known release."""
-    if not ctx.tf_version:
-        return None
-    release = _release(ctx.tf_version)
-    consumer = GRAPH_DEF_VERSIONS.get(release)
-    return None if consumer is None else (release, consumer)
+    """(release, its GraphDef version, MetaGraph, its GraphDef versions) when --tf-version names a known release."""
+    release = _release(ctx.tf_version) if ctx.tf_version else None
+    consumer = GRAPH_DEF_VERSIONS.get(release) if release else None
+    if consumer is None:
+        return
+    for meta in ctx.meta_graphs:
+        yield release, consumer, meta, meta.graph_def.versions
 
 
 @rule("TFI505", "graph-too-new", Severity.ERROR,
@@ -260,12 +266,7 @@ def _too_new(ctx: CheckContext) -> Iterator[Issue]:
     `GRAPH_DEF_VERSIONS`).  Export with the TensorFlow version that serves the
     model, or upgrade the server.  A newer `versions.producer` alone is TFI508.
     """
-    known = _versions(ctx)
-    if known is None:
-        return
-    release, consumer = known
-    for meta in ctx.meta_graphs:
-        versions = meta.graph_def.versions
+    for release, consumer, meta, versions in _versions(ctx):
         tags = tag_label(meta)
         if versions.min_consumer > consumer:
             yield Issue(f"GraphDef attribute versions.min_consumer {versions.min_consumer} is above TensorFlow "
@@ -288,12 +289,7 @@ def _producer_newer(ctx: CheckContext) -> Iterator[Issue]:
     the `versions.producer` attribute and both versions.  Export with the
     TensorFlow version that serves the model, or upgrade the server.
     """
-    known = _versions(ctx)
-    if known is None:
-        return
-    release, consumer = known
-    for meta in ctx.meta_graphs:
-        versions = meta.graph_def.versions
+    for release, consumer, meta, versions in _versions(ctx):
         if versions.producer > consumer and versions.min_consumer <= consumer \
                 and consumer not in versions.bad_consumers:
             yield Issue(f"GraphDef attribute versions.producer {versions.producer} is newer than TensorFlow "
@@ -316,15 +312,10 @@ def _no_kernel(ctx: CheckContext) -> Iterator[Issue]:
     Reported for each signature that runs the op, at load when the init op does.
     Export with the TensorFlow release the model was made with, or replace the op.
     """
-    for meta in ctx.meta_graphs:
-        for function, nodes in _bodies(meta):
-            for node in nodes:
-                if node.op in NO_KERNEL_OPS:
-                    where = _where(function, node.name)
-                    yield from node_issues(meta, function, node.name,
-                                           f"{node.op} {where} has no kernel in TensorFlow",
-                                           "serve with a TensorFlow release that has the op's kernel, or "
-                                           "export without it", tag_set=tag_label(meta), location=where)
+    for meta, function, node, where in _nodes_of(ctx, NO_KERNEL_OPS):
+        yield from node_issues(meta, function, node.name, f"{node.op} {where} has no kernel in TensorFlow",
+                               "serve with a TensorFlow release that has the op's kernel, or export without it",
+                               tag_set=tag_label(meta), location=where)
 
 
 @rule("TFI507", "print-op", Severity.WARNING,
@@ -337,10 +328,6 @@ def _print_ops(ctx: CheckContext) -> Iterator[Issue]:
     scan` flags PrintV2 for the same reason.  A PrintV2 that writes to a file is
     TFI503 as well.  Remove the prints from the exported functions.
     """
-    for meta in ctx.meta_graphs:
-        for function, nodes in _bodies(meta):
-            for node in nodes:
-                if node.op in PRINT_OPS:
-                    where = _where(function, node.name)
-                    yield Issue(f"{node.op} {where} prints on every run", "remove tf.print from the exported graph",
-                                tag_set=tag_label(meta), location=where)
+    for meta, _, node, where in _nodes_of(ctx, PRINT_OPS):
+        yield Issue(f"{node.op} {where} prints on every run", "remove tf.print from the exported graph",
+                    tag_set=tag_label(meta), location=where)
