@@ -36,10 +36,14 @@ def tf1_load(tf, path):
 
 
 @pytest.mark.parametrize("parts", HEALTHY, ids="/".join)
-@pytest.mark.parametrize("target", ["tf-serving", "vertex", "python"])
+@pytest.mark.parametrize("target", ["tf-serving", "vertex", "python", "python-v1"])
 def test_healthy_fixtures_have_no_variable_findings(parts, target):
-    # No TFI2xx finding of any severity on healthy exports: each of them loads.
-    assert findings(fixture(*parts), "--target", target) == []
+    # No TFI2xx finding of any severity on healthy exports: each of them loads.  The one
+    # exception is a warning about size, not loading: Keras's export stores its weights
+    # twice (TFI207, tested with TensorFlow in test_check_false_alarms.py).
+    found = findings(fixture(*parts), "--target", target)
+    expected = [("TFI207", "warning")] if parts == ("keras_export",) else []
+    assert [(f["code"], f["severity"]) for f in found] == expected
 
 
 def test_tfi201_missing_variables_folder(tmp_path, tf):
