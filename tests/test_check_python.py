@@ -25,6 +25,10 @@ def _edit(base, name: str, parts: tuple[str, ...], change):
     shutil.copytree(fixture(*parts), target)
     model = saved_model_pb2.SavedModel.FromString((target / "saved_model.pb").read_bytes())
     change(model.meta_graphs[0])
+    if change is _second_meta_graph:
+        second = model.meta_graphs.add()
+        second.CopyFrom(model.meta_graphs[0])
+        second.meta_info_def.tags[:] = ["serve", "gpu"]
     (target / "saved_model.pb").write_bytes(model.SerializeToString())
     return target
 
@@ -57,12 +61,17 @@ def _unread_asset(meta):
     meta.collection_def["saved_model_assets"].any_list.value.add().Pack(asset)
 
 
+def _second_meta_graph(meta):
+    """Done on the SavedModel, not the MetaGraph: see _edit."""
+
+
 EDITS = {
     "ref_output": (SEED000, _variable_output(101)),  # DT_FLOAT_REF, as builders wrote for TF1 variables
     "variable_output": (SEED000, _variable_output(1)),  # the same tensor, recorded as DT_FLOAT
     "output_no_shape": (SEED000, _drop_output_shape),
     "input_no_shape": (SEED000, _drop_input_shape),
     "unread_asset": (("fault_asset_vocab",), _unread_asset),
+    "two_meta_graphs": (SEED000, _second_meta_graph),
 }
 
 
@@ -137,3 +146,14 @@ def test_tfi506_names_the_op_in_the_signature_that_runs_it():
     found = [f for f in check_findings(corpus, "--target", "python-v1")[1] if f["code"] == "TFI506"]
     assert found and {f["signature"] for f in found} == {"serving_default"}
     assert all("BoostedTreesBucketize" in f["message"] for f in found)
+
+
+def test_tfi312_several_meta_graphs_need_tags_for_the_tf2_loader(edited):
+    paths, verdicts = edited
+    path = paths["two_meta_graphs"]
+    assert "tags=" in verdicts["python"][str(path)][""]["load"]
+    assert set(verdicts["python-v1"][str(path)]) == {"serve", "serve,gpu"}
+    assert all(v["load"] is None for v in verdicts["python-v1"][str(path)].values())
+    (error,) = _errors(path, "python")
+    assert (error["code"], error["stage"]) == ("TFI312", "load")
+    assert _errors(path, "python-v1") == []

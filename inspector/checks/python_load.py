@@ -178,3 +178,21 @@ def _optimizer_slots(ctx: CheckContext) -> Iterator[Issue]:
                         f"{len(node.slot_variables)} optimizer slot variables that tf.saved_model.load cannot "
                         f"recreate", "export the serving model without its optimizer",
                         tag_set=tag_label(meta), location=f"object {node_id}")
+
+
+@rule("TFI312", "several-meta-graphs", Severity.ERROR,
+      "Several MetaGraphs: tf.saved_model.load(path) needs tags= to pick one", targets=PYTHON)
+def _several_meta_graphs(ctx: CheckContext) -> Iterator[Issue]:
+    """The SavedModel holds more than one MetaGraph (several tag-sets).
+
+    `tf.saved_model.load(path)` without `tags=` loads the only MetaGraph; with
+    several it fails: `ValueError: Importing a SavedModel with
+    tf.saved_model.load requires a tags= argument if there is more than one
+    MetaGraph`.  The TF1 loader and TF Serving always name the tag-set.  Pass
+    `tags=` (for example `tags=["serve"]`), or export one MetaGraph.
+    """
+    metas = ctx.meta_graphs
+    if ctx.is_saved_model and len(metas) > 1:
+        yield Issue(f"{len(metas)} MetaGraphs ({ctx.artifact.describe_tag_sets()}); tf.saved_model.load(path) "
+                    f"without tags= refuses the model", "call tf.saved_model.load(path, tags=[...])",
+                    location="meta_graphs", stage=LOAD)
