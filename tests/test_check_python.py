@@ -157,3 +157,17 @@ def test_tfi312_several_meta_graphs_need_tags_for_the_tf2_loader(edited):
     (error,) = _errors(path, "python")
     assert (error["code"], error["stage"]) == ("TFI312", "load")
     assert _errors(path, "python-v1") == []
+
+
+def test_unfed_placeholder_is_a_load_error_for_the_tf2_loader_only():
+    # TensorFlow's verdicts for this fixture are asserted in tests/conformance/test_check_targets.py.
+    path = fixture("fault_unfed_placeholder")
+    (tf2,) = _errors(path, "python")
+    (v1,) = _errors(path, "python-v1")
+    assert (tf2["code"], tf2["stage"], tf2["signature"]) == ("TFI304", "load", "serving_default")
+    assert (v1["code"], v1["stage"], v1["signature"]) == ("TFI304", "run", "serving_default")
+    from conftest import run_cli
+
+    table = run_cli("check", path, "--target", "python")
+    assert table.code == 1 and "(the model does not load)" in table.out
+    assert "(the model does not load)" not in run_cli("check", path, "--target", "python-v1").out

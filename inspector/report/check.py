@@ -38,6 +38,8 @@ def render_findings(findings: list[Finding], target: str, path: str, out: Consol
             line.append(f"{finding.severity.value:<7}", style=STYLE[finding.severity])
             line.append(f" {finding.code} ", style="bold")
             line.append(finding.message)
+            if finding.severity is Severity.ERROR and finding.stage == "load" and finding.signature:
+                line.append(" (the model does not load)", style="bold")
             out.print(line)
             out.print(Text(f"          fix: {finding.hint}", style="dim"))
     out.print()
