@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, check_findings, fixture
+from conftest import ROOT, check_findings, fixture, run_cli
 from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 
 from inspector.checks.ops import NO_KERNEL_OPS
@@ -25,10 +25,12 @@ def _edit(base, name: str, parts: tuple[str, ...], change):
     shutil.copytree(fixture(*parts), target)
     model = saved_model_pb2.SavedModel.FromString((target / "saved_model.pb").read_bytes())
     change(model.meta_graphs[0])
-    if change is _second_meta_graph:
+    if change in (_second_meta_graph, _broken_train_meta_graph):
         second = model.meta_graphs.add()
         second.CopyFrom(model.meta_graphs[0])
-        second.meta_info_def.tags[:] = ["serve", "gpu"]
+        second.meta_info_def.tags[:] = ["serve", "gpu"] if change is _second_meta_graph else ["train"]
+        if change is _broken_train_meta_graph:
+            second.signature_def["serving_default"].outputs["earnings"].name = "no_such_node:0"
     (target / "saved_model.pb").write_bytes(model.SerializeToString())
     return target
 
@@ -65,6 +67,10 @@ def _second_meta_graph(meta):
     """Done on the SavedModel, not the MetaGraph: see _edit."""
 
 
+def _broken_train_meta_graph(meta):
+    """A second MetaGraph tagged train whose signature names a missing tensor (see _edit)."""
+
+
 EDITS = {
     "ref_output": (SEED000, _variable_output(101)),  # DT_FLOAT_REF, as builders wrote for TF1 variables
     "variable_output": (SEED000, _variable_output(1)),  # the same tensor, recorded as DT_FLOAT
@@ -72,6 +78,7 @@ EDITS = {
     "input_no_shape": (SEED000, _drop_input_shape),
     "unread_asset": (("fault_asset_vocab",), _unread_asset),
     "two_meta_graphs": (SEED000, _second_meta_graph),
+    "broken_train_graph": (SEED000, _broken_train_meta_graph),
 }
 
 
@@ -166,8 +173,17 @@ def test_unfed_placeholder_is_a_load_error_for_the_tf2_loader_only():
     (v1,) = _errors(path, "python-v1")
     assert (tf2["code"], tf2["stage"], tf2["signature"]) == ("TFI304", "load", "serving_default")
     assert (v1["code"], v1["stage"], v1["signature"]) == ("TFI304", "run", "serving_default")
-    from conftest import run_cli
-
     table = run_cli("check", path, "--target", "python")
     assert table.code == 1 and "(the model does not load)" in table.out
     assert "(the model does not load)" not in run_cli("check", path, "--target", "python-v1").out
+
+
+def test_servers_are_judged_on_the_serve_meta_graph_only(edited):
+    paths, verdicts = edited
+    path = paths["broken_train_graph"]
+    v1 = verdicts["python-v1"][str(path)]
+    assert v1["serve"] == {"load": None, "signatures": {"serving_default": None}}
+    assert v1["train"]["signatures"]["serving_default"] is not None  # TensorFlow fails on the train graph
+    (error,) = _errors(path, "python-v1")
+    assert (error["code"], error["tag_set"], error["signature"]) == ("TFI302", "train", "serving_default")
+    assert _errors(path, "tf-serving") == []  # a server loads {serve} only
