@@ -72,6 +72,12 @@ def _checkpoint_mismatch(ctx: CheckContext) -> Iterator[Issue]:
     does not match the shape stored in checkpoint`.  This happens when
     `variables/` is copied from another model or another training run: export
     the graph and its variables together again.
+
+    A TF2 SavedModel restores exactly the variables of its object graph (variable
+    nodes outside it, like tf.Transform's, are not restored and not expected).
+    Optimizer slot variables are found through the checkpoint's own object graph
+    (`.OPTIMIZER_SLOT/` keys), so a slot that the SavedObjectGraph gives no path
+    to is not reported as missing (TensorFlow restores Keras exports with slots).
     """
     if not ctx.is_saved_model or not _variables_index(ctx).is_file():
         return
