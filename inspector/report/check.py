@@ -109,6 +109,7 @@ def sarif(findings: list[Finding], rules: list[Rule], artifact_uri: str) -> dict
                 "ruleIndex": index.get(f.code, 0),
                 "level": SARIF_LEVEL[f.severity],
                 "message": {"text": f"{f.message}. Fix: {f.hint}"},
+                "properties": {"stage": f.stage},
                 "locations": [{
                     "physicalLocation": {"artifactLocation": {"uri": artifact_uri}},
                     "logicalLocations": [{
