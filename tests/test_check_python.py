@@ -15,6 +15,7 @@ from conftest import ROOT, check_findings, fixture, run_cli
 from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 
 from inspector.checks.ops import NO_KERNEL_OPS
+from tests.conformance.artifacts import CORPUS, require_corpus
 from tests.conformance.check_truth import run_tensorflow
 
 SEED000 = ("seed000", "exported_model")
@@ -147,7 +148,8 @@ def test_no_kernel_ops_have_no_kernel_in_tensorflow():
 
 
 def test_tfi506_names_the_op_in_the_signature_that_runs_it():
-    corpus = ROOT.parent / "shared" / "corpus" / "tfx" / "tft_tf2_saved_model"
+    require_corpus()
+    corpus = CORPUS / "tfx" / "tft_tf2_saved_model"
     if not corpus.is_dir():
         pytest.skip("corpus missing (the conformance suite fails under CI=true)")
     found = [f for f in check_findings(corpus, "--target", "python-v1")[1] if f["code"] == "TFI506"]
