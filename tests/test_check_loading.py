@@ -200,6 +200,7 @@ def test_sarif_output_for_code_scanning():
     rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
     (res,) = [r for r in run["results"] if r["ruleId"] == "TFI104"]
     assert res["level"] == "error" and rule_ids[res["ruleIndex"]] == "TFI104"
+    assert res["properties"] == {"stage": "load"}
     assert res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("frozen_graph.pb")
 
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, check_findings, copy_fixture, fixture
+from conftest import ROOT, check_findings, copy_fixture, fixture, run_cli
 from tensorflow.core.protobuf import saved_model_pb2
 
 import inspector
@@ -138,12 +138,22 @@ def test_tfi504_device_pin(tf):
         tf.compat.v1.saved_model.loader.load(sess, ["serve"], str(fixture("fault_device_pin")))
 
 
-def test_tfi505_producer_against_tf_version():
+def test_tfi508_producer_against_tf_version():
     export = fixture("seed003", "SavedModel")
-    old = by_code(findings(export, "--tf-version", "2.4"), "TFI505")
+    old = by_code(findings(export, "--tf-version", "2.4"), "TFI508")
     assert len(old) == 1 and "2474" in old[0]["message"] and old[0]["location"] == "versions.producer"
-    assert by_code(findings(export, "--tf-version", "2.21"), "TFI505") == []
-    assert by_code(findings(export), "TFI505") == []
+    assert "versions.producer" in old[0]["message"]
+    assert by_code(findings(export, "--tf-version", "2.4"), "TFI505") == []  # a newer producer alone loads
+    assert by_code(findings(export, "--tf-version", "2.21"), "TFI508") == []
+    assert by_code(findings(export), "TFI508") == []
+
+
+def test_tfi505_and_tfi508_report_the_severity_list_rules_gives():
+    listed = {r["code"]: r["severity"] for r in run_cli("check", "--list-rules", "--json").json()}
+    export = fixture("seed003", "SavedModel")
+    (producer,) = by_code(findings(export, "--tf-version", "2.4"), "TFI508")
+    assert producer["severity"] == listed["TFI508"] == "warning"
+    assert listed["TFI505"] == "error"
 
 
 def test_tfi505_min_consumer_above_release(tmp_path, tf):
@@ -153,7 +163,7 @@ def test_tfi505_min_consumer_above_release(tmp_path, tf):
     (export / "saved_model.pb").write_bytes(model.SerializeToString())
     found = by_code(findings(export, "--tf-version", "2.21"), "TFI505")
     assert len(found) == 1 and found[0]["severity"] == "error"
-    assert found[0]["location"] == "versions.min_consumer"
+    assert found[0]["location"] == "versions.min_consumer" and "versions.min_consumer" in found[0]["message"]
     with pytest.raises(Exception, match="min consumer"):
         graph = tf.Graph()
         with graph.as_default(), tf.compat.v1.Session(graph=graph) as sess:

@@ -36,10 +36,14 @@ def tf1_load(tf, path):
 
 
 @pytest.mark.parametrize("parts", HEALTHY, ids="/".join)
-@pytest.mark.parametrize("target", ["tf-serving", "vertex", "python"])
+@pytest.mark.parametrize("target", ["tf-serving", "vertex", "python", "python-v1"])
 def test_healthy_fixtures_have_no_variable_findings(parts, target):
-    # No TFI2xx finding of any severity on healthy exports: each of them loads.
-    assert findings(fixture(*parts), "--target", target) == []
+    # No TFI2xx finding of any severity on healthy exports: each of them loads.  The one
+    # exception is a warning about size, not loading: Keras's export stores its weights
+    # twice (TFI207, tested with TensorFlow in test_check_false_alarms.py).
+    found = findings(fixture(*parts), "--target", target)
+    expected = [("TFI207", "warning")] if parts == ("keras_export",) else []
+    assert [(f["code"], f["severity"]) for f in found] == expected
 
 
 def test_tfi201_missing_variables_folder(tmp_path, tf):
@@ -80,6 +84,9 @@ def test_tfi203_table_without_init_op(tf):
     assert found[0]["severity"] == "error"
     assert found[0]["location"] == "index_to_string/hash_table"
     assert "LookupTableImportV2" in found[0]["message"]
+    assert found[0]["signature"] == "serving_default" and found[0]["stage"] == "run"
+    # tf.saved_model.load runs tables_initializer() when there is no init op: not an error there.
+    assert by_code(findings(export, "--target", "python"), "TFI203") == []
     sess, meta = tf1_load(tf, export)
     signature = meta.signature_def["serving_default"]
     with pytest.raises(tf.errors.FailedPreconditionError, match="Table not initialized"):
@@ -106,9 +113,12 @@ def test_tfi204_missing_asset(tmp_path, tf):
 
 
 def test_tfi205_absolute_path_in_function_branch():
+    # TensorFlow fails the signature that runs the reader (NotFoundError: the conformance
+    # suite asks it), so it is an error of that signature.
     found = by_code(findings(fixture("fault_file_ops")), "TFI205")
     assert len(found) == 1
-    assert found[0]["severity"] == "warning"
+    assert found[0]["severity"] == "error" and found[0]["signature"] == "serving_default"
+    assert found[0]["stage"] == "run"
     location = found[0]["location"]
     assert location.startswith("cond_true_") and location.endswith("/ReadFile/filename")
     assert "/tmp/tfinspect-settings.txt" in found[0]["message"]

@@ -30,8 +30,13 @@ class CheckContext:
         For a frozen GraphDef or a `.meta` the signature is made of the tensors given
         with --inputs/--outputs, else of the inputs and outputs `tfinspect io`
         guesses, so the signature rules can check what a server would run.
+        Under tf-serving and vertex only the MetaGraph tagged exactly {serve} is
+        checked when there is one: a server never loads the others.
         """
-        return [self._with_signature(meta) for meta in self.artifact.meta_graphs]
+        metas = list(self.artifact.meta_graphs)
+        if self.target in ("tf-serving", "vertex") and any(m.tag_set == {"serve"} for m in metas):
+            metas = [m for m in metas if m.tag_set == {"serve"}]  # the only MetaGraph a server loads
+        return [self._with_signature(meta) for meta in metas]
 
     def _with_signature(self, meta: MetaGraph) -> MetaGraph:
         if any(not s.internal for s in meta.signatures.values()):

@@ -12,9 +12,19 @@ import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-TARGETS = ("tf-serving", "vertex", "python")
+TARGETS = ("tf-serving", "vertex", "python", "python-v1")
 SERVING = frozenset({"tf-serving", "vertex"})
 EVERY_TARGET = frozenset(TARGETS)
+# What each target means, word for word in `check --explain TARGET`, `--help` and the README.
+TARGET_MEANING = {
+    "python": "tf.saved_model.load(path) (the TF2 API), then calling .signatures[key]",
+    "python-v1": "tf.compat.v1.saved_model.loader.load(session, tags, path) for each MetaGraph, then "
+                 "Session.run of each signature's outputs fed its inputs",
+    "tf-serving": "TF Serving: its C++ loader (which loads like python-v1, MetaGraph {serve} only) plus what "
+                  "its Predict, Classify, Regress and REST APIs require",
+    "vertex": "Vertex AI prediction: tf-serving plus Vertex AI's request rules (base64 only under *_bytes aliases)",
+}
+LOAD, RUN = "load", "run"
 
 
 class Severity(str, enum.Enum):
@@ -37,6 +47,7 @@ class Issue:
     signature: str | None = None
     location: str | None = None  # the node, tensor or alias concerned
     severity: Severity | None = None  # overrides the rule's default when set
+    stage: str | None = None  # "load" or "run": where TensorFlow fails; default: run when a signature is named
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,7 @@ class Finding:
     signature: str | None
     location: str | None
     rule: str  # the rule's short name
+    stage: str = LOAD  # "load": the model does not load; "run": the signature named fails when it runs
 
 
 @dataclass(frozen=True)
@@ -111,8 +123,9 @@ def run_rules(context, rules: list[Rule]) -> list[Finding]:
     seen: set[tuple] = set()
     for item in rules:
         for issue in item.check(context):
+            stage = issue.stage or (RUN if issue.signature else LOAD)
             finding = Finding(item.code, issue.severity or item.severity, issue.message, issue.hint,
-                              issue.tag_set, issue.signature, issue.location, item.name)
+                              issue.tag_set, issue.signature, issue.location, item.name, stage)
             key = (finding.code, finding.tag_set, finding.signature, finding.location, finding.message)
             if key not in seen:
                 seen.add(key)

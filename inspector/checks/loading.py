@@ -11,9 +11,7 @@ from ..model.tensors import dtype_name, item_size, num_elements, shape_from_prot
 from ..model.values import stored_count
 from .context import CheckContext, tag_label
 from .core import EVERY_TARGET, SERVING, Issue, Severity, rule
-
-MAIN_OP_KEY = "saved_model_main_op"
-LEGACY_INIT_OP_KEY = "legacy_init_op"
+from .reach import LEGACY_INIT_OP_KEY, MAIN_OP_KEY
 
 
 def missing_graph_file(path: Path) -> Issue | None:

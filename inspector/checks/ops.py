@@ -10,12 +10,37 @@ from ..model.metagraph import MetaGraph
 from .context import CheckContext, tag_label
 from .core import Issue, Severity, rule
 from .op_registry import registered_ops
+from .reach import node_issues
 
 PY_FUNC_OPS = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc"})
+# saved_model_cli scan's default denylist (tensorflow/python/tools/saved_model_cli.py) is
+# ReadFile, WriteFile and PrintV2; TFI503 and TFI507 cover it and more.
 FILE_OPS = frozenset({
     "ReadFile", "WriteFile", "MatchingFiles", "Save", "SaveV2", "SaveSlices", "Restore", "RestoreV2",
     "RestoreSlice", "MergeV2Checkpoints", "ShardedFilename", "DeleteFile", "IsDirectory",
+    "WriteSummary", "WriteScalarSummary", "WriteHistogramSummary", "WriteImageSummary", "WriteAudioSummary",
+    "WriteGraphSummary", "WriteRawProtoSummary", "CreateSummaryFileWriter", "CreateSummaryDbWriter",
+    "FlushSummaryWriter", "CloseSummaryWriter", "ImportEvent", "ExperimentalSaveDataset", "SaveDataset",
+    "SaveDatasetV2", "DatasetToTFRecord", "ExperimentalDatasetToTFRecord",
 })
+PRINT_OPS = frozenset({"Print", "PrintV2"})
+# Registered in the TensorFlow 2.21 wheel without any kernel: the Boosted Trees
+# (Estimator) ops lost theirs.  A test asks TensorFlow's kernel registry to confirm.
+NO_KERNEL_OPS = frozenset({
+    "BoostedTreesAggregateStats", "BoostedTreesBucketize", "BoostedTreesCalculateBestFeatureSplit",
+    "BoostedTreesCalculateBestFeatureSplitV2", "BoostedTreesCalculateBestGainsPerFeature", "BoostedTreesCenterBias",
+    "BoostedTreesCreateEnsemble", "BoostedTreesCreateQuantileStreamResource", "BoostedTreesDeserializeEnsemble",
+    "BoostedTreesEnsembleResourceHandleOp", "BoostedTreesExampleDebugOutputs", "BoostedTreesFlushQuantileSummaries",
+    "BoostedTreesGetEnsembleStates", "BoostedTreesMakeQuantileSummaries", "BoostedTreesMakeStatsSummary",
+    "BoostedTreesPredict", "BoostedTreesQuantileStreamResourceAddSummaries",
+    "BoostedTreesQuantileStreamResourceDeserialize", "BoostedTreesQuantileStreamResourceFlush",
+    "BoostedTreesQuantileStreamResourceGetBucketBoundaries", "BoostedTreesQuantileStreamResourceHandleOp",
+    "BoostedTreesSerializeEnsemble", "BoostedTreesSparseAggregateStats",
+    "BoostedTreesSparseCalculateBestFeatureSplit", "BoostedTreesTrainingPredict", "BoostedTreesUpdateEnsemble",
+    "BoostedTreesUpdateEnsembleV2", "IsBoostedTreesEnsembleInitialized",
+    "IsBoostedTreesQuantileStreamResourceInitialized",
+})
+TRACED_SAVER = re.compile(r"^__inference__traced_(save|restore)_\d+$")
 
 # GraphDef producer version (TF_GRAPH_DEF_VERSION in tensorflow/core/public/version.h) of
 # each TensorFlow release.  Since 2019 the number is raised by one every day by an
@@ -40,6 +65,15 @@ def _bodies(meta: MetaGraph):
 
 def _where(function: str | None, node: str) -> str:
     return node if function is None else f"{function}/{node}"
+
+
+def _nodes_of(ctx: CheckContext, ops: frozenset[str]):
+    """(MetaGraph, function or None, NodeDef, `function/node`) for every node of these op types."""
+    for meta in ctx.meta_graphs:
+        for function, nodes in _bodies(meta):
+            for node in nodes:
+                if node.op in ops:
+                    yield meta, function, node, _where(function, node.name)
 
 
 @rule("TFI501", "unregistered-op", Severity.ERROR,
@@ -93,14 +127,11 @@ def _py_func(ctx: CheckContext) -> Iterator[Issue]:
     ... callback pyfunc_0 is not found` (TF Serving: the op is not even
     registered).  Rewrite the computation with TensorFlow ops.
     """
-    for meta in ctx.meta_graphs:
-        for function, nodes in _bodies(meta):
-            for node in nodes:
-                if node.op in PY_FUNC_OPS:
-                    where = _where(function, node.name)
-                    yield Issue(f"{node.op} {where} calls Python code that is not part of the export",
-                                "replace tf.py_function / py_func with TensorFlow ops",
-                                tag_set=tag_label(meta), location=where)
+    for meta, function, node, where in _nodes_of(ctx, PY_FUNC_OPS):
+        yield from node_issues(meta, function, node.name,
+                               f"{node.op} {where} calls Python code that is not part of the export",
+                               "replace tf.py_function / py_func with TensorFlow ops",
+                               tag_set=tag_label(meta), location=where)
 
 
 def _saver_parts(meta: MetaGraph) -> tuple[set[str], set[str]]:
@@ -119,10 +150,12 @@ def _saver_parts(meta: MetaGraph) -> tuple[set[str], set[str]]:
             scope = graph.scope_of(name)
             if scope:
                 nodes |= {n for n in graph.nodes if n.startswith(scope + "/")}
+    nodes |= _saver_scopes(graph)
     library = meta.functions
     calls = library.calls
     saver_roots = {c.callee for c in calls if c.caller is None and c.node in nodes}
-    other_roots = {c.callee for c in calls if c.caller is None and c.node not in nodes}
+    saver_roots |= {name for name in library.names() if TRACED_SAVER.match(name)}
+    other_roots = {c.callee for c in calls if c.caller is None and c.node not in nodes} - saver_roots
     saver_functions = set(saver_roots) | set(library.reachable(list(saver_roots)))
     other = set(other_roots) | set(library.reachable(list(other_roots)))
     return nodes, saver_functions - other
@@ -149,6 +182,15 @@ def _file_ops(ctx: CheckContext) -> Iterator[Issue]:
     and in every library function (If/While branches included), named
     `function/node`.  `PrintV2` is reported when it writes to a file.  Remove
     them from the serving graph, or ship data files as assets.
+
+    Not reported, because they are the saver: the nodes the SaverDef names and
+    their scope, every TF1 saver scope (`save/`, `save_1/`... holding SaveV2 and
+    RestoreV2: `tf.compat.v1.saved_model.Builder` adds its own `save_1/` beside a
+    `save/` made by the user's Saver), and a TF2 model's
+    `__inference__traced_save_N` / `__inference__traced_restore_N` functions with
+    what only they call.  Together with TFI507 this covers `saved_model_cli
+    scan`'s denylist (ReadFile, WriteFile, PrintV2), in function and control-flow
+    bodies too.
     """
     for meta in ctx.meta_graphs:
         saver_nodes, saver_functions = _saver_parts(meta)
@@ -201,40 +243,91 @@ def _release(text: str) -> str:
     return ".".join(parts[:2])
 
 
-@rule("TFI505", "graph-too-new", Severity.ERROR,
-      "The GraphDef is newer than the TensorFlow version given with --tf-version")
-def _too_new(ctx: CheckContext) -> Iterator[Issue]:
-    """The GraphDef's versions say it needs a newer TensorFlow than `--tf-version X.Y`.
-
-    Only checked when `--tf-version` is given.  A TensorFlow release refuses a
-    graph whose `min_consumer` is above its own GraphDef version ("GraphDef min
-    consumer N is above current M") or that lists it in `bad_consumers`: those are
-    errors.  A graph whose `producer` is newer than the release usually loads,
-    but may use ops or attributes the older release does not know ("NodeDef
-    mentions attr ... not in Op"): a warning.  The releases' GraphDef versions
-    come from TensorFlow's `version.h` (see `GRAPH_DEF_VERSIONS`).  Export with
-    the TensorFlow version that serves the model, or upgrade the server.
-    """
-    if not ctx.tf_version:
-        return
-    release = _release(ctx.tf_version)
-    consumer = GRAPH_DEF_VERSIONS.get(release)
+def _versions(ctx: CheckContext):
+    """(release, its GraphDef version, MetaGraph, its GraphDef versions) when --tf-version names a known release."""
+    release = _release(ctx.tf_version) if ctx.tf_version else None
+    consumer = GRAPH_DEF_VERSIONS.get(release) if release else None
     if consumer is None:
         return
     for meta in ctx.meta_graphs:
-        versions = meta.graph_def.versions
+        yield release, consumer, meta, meta.graph_def.versions
+
+
+@rule("TFI505", "graph-too-new", Severity.ERROR,
+      "The GraphDef's versions.min_consumer or bad_consumers refuse the TensorFlow given with --tf-version")
+def _too_new(ctx: CheckContext) -> Iterator[Issue]:
+    """The GraphDef's `versions` attribute refuses the TensorFlow release `--tf-version X.Y`.
+
+    Only checked when `--tf-version` is given.  A TensorFlow release refuses a
+    graph whose `versions.min_consumer` is above its own GraphDef version
+    ("GraphDef min consumer N is above current M") or whose
+    `versions.bad_consumers` lists it.  The message names which of the two.  The
+    releases' GraphDef versions come from TensorFlow's `version.h` (see
+    `GRAPH_DEF_VERSIONS`).  Export with the TensorFlow version that serves the
+    model, or upgrade the server.  A newer `versions.producer` alone is TFI508.
+    """
+    for release, consumer, meta, versions in _versions(ctx):
         tags = tag_label(meta)
         if versions.min_consumer > consumer:
-            yield Issue(f"GraphDef min_consumer {versions.min_consumer} is above TensorFlow {release}'s "
-                        f"GraphDef version {consumer}", f"serve with a TensorFlow newer than {release}",
+            yield Issue(f"GraphDef attribute versions.min_consumer {versions.min_consumer} is above TensorFlow "
+                        f"{release}'s GraphDef version {consumer}", f"serve with a TensorFlow newer than {release}",
                         tag_set=tags, location="versions.min_consumer")
         elif consumer in versions.bad_consumers:
-            yield Issue(f"GraphDef lists TensorFlow {release}'s version {consumer} in bad_consumers",
-                        f"serve with another TensorFlow than {release}", tag_set=tags,
+            yield Issue(f"GraphDef attribute versions.bad_consumers lists TensorFlow {release}'s version "
+                        f"{consumer}", f"serve with another TensorFlow than {release}", tag_set=tags,
                         location="versions.bad_consumers")
-        elif versions.producer > consumer:
-            yield Issue(f"GraphDef producer {versions.producer} is newer than TensorFlow {release} "
-                        f"({consumer}); ops or attributes may be unknown there",
+
+
+@rule("TFI508", "producer-newer", Severity.WARNING,
+      "The GraphDef's versions.producer is newer than the TensorFlow given with --tf-version")
+def _producer_newer(ctx: CheckContext) -> Iterator[Issue]:
+    """The graph was written by a newer TensorFlow than `--tf-version X.Y` (its `versions.producer` attribute).
+
+    Only checked when `--tf-version` is given.  Such graphs usually load, but ops
+    or attributes added after the older release are unknown there ("NodeDef
+    mentions attr ... not in Op", "Op type not registered").  The message names
+    the `versions.producer` attribute and both versions.  Export with the
+    TensorFlow version that serves the model, or upgrade the server.
+    """
+    for release, consumer, meta, versions in _versions(ctx):
+        if versions.producer > consumer and versions.min_consumer <= consumer \
+                and consumer not in versions.bad_consumers:
+            yield Issue(f"GraphDef attribute versions.producer {versions.producer} is newer than TensorFlow "
+                        f"{release} ({consumer}); ops or attributes may be unknown there",
                         f"export with TensorFlow {release}, or serve with TensorFlow "
-                        f"{meta.tensorflow_version or 'of the export'}", tag_set=tags,
-                        location="versions.producer", severity=Severity.WARNING)
+                        f"{meta.tensorflow_version or 'of the export'}", tag_set=tag_label(meta),
+                        location="versions.producer")
+
+
+@rule("TFI506", "no-kernel", Severity.ERROR,
+      "An op has no kernel in the TensorFlow wheel: the signatures that run it fail")
+def _no_kernel(ctx: CheckContext) -> Iterator[Issue]:
+    """The op is registered but TensorFlow ships no kernel for it.
+
+    The graph imports and the model loads, but running the op fails with
+    `InvalidArgumentError: No OpKernel was registered to support Op
+    'BoostedTreesBucketize'` (TensorFlow 2.21 on the tf.Transform export of the
+    corpus).  The Boosted Trees ops of the removed Estimator API are in this case
+    (`NO_KERNEL_OPS`, confirmed against TensorFlow's kernel registry by a test).
+    Reported for each signature that runs the op, at load when the init op does.
+    Export with the TensorFlow release the model was made with, or replace the op.
+    """
+    for meta, function, node, where in _nodes_of(ctx, NO_KERNEL_OPS):
+        yield from node_issues(meta, function, node.name, f"{node.op} {where} has no kernel in TensorFlow",
+                               "serve with a TensorFlow release that has the op's kernel, or export without it",
+                               tag_set=tag_label(meta), location=where)
+
+
+@rule("TFI507", "print-op", Severity.WARNING,
+      "Print / PrintV2 ops write to the server's logs on every run")
+def _print_ops(ctx: CheckContext) -> Iterator[Issue]:
+    """`tf.print` / `tf.compat.v1.Print` nodes in the graph or in any function body.
+
+    They run on every request and write to the server's standard error or log,
+    which costs time, fills logs and can leak request data.  `saved_model_cli
+    scan` flags PrintV2 for the same reason.  A PrintV2 that writes to a file is
+    TFI503 as well.  Remove the prints from the exported functions.
+    """
+    for meta, _, node, where in _nodes_of(ctx, PRINT_OPS):
+        yield Issue(f"{node.op} {where} prints on every run", "remove tf.print from the exported graph",
+                    tag_set=tag_label(meta), location=where)

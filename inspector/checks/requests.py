@@ -65,9 +65,13 @@ def _batch(ctx: CheckContext) -> Iterator[Issue]:
     of unknown rank (nothing can be checked) breaks that: requests must use the
     columnar `inputs` format with exactly that shape.  Export with a `None` first
     dimension (`tf.TensorSpec([None, ...])`, `placeholder(shape=[None, ...])`).
+    The `inputs` tensor of a classify or regress signature is not reported: the
+    server builds it from the request's examples, one serialized tf.Example each.
     """
     for meta, signature in ctx.signatures():
         for kind, tensor in _tensors(signature):
+            if kind == "input" and _server_built_example(signature, tensor):
+                continue
             shape = tensor.shape
             if shape is None:
                 problem = "has unknown rank, so nothing says it has a batch dimension"
@@ -82,6 +86,13 @@ def _batch(ctx: CheckContext) -> Iterator[Issue]:
             yield Issue(f"signature {signature.key} {kind} {tensor.alias} {problem}",
                         "export it with a leading dimension of None (-1)",
                         tag_set=tag_label(meta), signature=signature.key, location=tensor.alias)
+
+
+CLASSIFY_OR_REGRESS = ("tensorflow/serving/classify", "tensorflow/serving/regress")
+
+
+def _server_built_example(signature: Signature, tensor: SignatureTensor) -> bool:
+    return signature.method_name in CLASSIFY_OR_REGRESS and tensor.alias == "inputs" and tensor.dtype == "DT_STRING"
 
 
 def _string_inputs(ctx: CheckContext) -> Iterator[tuple[MetaGraph, Signature, SignatureTensor]]:

@@ -11,7 +11,7 @@ from ..model.metagraph import MetaGraph, Signature, SignatureTensor
 from ..model.outputs import FROM_FUNCTION, FROM_OP_DEF, output_dtypes
 from ..model.tensors import base_dtype, format_shape
 from .context import CheckContext, tag_label
-from .core import SERVING, Issue, Severity, rule
+from .core import LOAD, SERVING, Issue, Severity, rule
 
 DEFAULT_KEY = "serving_default"
 PREDICT = "tensorflow/serving/predict"
@@ -24,11 +24,13 @@ def _where(signature: Signature, tensor: SignatureTensor, kind: str) -> str:
     return f"signature {signature.key} {kind} {tensor.alias}"
 
 
-@rule("TFI301", "no-serving-default", Severity.ERROR,
+@rule("TFI301", "no-serving-default", Severity.WARNING,
       "The {serve} MetaGraph has no serving_default signature", targets=SERVING)
 def _no_default(ctx: CheckContext) -> Iterator[Issue]:
     """Requests that name no signature use `serving_default`, and there is none.
 
+    The model loads and every signature it has can be served: this is not a load
+    failure, so it is a warning.
     TF Serving and Vertex AI run the signature a request names with
     `signature_name`, and `serving_default` when it names none.  Without that key,
     every such request fails with "Serving signature key \"serving_default\" not
@@ -166,10 +168,15 @@ def _unfed(ctx: CheckContext) -> Iterator[Issue]:
     feed a value for placeholder tensor 'X'".  TensorFlow writes such signatures
     without complaint.  The walk goes back from each output through the top-level
     graph (a function call's inputs are followed, its body is not) and stops at
-    the signature's inputs; `PlaceholderWithDefault` is fine.  Add the placeholder
-    to the signature's inputs, or replace it with
+    the signature's inputs; `PlaceholderWithDefault` is fine.  Where it fails
+    depends on the loader: `Session.run` and TF Serving fail when the signature
+    runs; `tf.saved_model.load` (target `python`) refuses the whole model while it
+    builds the signature's function ("A SavedModel signature needs an input for
+    each placeholder the signature's outputs use"), so there it is a load error.
+    Add the placeholder to the signature's inputs, or replace it with
     `tf.compat.v1.placeholder_with_default`.
     """
+    stage = LOAD if ctx.target == "python" else None
     for meta in ctx.meta_graphs:
         graph = meta.graph
         for signature in meta.signatures.values():
@@ -193,7 +200,7 @@ def _unfed(ctx: CheckContext) -> Iterator[Issue]:
             for name in sorted(unfed):
                 yield Issue(f"signature {signature.key} needs placeholder {name}, which is not one of its inputs",
                             f"add {name} to the signature's inputs, or make it a placeholder_with_default",
-                            tag_set=tag_label(meta), signature=signature.key, location=name)
+                            tag_set=tag_label(meta), signature=signature.key, location=name, stage=stage)
 
 
 @rule("TFI305", "sparse-signature-tensor", Severity.WARNING,
@@ -250,7 +257,8 @@ def _single_string_input(signature: Signature) -> list[str]:
 
 
 @rule("TFI306", "invalid-signature", Severity.ERROR,
-      "A classify, regress or predict signature breaks TensorFlow's rules for its method", targets=SERVING)
+      "A signature breaks the rules of its method: the Classify/Regress API rejects it, or Predict has no outputs",
+      targets=SERVING)
 def _invalid(ctx: CheckContext) -> Iterator[Issue]:
     """The signature does not have the form its method name requires.
 
@@ -258,27 +266,31 @@ def _invalid(ctx: CheckContext) -> Iterator[Issue]:
     a `tensorflow/serving/classify` signature needs exactly one DT_STRING input
     named `inputs` and outputs `classes` (DT_STRING) and/or `scores` (DT_FLOAT); a
     `tensorflow/serving/regress` signature the same input and exactly one output
-    `outputs` (DT_FLOAT).  A predict signature needs at least one output.  These are
-    the rules of `tf.compat.v1.saved_model.signature_def_utils.is_valid_signature`;
-    TensorFlow's builder writes invalid signatures anyway and the server rejects
-    requests to them.  An unknown method name is reported as a warning.  Build the
-    signature with `classification_signature_def` / `regression_signature_def`, or
-    make it a predict signature.  (A predict signature without inputs is TFI307.)
+    `outputs` (DT_FLOAT).  These are the rules of
+    `tf.compat.v1.saved_model.signature_def_utils.is_valid_signature`.  A classify
+    or regress signature that breaks them still loads and runs through the
+    Predict API (and its REST `:predict`); only the Classify or Regress API
+    rejects requests to it, so that is a warning naming that API.  A predict
+    signature without outputs gives nothing to any request: an error.  An
+    unknown method name is a warning.  Build the signature with
+    `classification_signature_def` / `regression_signature_def`, or make it a
+    predict signature.  (A signature without inputs is TFI307.)
     """
     for meta, signature in ctx.signatures():
         method = signature.method_name
         problems: list[str] = []
-        severity = None
+        severity = Severity.WARNING
         if method == CLASSIFY:
-            problems = _classify_problems(signature)
+            problems = [f"TF Serving's Classify API rejects it ({p}); Predict runs it"
+                        for p in _classify_problems(signature)]
         elif method == REGRESS:
-            problems = _regress_problems(signature)
+            problems = [f"TF Serving's Regress API rejects it ({p}); Predict runs it"
+                        for p in _regress_problems(signature)]
         elif method == PREDICT:
             if not signature.outputs:
-                problems = ["it has no outputs"]
+                problems, severity = ["it has no outputs"], Severity.ERROR
         else:
             problems = [f"its method name {method or '(empty)'} is none of {', '.join(KNOWN_METHODS)}"]
-            severity = Severity.WARNING
         for problem in problems:
             yield Issue(f"signature {signature.key} ({method or 'no method'}): {problem}",
                         "build it with classification_signature_def / regression_signature_def, "

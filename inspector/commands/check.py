@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..checks import RULES, TARGETS, CheckContext, Finding, Severity, run_checks, selected_rules
-from ..checks.core import run_rules
+from ..checks.core import TARGET_MEANING, run_rules
 from ..checks.loading import missing_graph_file
 from ..errors import InspectorError, SelectionError
 from ..report import jsonout
@@ -20,8 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", dest="model_version", type=int, metavar="N",
                         help="for a version tree, check version N instead of the newest")
     parser.add_argument("--target", choices=TARGETS, default="tf-serving",
-                        help="where the model will run: tf-serving (default), vertex (adds Vertex AI request "
-                        "rules), python (only what fails tf.saved_model.load or a Session run)")
+                        help="the loader that will run the model: " + "; ".join(
+                            f"{name}: {text}" for name, text in TARGET_MEANING.items()).replace("%", "%%"))
     parser.add_argument("--select", metavar="CODES", help="only these rule codes or prefixes (comma-separated)")
     parser.add_argument("--ignore", metavar="CODES", help="leave out these rule codes or prefixes")
     parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("table", "json", "sarif"), default="table",
                         help="table (default), json, or sarif for code-scanning tools")
     parser.add_argument("--json", action="store_true", help="same as --format json")
-    parser.add_argument("--explain", metavar="CODE", help="explain one rule and exit")
+    parser.add_argument("--explain", metavar="CODE", help="explain one rule (or what a target means) and exit")
     parser.add_argument("--list-rules", action="store_true", help="list every rule and exit")
 
 
@@ -42,10 +42,18 @@ def _codes(text: str | None) -> list[str] | None:
 
 def run(args: argparse.Namespace) -> int:
     fmt = "json" if args.json else args.format
+    if args.explain and args.explain.strip().lower() in TARGET_MEANING:
+        name = args.explain.strip().lower()
+        if fmt == "table":
+            console().print(f"target {name}: {TARGET_MEANING[name]}", markup=False, highlight=False)
+        else:
+            jsonout.emit({"schema_version": 1, "targets": [{"target": name, "meaning": TARGET_MEANING[name]}]})
+        return 0
     if args.explain:
         rule = RULES.get(args.explain.strip().upper())
         if rule is None:
-            raise SelectionError(None, f"no rule {args.explain!r}", "tfinspect check --list-rules lists them")
+            raise SelectionError(None, f"no rule or target {args.explain!r}",
+                                 f"tfinspect check --list-rules lists the rules; targets: {', '.join(TARGETS)}")
         if fmt == "table":
             render_explanation(rule, console())
         else:

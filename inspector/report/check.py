@@ -38,6 +38,8 @@ def render_findings(findings: list[Finding], target: str, path: str, out: Consol
             line.append(f"{finding.severity.value:<7}", style=STYLE[finding.severity])
             line.append(f" {finding.code} ", style="bold")
             line.append(finding.message)
+            if finding.severity is Severity.ERROR and finding.stage == "load" and finding.signature:
+                line.append(" (the model does not load)", style="bold")
             out.print(line)
             out.print(Text(f"          fix: {finding.hint}", style="dim"))
     out.print()
@@ -54,6 +56,7 @@ def finding_json(finding: Finding) -> dict:
         "tag_set": finding.tag_set,
         "signature": finding.signature,
         "location": finding.location,
+        "stage": finding.stage,
         "message": finding.message,
         "hint": finding.hint,
     }
@@ -106,6 +109,7 @@ def sarif(findings: list[Finding], rules: list[Rule], artifact_uri: str) -> dict
                 "ruleIndex": index.get(f.code, 0),
                 "level": SARIF_LEVEL[f.severity],
                 "message": {"text": f"{f.message}. Fix: {f.hint}"},
+                "properties": {"stage": f.stage},
                 "locations": [{
                     "physicalLocation": {"artifactLocation": {"uri": artifact_uri}},
                     "logicalLocations": [{
