@@ -8,17 +8,23 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from ..analysis import graphsel
 from ..errors import InspectorError, SelectionError
 from ..model.artifact import ArtifactKind
 from ..report.dot import DotOptions, build_dot
+from ..report.sanitize import visible
 from . import common
 
 FORMATS = {".dot": None, ".gv": None, ".svg": "svg", ".png": "png", ".pdf": "pdf"}
 INSTALL_HINT = ("install Graphviz (apt-get install graphviz, or brew install graphviz) to render "
                 ".svg/.png/.pdf; writing .dot works without it")
+
+TIMEOUT_HINT = ("draw less: --control hide (control edges cost the most layout time), a lower --depth "
+                "or --max-nodes, --fold-consts, --signature, --scope, --around NODE, --function; "
+                "or raise --timeout; or write .dot and lay it out yourself")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -132,20 +138,43 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+# Graphviz's spline router fails on some real graphs ("triangulation failed", "lost
+# ... edge"); these routers still draw every edge: polyline bends, line is straight.
+SPLINE_FALLBACKS = ("polyline", "line")
+_ROUTING_ERRORS = ("triangulation failed", "lost ", "routesplines", "Pshortestpath")
+
+
 def _render(dot_binary: str, source: str, fmt: str, timeout: float, out: str) -> bytes:
+    deadline = time.monotonic() + timeout
+    tried: list[str] = []
+    first_error = ""
+    for splines in (None, *SPLINE_FALLBACKS):
+        extra = [f"-Gsplines={splines}"] if splines else []
+        done = _run_dot([dot_binary, f"-T{fmt}", *extra], source, deadline, timeout, out)
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        if done.returncode == 0:
+            if tried:
+                sys.stderr.write(f"tfinspect: note: Graphviz could not route the edges with "
+                                 f"{' or '.join(tried)} ({visible(first_error)}); drew them with "
+                                 f"splines={splines} instead\n")
+            return done.stdout
+        if not any(word in line for line in message for word in _ROUTING_ERRORS):
+            break
+        tried.append(f"splines={splines}" if splines else "the default splines")
+        first_error = first_error or message[-1]
+    raise InspectorError(out, f"Graphviz dot failed (exit {done.returncode})",
+                         visible(message[-1]) if message else None)
+
+
+def _run_dot(command: list[str], source: str, deadline: float, timeout: float, out: str):
     try:
-        done = subprocess.run([dot_binary, f"-T{fmt}"], input=source.encode("utf-8"),
-                              capture_output=True, timeout=timeout, check=False)
+        return subprocess.run(command, input=source.encode("utf-8"), capture_output=True,
+                              timeout=max(deadline - time.monotonic(), 0.001), check=False)
     except subprocess.TimeoutExpired:
         raise InspectorError(out, f"Graphviz dot did not finish within {timeout:g} s",
-                             "draw less (--signature, --scope, --depth) or raise --timeout") from None
+                             TIMEOUT_HINT) from None
     except OSError as exc:
         raise InspectorError(out, f"could not run Graphviz dot: {exc}", INSTALL_HINT) from None
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise InspectorError(out, f"Graphviz dot failed (exit {done.returncode})",
-                             message[-1] if message else None)
-    return done.stdout
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

@@ -19,6 +19,7 @@ from graphviz.quoting import quote
 from ..analysis.graphsel import ARG_OP, CONST_OPS, RET_OP, Selection, View
 from ..model.tensors import dtype_name, shape_from_proto, short_dtype
 from ..model.values import summarise_tensor
+from .sanitize import visible
 
 CATEGORY_COLOURS = {
     "input": "#b7e1cd", "output": "#f4c7c3", "variable": "#fce8b2", "constant": "#e8eaed",
@@ -50,6 +51,10 @@ _CONTROL = {"NoOp", "Switch", "Merge", "Enter", "Exit", "NextIteration", "LoopCo
 _IO = {"SaveV2", "RestoreV2", "MergeV2Checkpoints", "ShardedFilename", "ShardedFilespec", "SaveSlices",
        "Save", "Restore", "RestoreSlice", "ReaderReadV2", "ReadFile", "WriteFile", "InitializeTableV2",
        "InitializeTableFromTextFileV2", "ScalarSummary", "HistogramSummary", "MergeSummary"}
+# Graphviz's parser runs out of stack near 2,500 nested subgraphs; real graphs nest a
+# few dozen scopes at most, so deeper scopes are drawn inside their 64th-level cluster.
+MAX_CLUSTER_DEPTH = 64
+MAX_LINE = 2000  # characters of one label line; escaped, still under Graphviz's 16 KiB limit
 _DTYPE_ATTRS = ("dtype", "T", "out_type", "DstT", "output_type", "Tidx")
 _LIST_ATTRS = ("Tout", "dtypes", "output_types", "T")
 
@@ -88,10 +93,21 @@ def category(view: View, name: str) -> str:
 
 
 def text(*lines: str) -> str:
-    """A plain DOT label/tooltip from artifact strings: escaped, one DOT line per line."""
-    parts = [graphviz.escape(line).replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
-             for line in lines]
+    """A plain DOT label/tooltip from artifact strings, one DOT line per argument.
+
+    Control characters are shown visibly (a NUL would end DOT's string and make
+    Graphviz reject the file; a newline inside a name is data, not a line break),
+    then the text is escaped for a quoted DOT string.
+    """
+    parts = [graphviz.escape(_clip_text(visible(line))) for line in lines]
     return graphviz.nohtml("\\n".join(parts))
+
+
+def _clip_text(line: str) -> str:
+    """Graphviz refuses quoted strings over 16,384 bytes; keep a line well under that."""
+    if len(line) <= MAX_LINE:
+        return line
+    return f"{line[:MAX_LINE]}… (+{len(line) - MAX_LINE} characters)"
 
 
 def cluster_id(scope: str) -> str:
@@ -182,9 +198,9 @@ def build_dot(view: View, selection: Selection, opdefs: dict, options: DotOption
     for name in plain:
         # A node named like a scope (a variable `m` and its `m/read`) is drawn inside it.
         home = name if name in scopes else index.scope_of(name)
-        members.setdefault(home, []).append(("node", name))
+        members.setdefault(_clip(home), []).append(("node", name))
     for scope in selection.groups:
-        members.setdefault(scope.rpartition("/")[0], []).append(("group", scope))
+        members.setdefault(_clip(scope.rpartition("/")[0]), []).append(("group", scope))
     children: dict[str, set[str]] = {}
     for scope in list(members):
         while scope:
@@ -194,32 +210,40 @@ def build_dot(view: View, selection: Selection, opdefs: dict, options: DotOption
     used: set[str] = set()
     lines = dot.body
 
-    def emit(scope: str, indent: str) -> None:
-        # Lines are written directly (graphviz's Digraph.node costs ~40 us a call, too slow
-        # for 50k nodes), but every value still goes through graphviz's own quoting.
-        for child in sorted(children.get(scope, ())):
-            lines.append(f"{indent}subgraph {cluster_id(child)} {{\n")
-            lines.append(f"{indent}\t{_CLUSTER_STYLE} label={quote(text(child.rpartition('/')[2]))} "
-                         f"tooltip={quote(text(child))}\n")
-            emit(child, indent + "\t")
-            lines.append(f"{indent}}}\n")
-        for kind, key in members.get(scope, ()):
-            if kind == "node":
-                cat = category(view, key)
-                used.add(cat)
-                label = _node_label(view, key, selection)
-                lines.append(f"{indent}{ids[key]} [label={quote(label)} tooltip={quote(text(key))} "
-                             f"{_style(cat)}]\n")
-            else:
-                group = selection.groups[key]
-                used.add("scope")
-                ops = ", ".join(f"{op}×{n}" for op, n in group.top_ops)
-                count = f"{group.count} node{'s' if group.count != 1 else ''}"
-                label = text(key.rpartition("/")[2] + "/", count, ops)
-                lines.append(f"{indent}{group_ids[key]} [label={quote(label)} tooltip={quote(text(key))} "
-                             f"{_style('scope')}]\n")
+    def node_line(kind: str, key: str, indent: str) -> str:
+        if kind == "node":
+            cat = category(view, key)
+            used.add(cat)
+            label = _node_label(view, key, selection)
+            return f"{indent}{ids[key]} [label={quote(label)} tooltip={quote(text(key))} {_style(cat)}]\n"
+        group = selection.groups[key]
+        used.add("scope")
+        ops = ", ".join(f"{op}×{n}" for op, n in group.top_ops)
+        count = f"{group.count} node{'s' if group.count != 1 else ''}"
+        label = text(key.rpartition("/")[2] + "/", count, ops)
+        return f"{indent}{group_ids[key]} [label={quote(label)} tooltip={quote(text(key))} {_style('scope')}]\n"
 
-    emit("", "\t")
+    # Clusters nest as deep as the name scopes do (thousands of levels in a hostile
+    # graph), so the scope tree is walked with an explicit stack, never by recursion.
+    # Lines are written directly (graphviz's Digraph.node costs ~40 us a call, too slow
+    # for 50k nodes), but every value still goes through graphviz's own quoting.
+    # Each scope opens its cluster, draws its child clusters, then its own nodes, then closes.
+    stack: list[tuple[str, str, str]] = [("open", "", "\t")]
+    while stack:
+        step, scope, indent = stack.pop()
+        if step == "members":
+            lines.extend(node_line(kind, key, indent) for kind, key in members.get(scope, ()))
+            if scope:
+                lines.append(f"{indent[:-1]}}}\n")
+            continue
+        if scope:
+            lines.append(f"{indent}subgraph {cluster_id(scope)} {{\n")
+            lines.append(f"{indent}\t{_CLUSTER_STYLE} label={quote(text(scope.rpartition('/')[2]))} "
+                         f"tooltip={quote(text(scope))}\n")
+            indent += "\t"
+        stack.append(("members", scope, indent))
+        stack.extend(("open", child, indent) for child in sorted(children.get(scope, ()), reverse=True))
+
     _edges(dot, view, selection, opdefs, options, item, folded_into)
     _legend(dot, used)
     return dot.source
@@ -238,8 +262,15 @@ def _style(cat: str) -> str:
 
 
 def _prefixes(scope: str) -> list[str]:
-    parts = scope.split("/") if scope else []
+    parts = scope.split("/", MAX_CLUSTER_DEPTH)[:MAX_CLUSTER_DEPTH] if scope else []
     return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+def _clip(scope: str) -> str:
+    """The cluster a scope is drawn in: scopes nest at most MAX_CLUSTER_DEPTH clusters deep."""
+    if scope.count("/") < MAX_CLUSTER_DEPTH:
+        return scope
+    return "/".join(scope.split("/", MAX_CLUSTER_DEPTH)[:MAX_CLUSTER_DEPTH])
 
 
 def _node_label(view: View, name: str, selection: Selection) -> str:
