@@ -143,7 +143,7 @@ def test_function_body(tf):
     saved = saved_model_pb2.SavedModel.FromString(fixture("tf2_module", "saved_model.pb").read_bytes())
     library = saved.meta_graphs[0].graph_def.library
     fdef = next(f for f in library.function if f.signature.name.startswith("while_body"))
-    drawing, _ = draw(str(fixture("tf2_module")), "--function", fdef.signature.name)
+    drawing, _ = draw(str(fixture("tf2_module")), "--function", fdef.signature.name, "--view", "ops")
     names = set(drawing.nodes)
     assert {n.name for n in fdef.node_def} <= names
     args = {a.name for a in fdef.signature.input_arg}
@@ -153,7 +153,7 @@ def test_function_body(tf):
 
 
 def test_calls_name_their_callee_and_expand():
-    drawing, _ = draw(str(fixture("tf2_module")), "--signature", "serving_default")
+    drawing, _ = draw(str(fixture("tf2_module")), "--signature", "serving_default", "--view", "ops")
     call = drawing.nodes["StatefulPartitionedCall_1"]
     assert "__inference_signature_wrapper_serve" in call["label"]
     expanded, _ = draw(str(fixture("tf2_module")), "--signature", "serving_default", "--expand-calls")
@@ -343,11 +343,11 @@ def test_spline_router_failure_retries_with_a_safer_router(tmp_path):
     if not corpus_available():
         pytest.skip(f"the real-world corpus is not at {CORPUS}")
     export = next((CORPUS / "tfx" / "estimator_training" / "export" / "chicago-taxi").iterdir())
-    source = run_cli("graph", str(export), "-o", "-").out
+    source = run_cli("graph", str(export), "--control", "dashed", "-o", "-").out
     default = subprocess.run(["dot", "-Tsvg"], input=source.encode(), capture_output=True, check=False)
     assert default.returncode != 0 and b"lost" in default.stderr
     target = tmp_path / "estimator.svg"
-    result = run_cli("graph", str(export), "-o", str(target))
+    result = run_cli("graph", str(export), "--control", "dashed", "-o", str(target))
     assert result.code == 0, result.err
     assert "splines=line" in result.err and "lost" in result.err and len(result.err.splitlines()) == 1
     root = ET.parse(target).getroot()

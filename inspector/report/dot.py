@@ -73,11 +73,16 @@ def category(view: View, name: str) -> str:
         return "output"
     if name in view.inputs or op == ARG_OP or op in ("Placeholder", "PlaceholderV2"):
         return "input"
+    return op_category(op, name in view.callees)
+
+
+def op_category(op: str, calls: bool = False) -> str:
+    """The legend category of an op type (colour and shape of its box)."""
     if op in CONST_OPS:
         return "constant"
     if op in _VARIABLE:
         return "variable"
-    if op in _CALL or name in view.callees:
+    if op in _CALL or calls:
         return "call"
     if op in _NN:
         return "nn"
@@ -120,7 +125,7 @@ def tensor_label(view: View, opdefs: dict, name: str, slot: int) -> str:
     """``float32[?, 9]`` for one output, as far as the artifact says; '' when unknown."""
     if (name, slot) in view.known:
         dtype, shape = view.known[(name, slot)]
-        return _format(dtype, shape)
+        return format_tensor(dtype, shape)
     node = view.index.nodes[name]
     attrs = node.attr
     shape = None
@@ -130,7 +135,7 @@ def tensor_label(view: View, opdefs: dict, name: str, slot: int) -> str:
         shape = shape_from_proto(attrs["value"].tensor.tensor_shape)
     elif "shape" in attrs and attrs["shape"].WhichOneof("value") == "shape" and slot == 0:
         shape = shape_from_proto(attrs["shape"].shape)
-    return _format(_dtype(node, opdefs, slot), shape)
+    return format_tensor(_dtype(node, opdefs, slot), shape)
 
 
 def _dtype(node, opdefs: dict, slot: int) -> str | None:
@@ -160,7 +165,7 @@ def _dtype(node, opdefs: dict, slot: int) -> str | None:
     return None
 
 
-def _format(dtype: str | None, shape) -> str:
+def format_tensor(dtype: str | None, shape) -> str:
     name = short_dtype(dtype) if dtype else ""
     if shape is None:
         return f"{name}[*]" if name else ""
@@ -215,13 +220,13 @@ def build_dot(view: View, selection: Selection, opdefs: dict, options: DotOption
             cat = category(view, key)
             used.add(cat)
             label = _node_label(view, key, selection)
-            return f"{indent}{ids[key]} [label={quote(label)} tooltip={quote(text(key))} {_style(cat)}]\n"
+            return f"{indent}{ids[key]} [label={quote(label)} tooltip={quote(text(key))} {style(cat)}]\n"
         group = selection.groups[key]
         used.add("scope")
         ops = ", ".join(f"{op}×{n}" for op, n in group.top_ops)
         count = f"{group.count} node{'s' if group.count != 1 else ''}"
         label = text(key.rpartition("/")[2] + "/", count, ops)
-        return f"{indent}{group_ids[key]} [label={quote(label)} tooltip={quote(text(key))} {_style('scope')}]\n"
+        return f"{indent}{group_ids[key]} [label={quote(label)} tooltip={quote(text(key))} {style('scope')}]\n"
 
     # Clusters nest as deep as the name scopes do (thousands of levels in a hostile
     # graph), so the scope tree is walked with an explicit stack, never by recursion.
@@ -245,7 +250,7 @@ def build_dot(view: View, selection: Selection, opdefs: dict, options: DotOption
         stack.extend(("open", child, indent) for child in sorted(children.get(scope, ()), reverse=True))
 
     _edges(dot, view, selection, opdefs, options, item, folded_into)
-    _legend(dot, used)
+    legend(dot, used)
     return dot.source
 
 
@@ -253,7 +258,7 @@ _CLUSTER_STYLE = 'style=rounded color="#999999" fontsize=10'
 _STYLES: dict[str, str] = {}
 
 
-def _style(cat: str) -> str:
+def style(cat: str) -> str:
     if cat not in _STYLES:
         extra = {"peripheries": "2"} if cat == "output" else {}
         attrs = {"fillcolor": CATEGORY_COLOURS[cat], "shape": SHAPES.get(cat, "box"), **extra}
@@ -344,7 +349,7 @@ def _edge_label(view, opdefs, options, ref, multi: bool) -> str:
     return text(" ".join(parts)) if parts else ""
 
 
-def _legend(dot, used: set[str]) -> None:
+def legend(dot, used: set[str]) -> None:
     with dot.subgraph(name="cluster_legend") as legend:
         legend.attr(label="legend", style="rounded", color="#bbbbbb", fontsize="9")
         for i, cat in enumerate(c for c in CATEGORY_COLOURS if c in used):
