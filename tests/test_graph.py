@@ -353,3 +353,37 @@ def test_spline_router_failure_retries_with_a_safer_router(tmp_path):
     root = ET.parse(target).getroot()
     drawn = {el.text for el in root.iter() if el.tag.endswith("title")}
     assert len([t for t in drawn if t and "->" in t]) > 1000  # every edge is still drawn
+
+
+def test_big_drawings_say_what_they_changed(tmp_path):
+    # seed003 plus 1,200 constants that `y` waits for: one rank far wider than a PNG may be.
+    graph = protos.GraphDef.FromString(fixture("seed003", "frozen_graph.pb").read_bytes())
+    const = next(n for n in graph.node if n.op == "Const")
+    y = next(n for n in graph.node if n.name == "y")
+    for i in range(1200):
+        node = graph.node.add()
+        node.CopyFrom(const)
+        node.name = f"wide/c{i}"
+        y.input.append(f"^wide/c{i}")
+    wide = tmp_path / "wide.pb"
+    wide.write_bytes(graph.SerializeToString())
+    auto = run_cli("graph", str(wide), "-o", "-")
+    assert auto.code == 0 and "control dependencies are hidden" in auto.err and "--control dashed" in auto.err
+    assert not Drawing(auto.out).pairs(control=True)
+    png = tmp_path / "wide.png"
+    shown = run_cli("graph", str(wide), "--control", "dashed", "-o", str(png))
+    assert shown.code == 0, shown.err
+    assert "too large" in shown.err and "--depth 1" in shown.err and len(shown.err.splitlines()) == 1
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    source = run_cli("graph", str(wide), "--control", "dashed", "-o", "-").out
+    full = subprocess.run(["dot", "-Tpng"], input=source.encode(), capture_output=True, check=False)
+    assert b"Scaling by" in full.stderr  # what the note spared the user
+
+
+def test_timeout_message_lists_every_option(tmp_path):
+    result = run_cli("graph", str(fixture("seed000", "exported_model")), "-o", str(tmp_path / "g.svg"),
+                     "--timeout", "0.001")
+    assert result.code == 2 and len(result.err.splitlines()) == 1
+    for option in ("--control hide", "--depth", "--max-nodes", "--view layers", "--fold-consts",
+                   "--signature", "--scope", "--around", "--function", "--timeout", ".dot"):
+        assert option in result.err, option

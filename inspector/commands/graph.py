@@ -195,13 +195,15 @@ def _op_source(args, meta, title: str, notes: list[str]):
 
     def make(depth: int | None) -> str:
         chosen = graphsel.Selection(sorted(names))
-        if depth is not None:
+        if depth is not None and depth <= graphsel.max_scope_depth(names):
             graphsel.collapse(view.index, chosen, depth)
         if args.fold_consts:
             graphsel.fold_constants(view.index, chosen)
         return build_dot(view, chosen, meta.stripped_op_list, options)
 
-    return make, selection.depth
+    # With nothing collapsed, the depth is one more than the deepest scope.
+    depth = selection.depth if selection.depth is not None else graphsel.max_scope_depth(names) + 1
+    return make, depth
 
 
 def _select(args: argparse.Namespace, meta):
