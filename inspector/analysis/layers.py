@@ -390,14 +390,22 @@ def keep_scope(graph: LayerGraph, prefix: str) -> None:
     if not chosen:
         shown = ", ".join(list(graph.layers)[:20])
         raise SelectionError(None, f"no layer named like {prefix!r}", f"layers: {shown}")
-    keep = {op_id for name in chosen for op_id in graph.layers[name]}
+    part = excerpt(graph, chosen)
+    graph.ops, graph.layers = part.ops, part.layers
+
+
+def excerpt(graph: LayerGraph, names: set[str]) -> LayerGraph:
+    """A new LayerGraph of these layers; the ops feeding them from outside become its inputs."""
+    keep = {op_id for name in names for op_id in graph.layers[name]}
     feeding = {src for op_id in keep for src, _ in graph.ops[op_id].inputs} - keep
-    for op_id in feeding:  # what feeds the excerpt is drawn as its inputs
-        op = graph.ops[op_id]
-        graph.ops[op_id] = Op(op_id, op.op, op.node, op.function, outputs=op.outputs, layer=op.layer,
-                              role="input")
-    keep |= feeding
-    graph.ops = {k: v for k, v in graph.ops.items() if k in keep}
-    graph.layers = {}
-    for op in graph.ops.values():
-        graph.layers.setdefault(op.layer, []).append(op.id)
+    ops = {}
+    for op_id, op in graph.ops.items():
+        if op_id in feeding:
+            ops[op_id] = Op(op_id, op.op, op.node, op.function, outputs=op.outputs, layer=op.layer,
+                            role="input")
+        elif op_id in keep:
+            ops[op_id] = op
+    part = LayerGraph(graph.title, ops, {}, graph.model_scope)
+    for op in ops.values():
+        part.layers.setdefault(op.layer, []).append(op.id)
+    return part

@@ -91,20 +91,21 @@ def run(args: argparse.Namespace) -> int:
         if args.scope:
             layers.keep_scope(graph, args.scope)
         make, depth = _layer_source(args, graph, notes)
+        view = None
     else:
-        make, depth = _op_source(args, meta, title, notes)
+        make, depth, view = _op_source(args, meta, title, notes)
     source = make(depth)
     if fmt == "html":
         from ..report import html  # only this format needs it
 
-        data = html.page(graph, make, depth, dot_binary, args.timeout, out, notes)
+        data = html.page(html.Source(make, depth, graph, meta, view), dot_binary, args.timeout, out, notes)
     elif fmt is None:
         data = source.encode("utf-8")
     else:
         data = _draw(dot_binary, source, fmt, args.timeout, out, make, depth, notes)
     for note in notes:
         sys.stderr.write(f"tfinspect: note: {note}\n")
-    if out == "-":
+    if out == "-":  # DOT on stdout
         sys.stdout.write(source)
     else:
         render.write_atomic(Path(out), data)
@@ -162,8 +163,9 @@ def _default_signature(meta) -> str | None:
 
 
 def _layer_source(args, graph, notes: list[str]):
-    def make(depth: int | None) -> str:
-        return build_layer_dot(graph, depth or 1, args.edge_labels, args.rankdir)
+    def make(depth: int | None, within: str | None = None, drawn_ids: dict | None = None) -> str:
+        part = graph if within is None else layers.excerpt(graph, {within})
+        return build_layer_dot(part, depth or 1, args.edge_labels, args.rankdir, drawn_ids)
 
     depth = args.depth or 1
     while depth > 1 and count_boxes(graph, depth) > args.max_nodes:
@@ -193,17 +195,17 @@ def _op_source(args, meta, title: str, notes: list[str]):
                          "layout fast; --control dashed draws them")
     options = DotOptions(edge_labels=args.edge_labels, control=control, rankdir=args.rankdir)
 
-    def make(depth: int | None) -> str:
-        chosen = graphsel.Selection(sorted(names))
+    def make(depth: int | None, within: str | None = None, drawn_ids: dict | None = None) -> str:
+        chosen = graphsel.Selection(sorted(names if within is None else graphsel.in_scope(names, within)))
         if depth is not None and depth <= graphsel.max_scope_depth(names):
             graphsel.collapse(view.index, chosen, depth)
         if args.fold_consts:
             graphsel.fold_constants(view.index, chosen)
-        return build_dot(view, chosen, meta.stripped_op_list, options)
+        return build_dot(view, chosen, meta.stripped_op_list, options, drawn_ids)
 
     # With nothing collapsed, the depth is one more than the deepest scope.
     depth = selection.depth if selection.depth is not None else graphsel.max_scope_depth(names) + 1
-    return make, depth
+    return make, depth, view
 
 
 def _select(args: argparse.Namespace, meta):

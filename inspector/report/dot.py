@@ -173,12 +173,16 @@ def format_tensor(dtype: str | None, shape) -> str:
     return f"{name or '?'}[{dims}]"
 
 
-def build_dot(view: View, selection: Selection, opdefs: dict, options: DotOptions) -> str:
+def build_dot(view: View, selection: Selection, opdefs: dict, options: DotOptions,
+              drawn_ids: dict[str, str] | None = None) -> str:
+    """DOT text; ``drawn_ids``, when given, receives each DOT node id's node name or scope."""
     index = view.index
     folded_into = {c: p for p, cs in selection.folded.items() for c in cs}
     plain = [n for n in selection.nodes if n not in selection.member_of and n not in folded_into]
     ids = {name: f"n{i}" for i, name in enumerate(plain)}
     group_ids = {scope: f"g{i}" for i, scope in enumerate(selection.groups)}
+    if drawn_ids is not None:
+        drawn_ids.update((v, k) for k, v in (*ids.items(), *group_ids.items()))
 
     def item(name: str) -> str | None:
         if name in ids:

@@ -115,9 +115,13 @@ def edge_labels(graph: LayerGraph, box_of: dict[str, str], mode: str) -> dict[tu
     return found
 
 
-def build_layer_dot(graph: LayerGraph, depth: int = 1, edge_mode: str = "shape", rankdir: str = "TB") -> str:
+def build_layer_dot(graph: LayerGraph, depth: int = 1, edge_mode: str = "shape", rankdir: str = "TB",
+                    drawn_ids: dict[str, str] | None = None) -> str:
+    """DOT text; ``drawn_ids``, when given, receives each DOT node id's box key."""
     drawn, box_of = boxes(graph, depth)
     ids = {key: f"l{i}" for i, key in enumerate(drawn)}
+    if drawn_ids is not None:
+        drawn_ids.update((v, k) for k, v in ids.items())
     dot = graphviz.Digraph(name="tfinspect", graph_attr={
         "rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11", "nodesep": "0.25", "ranksep": "0.3",
         "newrank": "true", "label": text(graph.title), "labelloc": "t"},
