@@ -133,3 +133,37 @@ def test_resnet50_layer_view(resnet50, tmp_path):
     assert elapsed < 60, f"ResNet50 took {elapsed:.1f} s to draw"
     drawing, _ = draw(str(export), "--signature", "serving_default")
     assert_layers_match(drawing, layers)
+
+
+def test_recursive_calls_are_drawn_as_calls_not_followed(tmp_path):
+    from inspector import protos
+
+    # The Keras export's model body made to call its own signature wrapper, which calls it back.
+    export = tmp_path / "keras_export"
+    shutil.copytree(fixture("keras_export"), export)
+    saved = protos.SavedModel.FromString((export / "saved_model.pb").read_bytes())
+    library = saved.meta_graphs[0].graph_def.library
+    body = next(f for f in library.function if f.signature.name.startswith("__inference___call__"))
+    wrapper = next(f for f in library.function if f.signature.name.startswith("__inference_signature_wrapper"))
+    call = body.node_def.add()
+    call.name = "again"
+    call.op = "StatefulPartitionedCall"
+    call.input.extend(a.name for a in body.signature.input_arg)
+    call.attr["f"].func.name = wrapper.signature.name
+    (export / "saved_model.pb").write_bytes(saved.SerializeToString())
+    start = time.perf_counter()
+    drawing, _ = draw(str(export), "--signature", "serving_default")
+    assert time.perf_counter() - start < 30
+    assert "StatefulPartitionedCall" in drawing.nodes["again"]["label"]
+    assert {"hidden", "probabilities"} <= set(drawing.nodes)
+
+
+def test_gallery_images_exist():
+    from conftest import ROOT
+
+    gallery = (ROOT / "docs" / "gallery.md").read_text()
+    images = [ROOT / "docs" / line.split("](")[1].rstrip(")") for line in gallery.splitlines()
+              if line.startswith("![")]
+    assert len(images) >= 5
+    for image in images:
+        assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and image.stat().st_size < 200_000, image
