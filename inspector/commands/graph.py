@@ -115,12 +115,13 @@ def run(args: argparse.Namespace) -> int:
 def _draw(dot_binary, source, fmt, timeout, out, make, depth, notes) -> bytes:
     """Lay out; when dot shrank a too-large bitmap, collapse one level further and say so."""
     data, scaled = render.render(dot_binary, source, fmt, timeout, out, notes)
+    first = scaled
     while scaled is not None and depth is not None and depth > 1:
         depth -= 1
-        data, again = render.render(dot_binary, make(depth), fmt, timeout, out, notes)
-        notes.append(f"the {fmt.upper()} was too large for Graphviz (it would have scaled it by "
-                     f"{scaled:g}); collapsed scopes below --depth {depth} instead")
-        scaled = again
+        data, scaled = render.render(dot_binary, make(depth), fmt, timeout, out, notes)
+        if scaled is None:
+            notes.append(f"the {fmt.upper()} was too large for Graphviz (it would have scaled it by "
+                         f"{first:g}); collapsed scopes below --depth {depth} instead")
     if scaled is not None:
         notes.append(f"Graphviz scaled the {fmt.upper()} down by {scaled:g} to fit its size limit; "
                      "write .svg or .pdf for full size, or draw less (--depth, --scope)")
