@@ -41,7 +41,10 @@ class Source:
 
 
 def page(source: Source, dot_binary: str, timeout: float, out: str, notes: list[str]) -> bytes:
-    levels, dots = _levels(source)
+    levels, dots, dropped = _levels(source)
+    if dropped:
+        notes.append(f"the page lays out {len(levels)} levels; {dropped} more boxes show their details "
+                     "but do not open (draw less with --scope or --signature to open them)")
     data, _ = render.render(dot_binary, "".join(dots), "svg", timeout, out, notes)
     svgs = _split_svgs(data.decode("utf-8"))
     if len(svgs) != len(levels):
@@ -55,7 +58,7 @@ def page(source: Source, dot_binary: str, timeout: float, out: str, notes: list[
                         script=script, style=_STYLE).encode("utf-8")
 
 
-def _levels(source: Source) -> tuple[list[dict], list[str]]:
+def _levels(source: Source) -> tuple[list[dict], list[str], int]:
     levels: list[dict] = []
     dots: list[str] = []
     queue: list[tuple[str | None, int | None, int | None]] = [(None, source.depth, None)]
@@ -71,9 +74,12 @@ def _levels(source: Source) -> tuple[list[dict], list[str]]:
             if inner is not None:
                 levels[number]["expand"][dot_id] = len(levels) + len(queue)
                 queue.append((key, inner, number))
-    for level in levels[:]:  # boxes whose level did not fit are not expandable
-        level["expand"] = {k: v for k, v in level["expand"].items() if v < len(levels)}
-    return levels, dots
+    dropped = 0
+    for level in levels:  # boxes whose level did not fit are not expandable
+        kept = {k: v for k, v in level["expand"].items() if v < len(levels)}
+        dropped += len(level["expand"]) - len(kept)
+        level["expand"] = kept
+    return levels, dots, dropped
 
 
 def _inner_depth(source: Source, key: str, dot_id: str, depth: int | None) -> int | None:
