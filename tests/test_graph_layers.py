@@ -167,3 +167,29 @@ def test_gallery_images_exist():
     assert len(images) >= 5
     for image in images:
         assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and image.stat().st_size < 200_000, image
+
+
+def _drop_call_args(meta_graph) -> None:
+    body = next(f for f in meta_graph.graph_def.library.function
+                if f.signature.name.startswith("__inference___call__"))
+    body.signature.ClearField("input_arg")
+
+
+def _bound_input_past_the_object_graph(meta_graph) -> None:
+    for concrete in meta_graph.object_graph_def.concrete_functions.values():
+        if concrete.bound_inputs:
+            concrete.bound_inputs[0] = 9999
+
+
+@pytest.mark.parametrize("edit", [_drop_call_args, _bound_input_past_the_object_graph])
+def test_damaged_tf2_exports_still_draw(tmp_path, edit):
+    from inspector import protos
+
+    export = tmp_path / "keras_export"
+    shutil.copytree(fixture("keras_export"), export)
+    saved = protos.SavedModel.FromString((export / "saved_model.pb").read_bytes())
+    edit(saved.meta_graphs[0])
+    (export / "saved_model.pb").write_bytes(saved.SerializeToString())
+    drawing, _ = draw(str(export), "--signature", "serving_default")  # exit 0, DOT that dot accepts
+    for layer in ("hidden", "probabilities"):  # without named weights the scope keeps TF's suffix
+        assert [n for n in drawing.nodes if n.startswith(layer)], layer

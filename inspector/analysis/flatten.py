@@ -131,6 +131,8 @@ class Flattener:
         return [self.variable(node_id) for node_id in bound]
 
     def variable(self, node_id: int) -> Variable:
+        if not 0 <= node_id < len(self.objects.nodes):
+            return Variable(f"object {node_id}", None, None, "missing object")
         obj = self.objects.nodes[node_id]
         kind = obj.WhichOneof("kind")
         if kind == "variable":
@@ -148,7 +150,7 @@ class Flattener:
             if current == target:
                 return seen[current] or "(root)"
             for child in self.objects.nodes[current].children:
-                if child.node_id not in seen:
+                if child.node_id not in seen and child.node_id < len(self.objects.nodes):
                     seen[child.node_id] = f"{seen[current]}/{child.local_name}".lstrip("/")
                     queue.append(child.node_id)
         return f"object {target}"
@@ -227,7 +229,7 @@ class Flattener:
                 elif target[0] == "var" and target[1] not in op.weights:
                     op.weights.append(target[1])
         # ReadVariableOps that only fed weights are folded away.
-        for op_id in [i for i, o in self.ops.items() if o.op == "ReadVariableOp" and not o.inputs]:
+        for op_id in [i for i, o in self.ops.items() if o.op == "ReadVariableOp" and o.weights and not o.inputs]:
             del self.ops[op_id]
 
 
