@@ -193,3 +193,22 @@ def test_damaged_tf2_exports_still_draw(tmp_path, edit):
     drawing, _ = draw(str(export), "--signature", "serving_default")  # exit 0, DOT that dot accepts
     for layer in ("hidden", "probabilities"):  # without named weights the scope keeps TF's suffix
         assert [n for n in drawing.nodes if n.startswith(layer)], layer
+
+
+def test_function_outputs_take_the_concrete_function_spec(tmp_path, small_facts):
+    from inspector import protos
+
+    # Without any _output_shapes in the body, the result's shape still comes from the
+    # object graph's concrete-function output spec.
+    export = tmp_path / "keras_export"
+    shutil.copytree(fixture("keras_export"), export)
+    saved = protos.SavedModel.FromString((export / "saved_model.pb").read_bytes())
+    body = next(f for f in saved.meta_graphs[0].graph_def.library.function
+                if f.signature.name.startswith("__inference___call__"))
+    for node in body.node_def:
+        del node.attr["_output_shapes"]
+    (export / "saved_model.pb").write_bytes(saved.SerializeToString())
+    drawing, _ = draw(str(export), "--function", body.signature.name)
+    output = next(o for o in drawing.nodes.values() if o.get("shape") == "house")
+    probabilities = next(layer for layer in small_facts["layers"] if layer["name"] == "probabilities")
+    assert output["label"].endswith(probabilities["output"])

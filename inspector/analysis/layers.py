@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from ..errors import SelectionError
 from ..model.graph import parse_tensor_name
 from ..model.metagraph import MetaGraph
-from ..model.tensors import dtype_name
+from ..model.tensors import dtype_name, shape_from_proto
 from .flatten import Flattener, Op, Tensor, Variable, callee_of
 
 __all__ = ["LayerGraph", "Op", "Tensor", "Variable", "excerpt", "function_layers", "is_tf2_call",
@@ -103,10 +103,32 @@ def function_layers(meta: MetaGraph, name: str) -> LayerGraph:
         raise SelectionError(None, f"no function {name!r} in the library", f"functions: {names}")
     flat = Flattener(meta)
     root = flat.add_function(name, None)
-    for out in meta.functions[name].signature.output_arg:
-        flat.add_io(out.name, "output", Tensor(dtype_name(out.type) if out.type else None, None),
-                    ("alias", root, f":ret:{out.name}"))
+    outs = meta.functions[name].signature.output_arg
+    specs = output_specs(meta, name)
+    for i, out in enumerate(outs):
+        spec = specs[i] if len(specs) == len(outs) else Tensor(dtype_name(out.type) if out.type else None, None)
+        flat.add_io(out.name, "output", spec, ("alias", root, f":ret:{out.name}"))
     return _finish(flat, name)
+
+
+def output_specs(meta: MetaGraph, name: str) -> list[Tensor]:
+    """The concrete function's output TensorSpecs from the object graph, flattened in nest order."""
+    objects = meta.object_graph
+    if objects is None or name not in objects.concrete_functions:
+        return []
+    found: list[Tensor] = []
+    stack = [objects.concrete_functions[name].output_signature]
+    while stack:  # depth-first, left to right; dict keys sorted, as tf.nest flattens
+        value = stack.pop()
+        kind = value.WhichOneof("kind")
+        if kind == "tensor_spec_value":
+            spec = value.tensor_spec_value
+            found.append(Tensor(dtype_name(spec.dtype), shape_from_proto(spec.shape)))
+        elif kind == "dict_value":
+            stack.extend(value.dict_value.fields[k] for k in sorted(value.dict_value.fields, reverse=True))
+        elif kind in ("list_value", "tuple_value"):
+            stack.extend(reversed(getattr(value, kind).values))
+    return found
 
 
 def _finish(flat: Flattener, title: str) -> LayerGraph:
