@@ -143,7 +143,7 @@ def test_function_body(tf):
     saved = saved_model_pb2.SavedModel.FromString(fixture("tf2_module", "saved_model.pb").read_bytes())
     library = saved.meta_graphs[0].graph_def.library
     fdef = next(f for f in library.function if f.signature.name.startswith("while_body"))
-    drawing, _ = draw(str(fixture("tf2_module")), "--function", fdef.signature.name)
+    drawing, _ = draw(str(fixture("tf2_module")), "--function", fdef.signature.name, "--view", "ops")
     names = set(drawing.nodes)
     assert {n.name for n in fdef.node_def} <= names
     args = {a.name for a in fdef.signature.input_arg}
@@ -153,7 +153,7 @@ def test_function_body(tf):
 
 
 def test_calls_name_their_callee_and_expand():
-    drawing, _ = draw(str(fixture("tf2_module")), "--signature", "serving_default")
+    drawing, _ = draw(str(fixture("tf2_module")), "--signature", "serving_default", "--view", "ops")
     call = drawing.nodes["StatefulPartitionedCall_1"]
     assert "__inference_signature_wrapper_serve" in call["label"]
     expanded, _ = draw(str(fixture("tf2_module")), "--signature", "serving_default", "--expand-calls")
@@ -187,6 +187,8 @@ def test_svg_and_png_rendered_with_dot(tmp_path, path):
 
 HOSTILE = {"m": 'a"b', "b": "c\\d", "Mul": "{e}", "x": "<script>alert(1)</script>",
            "y": "line\nbreak", "m/read": "x]; evil -> y ["}
+# How the diagram shows them: a newline inside a name is data, drawn as the two characters \n.
+SHOWN = {**HOSTILE, "y": "line\\nbreak"}
 
 
 def test_hostile_names_are_escaped(tmp_path):
@@ -204,7 +206,7 @@ def test_hostile_names_are_escaped(tmp_path):
     hostile = tmp_path / "hostile.pb"
     hostile.write_bytes(graph.SerializeToString())
     drawing, _ = draw(str(hostile))
-    assert set(HOSTILE.values()) <= set(drawing.nodes)
+    assert set(SHOWN.values()) <= set(drawing.nodes)
     assert (HOSTILE["x"], HOSTILE["Mul"]) in drawing.pairs()
     svg = tmp_path / "hostile.svg"
     result = run_cli("graph", str(hostile), "-o", str(svg))
@@ -219,7 +221,7 @@ def test_hostile_names_are_escaped(tmp_path):
     # the tooltip keeps the whole name.
     assert "script>" in texts
     tooltips = {v for el in root.iter() for k, v in el.attrib.items() if k.endswith("title")}
-    assert set(HOSTILE.values()) <= tooltips
+    assert set(SHOWN.values()) <= tooltips
 
 
 def test_missing_dot_binary(tmp_path):
@@ -304,3 +306,103 @@ def test_timeout_leaves_no_partial_file(tmp_path):
 def test_docs_image_exists():
     image = Path(ROOT, "docs", "images", "seed002.png")
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and image.stat().st_size < 150_000
+
+
+def _renamed_frozen_graph(tmp_path: Path, old: str, new: str) -> Path:
+    from proto_edits import rename_node
+
+    graph = protos.GraphDef.FromString(fixture("seed003", "frozen_graph.pb").read_bytes())
+    rename_node(graph, old, new)
+    target = tmp_path / "edited.pb"
+    target.write_bytes(graph.SerializeToString())
+    return target
+
+
+def test_scopes_thousands_of_levels_deep_draw_without_recursion(tmp_path):
+    deep = "/".join(f"s{i}" for i in range(3000)) + "/x"
+    drawing, _ = draw(str(_renamed_frozen_graph(tmp_path, "x", deep)))
+    mul = next(n for n in drawing.nodes if drawing.nodes[n]["label"].endswith("Mul"))
+    assert [t for t, h in drawing.pairs() if h == mul and t.startswith(deep[:2000] + "… (+")]
+    nested = [c for c in drawing.clusters.values() if re.fullmatch(r"s\d+", c.get("label", ""))]
+    assert len(nested) == 64  # deeper scopes share the 64th-level cluster
+
+
+def test_control_characters_never_reach_dot(tmp_path):
+    hostile = "x\x00nul\x1b[31m\x7f\r"
+    drawing, source = draw(str(_renamed_frozen_graph(tmp_path, "x", hostile)))
+    assert not [c for c in source if ord(c) < 32 and c not in "\t\n" or 0x7f <= ord(c) <= 0x9f]
+    assert "x\\x00nul\\x1b[31m\\x7f\\r" in drawing.nodes
+
+
+def test_spline_router_failure_retries_with_a_safer_router(tmp_path):
+    # A real TF1 Estimator export on which dot's default spline router fails
+    # ("triangulation failed ... lost edge"), as does splines=polyline.
+    from conformance.artifacts import CORPUS, corpus_available, require_corpus
+
+    require_corpus()
+    if not corpus_available():
+        pytest.skip(f"the real-world corpus is not at {CORPUS}")
+    export = next((CORPUS / "tfx" / "estimator_training" / "export" / "chicago-taxi").iterdir())
+    source = run_cli("graph", str(export), "--control", "dashed", "-o", "-").out
+    default = subprocess.run(["dot", "-Tsvg"], input=source.encode(), capture_output=True, check=False)
+    assert default.returncode != 0 and b"lost" in default.stderr
+    target = tmp_path / "estimator.svg"
+    result = run_cli("graph", str(export), "--control", "dashed", "-o", str(target))
+    assert result.code == 0, result.err
+    assert "splines=line" in result.err and "lost" in result.err and len(result.err.splitlines()) == 1
+    root = ET.parse(target).getroot()
+    drawn = {el.text for el in root.iter() if el.tag.endswith("title")}
+    assert len([t for t in drawn if t and "->" in t]) > 1000  # every edge is still drawn
+
+
+def test_big_drawings_say_what_they_changed(tmp_path):
+    # seed003 plus 1,200 constants that `y` waits for: one rank far wider than a PNG may be.
+    graph = protos.GraphDef.FromString(fixture("seed003", "frozen_graph.pb").read_bytes())
+    const = next(n for n in graph.node if n.op == "Const")
+    y = next(n for n in graph.node if n.name == "y")
+    for i in range(1200):
+        node = graph.node.add()
+        node.CopyFrom(const)
+        node.name = f"wide/c{i}"
+        y.input.append(f"^wide/c{i}")
+    wide = tmp_path / "wide.pb"
+    wide.write_bytes(graph.SerializeToString())
+    auto = run_cli("graph", str(wide), "-o", "-")
+    assert auto.code == 0 and "control dependencies are hidden" in auto.err and "--control dashed" in auto.err
+    assert not Drawing(auto.out).pairs(control=True)
+    png = tmp_path / "wide.png"
+    shown = run_cli("graph", str(wide), "--control", "dashed", "-o", str(png))
+    assert shown.code == 0, shown.err
+    assert "too large" in shown.err and "--depth 1" in shown.err and len(shown.err.splitlines()) == 1
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    source = run_cli("graph", str(wide), "--control", "dashed", "-o", "-").out
+    full = subprocess.run(["dot", "-Tpng"], input=source.encode(), capture_output=True, check=False)
+    assert b"Scaling by" in full.stderr  # what the note spared the user
+
+
+def test_timeout_message_lists_every_option(tmp_path):
+    result = run_cli("graph", str(fixture("seed000", "exported_model")), "-o", str(tmp_path / "g.svg"),
+                     "--timeout", "0.001")
+    assert result.code == 2 and len(result.err.splitlines()) == 1
+    for option in ("--control hide", "--depth", "--max-nodes", "--view layers", "--fold-consts",
+                   "--signature", "--scope", "--around", "--function", "--timeout", ".dot"):
+        assert option in result.err, option
+
+
+def test_html_page_says_when_boxes_cannot_open(tmp_path, monkeypatch, capsys):
+    import json as jsonlib
+
+    from inspector import cli
+    from inspector.report import html
+
+    monkeypatch.setattr(html, "MAX_LEVELS", 2)
+    page = tmp_path / "seed002.html"
+    assert cli.main(["graph", str(fixture("seed002", "model.meta")), "--depth", "1", "-o", str(page)]) == 0
+    err = capsys.readouterr().err
+    assert "lays out 2 levels" in err and "do not open" in err and len(err.splitlines()) == 1
+    text = page.read_text()
+    data = jsonlib.loads(text.split('id="data">')[1].split("</script>")[0])
+    assert len(data["levels"]) == 2
+    assert sum(len(level["expand"]) for level in data["levels"]) == 1
+    groups = [key for key in data["levels"][0]["nodes"].values() if data["details"][key]["kind"] == "scope"]
+    assert len(groups) > 2  # seed002 has more collapsed scopes than the page could open

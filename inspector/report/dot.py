@@ -19,6 +19,7 @@ from graphviz.quoting import quote
 from ..analysis.graphsel import ARG_OP, CONST_OPS, RET_OP, Selection, View
 from ..model.tensors import dtype_name, shape_from_proto, short_dtype
 from ..model.values import summarise_tensor
+from .sanitize import visible
 
 CATEGORY_COLOURS = {
     "input": "#b7e1cd", "output": "#f4c7c3", "variable": "#fce8b2", "constant": "#e8eaed",
@@ -50,6 +51,10 @@ _CONTROL = {"NoOp", "Switch", "Merge", "Enter", "Exit", "NextIteration", "LoopCo
 _IO = {"SaveV2", "RestoreV2", "MergeV2Checkpoints", "ShardedFilename", "ShardedFilespec", "SaveSlices",
        "Save", "Restore", "RestoreSlice", "ReaderReadV2", "ReadFile", "WriteFile", "InitializeTableV2",
        "InitializeTableFromTextFileV2", "ScalarSummary", "HistogramSummary", "MergeSummary"}
+# Graphviz's parser runs out of stack near 2,500 nested subgraphs; real graphs nest a
+# few dozen scopes at most, so deeper scopes are drawn inside their 64th-level cluster.
+MAX_CLUSTER_DEPTH = 64
+MAX_LINE = 2000  # characters of one label line; escaped, still under Graphviz's 16 KiB limit
 _DTYPE_ATTRS = ("dtype", "T", "out_type", "DstT", "output_type", "Tidx")
 _LIST_ATTRS = ("Tout", "dtypes", "output_types", "T")
 
@@ -68,11 +73,16 @@ def category(view: View, name: str) -> str:
         return "output"
     if name in view.inputs or op == ARG_OP or op in ("Placeholder", "PlaceholderV2"):
         return "input"
+    return op_category(op, name in view.callees)
+
+
+def op_category(op: str, calls: bool = False) -> str:
+    """The legend category of an op type (colour and shape of its box)."""
     if op in CONST_OPS:
         return "constant"
     if op in _VARIABLE:
         return "variable"
-    if op in _CALL or name in view.callees:
+    if op in _CALL or calls:
         return "call"
     if op in _NN:
         return "nn"
@@ -88,10 +98,21 @@ def category(view: View, name: str) -> str:
 
 
 def text(*lines: str) -> str:
-    """A plain DOT label/tooltip from artifact strings: escaped, one DOT line per line."""
-    parts = [graphviz.escape(line).replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
-             for line in lines]
+    """A plain DOT label/tooltip from artifact strings, one DOT line per argument.
+
+    Control characters are shown visibly (a NUL would end DOT's string and make
+    Graphviz reject the file; a newline inside a name is data, not a line break),
+    then the text is escaped for a quoted DOT string.
+    """
+    parts = [graphviz.escape(_clip_text(visible(line))) for line in lines]
     return graphviz.nohtml("\\n".join(parts))
+
+
+def _clip_text(line: str) -> str:
+    """Graphviz refuses quoted strings over 16,384 bytes; keep a line well under that."""
+    if len(line) <= MAX_LINE:
+        return line
+    return f"{line[:MAX_LINE]}… (+{len(line) - MAX_LINE} characters)"
 
 
 def cluster_id(scope: str) -> str:
@@ -104,7 +125,7 @@ def tensor_label(view: View, opdefs: dict, name: str, slot: int) -> str:
     """``float32[?, 9]`` for one output, as far as the artifact says; '' when unknown."""
     if (name, slot) in view.known:
         dtype, shape = view.known[(name, slot)]
-        return _format(dtype, shape)
+        return format_tensor(dtype, shape)
     node = view.index.nodes[name]
     attrs = node.attr
     shape = None
@@ -114,7 +135,7 @@ def tensor_label(view: View, opdefs: dict, name: str, slot: int) -> str:
         shape = shape_from_proto(attrs["value"].tensor.tensor_shape)
     elif "shape" in attrs and attrs["shape"].WhichOneof("value") == "shape" and slot == 0:
         shape = shape_from_proto(attrs["shape"].shape)
-    return _format(_dtype(node, opdefs, slot), shape)
+    return format_tensor(_dtype(node, opdefs, slot), shape)
 
 
 def _dtype(node, opdefs: dict, slot: int) -> str | None:
@@ -144,7 +165,7 @@ def _dtype(node, opdefs: dict, slot: int) -> str | None:
     return None
 
 
-def _format(dtype: str | None, shape) -> str:
+def format_tensor(dtype: str | None, shape) -> str:
     name = short_dtype(dtype) if dtype else ""
     if shape is None:
         return f"{name}[*]" if name else ""
@@ -152,12 +173,16 @@ def _format(dtype: str | None, shape) -> str:
     return f"{name or '?'}[{dims}]"
 
 
-def build_dot(view: View, selection: Selection, opdefs: dict, options: DotOptions) -> str:
+def build_dot(view: View, selection: Selection, opdefs: dict, options: DotOptions,
+              drawn_ids: dict[str, str] | None = None) -> str:
+    """DOT text; ``drawn_ids``, when given, receives each DOT node id's node name or scope."""
     index = view.index
     folded_into = {c: p for p, cs in selection.folded.items() for c in cs}
     plain = [n for n in selection.nodes if n not in selection.member_of and n not in folded_into]
     ids = {name: f"n{i}" for i, name in enumerate(plain)}
     group_ids = {scope: f"g{i}" for i, scope in enumerate(selection.groups)}
+    if drawn_ids is not None:
+        drawn_ids.update((v, k) for k, v in (*ids.items(), *group_ids.items()))
 
     def item(name: str) -> str | None:
         if name in ids:
@@ -182,9 +207,9 @@ def build_dot(view: View, selection: Selection, opdefs: dict, options: DotOption
     for name in plain:
         # A node named like a scope (a variable `m` and its `m/read`) is drawn inside it.
         home = name if name in scopes else index.scope_of(name)
-        members.setdefault(home, []).append(("node", name))
+        members.setdefault(_clip(home), []).append(("node", name))
     for scope in selection.groups:
-        members.setdefault(scope.rpartition("/")[0], []).append(("group", scope))
+        members.setdefault(_clip(scope.rpartition("/")[0]), []).append(("group", scope))
     children: dict[str, set[str]] = {}
     for scope in list(members):
         while scope:
@@ -194,34 +219,42 @@ def build_dot(view: View, selection: Selection, opdefs: dict, options: DotOption
     used: set[str] = set()
     lines = dot.body
 
-    def emit(scope: str, indent: str) -> None:
-        # Lines are written directly (graphviz's Digraph.node costs ~40 us a call, too slow
-        # for 50k nodes), but every value still goes through graphviz's own quoting.
-        for child in sorted(children.get(scope, ())):
-            lines.append(f"{indent}subgraph {cluster_id(child)} {{\n")
-            lines.append(f"{indent}\t{_CLUSTER_STYLE} label={quote(text(child.rpartition('/')[2]))} "
-                         f"tooltip={quote(text(child))}\n")
-            emit(child, indent + "\t")
-            lines.append(f"{indent}}}\n")
-        for kind, key in members.get(scope, ()):
-            if kind == "node":
-                cat = category(view, key)
-                used.add(cat)
-                label = _node_label(view, key, selection)
-                lines.append(f"{indent}{ids[key]} [label={quote(label)} tooltip={quote(text(key))} "
-                             f"{_style(cat)}]\n")
-            else:
-                group = selection.groups[key]
-                used.add("scope")
-                ops = ", ".join(f"{op}×{n}" for op, n in group.top_ops)
-                count = f"{group.count} node{'s' if group.count != 1 else ''}"
-                label = text(key.rpartition("/")[2] + "/", count, ops)
-                lines.append(f"{indent}{group_ids[key]} [label={quote(label)} tooltip={quote(text(key))} "
-                             f"{_style('scope')}]\n")
+    def node_line(kind: str, key: str, indent: str) -> str:
+        if kind == "node":
+            cat = category(view, key)
+            used.add(cat)
+            label = _node_label(view, key, selection)
+            return f"{indent}{ids[key]} [label={quote(label)} tooltip={quote(text(key))} {style(cat)}]\n"
+        group = selection.groups[key]
+        used.add("scope")
+        ops = ", ".join(f"{op}×{n}" for op, n in group.top_ops)
+        count = f"{group.count} node{'s' if group.count != 1 else ''}"
+        label = text(key.rpartition("/")[2] + "/", count, ops)
+        return f"{indent}{group_ids[key]} [label={quote(label)} tooltip={quote(text(key))} {style('scope')}]\n"
 
-    emit("", "\t")
+    # Clusters nest as deep as the name scopes do (thousands of levels in a hostile
+    # graph), so the scope tree is walked with an explicit stack, never by recursion.
+    # Lines are written directly (graphviz's Digraph.node costs ~40 us a call, too slow
+    # for 50k nodes), but every value still goes through graphviz's own quoting.
+    # Each scope opens its cluster, draws its child clusters, then its own nodes, then closes.
+    stack: list[tuple[str, str, str]] = [("open", "", "\t")]
+    while stack:
+        step, scope, indent = stack.pop()
+        if step == "members":
+            lines.extend(node_line(kind, key, indent) for kind, key in members.get(scope, ()))
+            if scope:
+                lines.append(f"{indent[:-1]}}}\n")
+            continue
+        if scope:
+            lines.append(f"{indent}subgraph {cluster_id(scope)} {{\n")
+            lines.append(f"{indent}\t{_CLUSTER_STYLE} label={quote(text(scope.rpartition('/')[2]))} "
+                         f"tooltip={quote(text(scope))}\n")
+            indent += "\t"
+        stack.append(("members", scope, indent))
+        stack.extend(("open", child, indent) for child in sorted(children.get(scope, ()), reverse=True))
+
     _edges(dot, view, selection, opdefs, options, item, folded_into)
-    _legend(dot, used)
+    legend(dot, used)
     return dot.source
 
 
@@ -229,7 +262,7 @@ _CLUSTER_STYLE = 'style=rounded color="#999999" fontsize=10'
 _STYLES: dict[str, str] = {}
 
 
-def _style(cat: str) -> str:
+def style(cat: str) -> str:
     if cat not in _STYLES:
         extra = {"peripheries": "2"} if cat == "output" else {}
         attrs = {"fillcolor": CATEGORY_COLOURS[cat], "shape": SHAPES.get(cat, "box"), **extra}
@@ -238,8 +271,15 @@ def _style(cat: str) -> str:
 
 
 def _prefixes(scope: str) -> list[str]:
-    parts = scope.split("/") if scope else []
+    parts = scope.split("/", MAX_CLUSTER_DEPTH)[:MAX_CLUSTER_DEPTH] if scope else []
     return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+def _clip(scope: str) -> str:
+    """The cluster a scope is drawn in: scopes nest at most MAX_CLUSTER_DEPTH clusters deep."""
+    if scope.count("/") < MAX_CLUSTER_DEPTH:
+        return scope
+    return "/".join(scope.split("/", MAX_CLUSTER_DEPTH)[:MAX_CLUSTER_DEPTH])
 
 
 def _node_label(view: View, name: str, selection: Selection) -> str:
@@ -313,7 +353,7 @@ def _edge_label(view, opdefs, options, ref, multi: bool) -> str:
     return text(" ".join(parts)) if parts else ""
 
 
-def _legend(dot, used: set[str]) -> None:
+def legend(dot, used: set[str]) -> None:
     with dot.subgraph(name="cluster_legend") as legend:
         legend.attr(label="legend", style="rounded", color="#bbbbbb", fontsize="9")
         for i, cat in enumerate(c for c in CATEGORY_COLOURS if c in used):
