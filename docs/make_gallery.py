@@ -1,4 +1,4 @@
-"""Regenerate the images of docs/gallery.md.
+"""Regenerate the images of docs/pages/gallery.md.
 
 Needs TensorFlow (to export the Keras models, in child processes), Graphviz's ``dot``,
 and for the HTML screenshot Debian's ``chromium`` and ``chromium-driver`` with the
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-IMAGES = ROOT / "docs" / "images" / "gallery"
+IMAGES = ROOT / "docs" / "pages" / "images" / "gallery"
 CNN = """
 import sys
 import keras

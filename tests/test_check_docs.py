@@ -1,4 +1,4 @@
-"""The rule tables in README.md and docs/rules/ are generated from the rules, and `--explain` covers targets."""
+"""The rule tables in the check page and docs/pages/rules/ are generated from the rules, and `--explain` covers targets."""
 
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ def test_rule_docs_are_current():
         assert refresh(text) == text, f"{name} is stale: run python -m inspector.checks.docs --write"
 
 
-def test_every_rule_appears_in_the_readme_with_its_listed_severity():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_every_rule_appears_in_the_check_page_with_its_listed_severity():
+    readme = (ROOT / "docs" / "pages" / "commands" / "check.md").read_text(encoding="utf-8")
     listed = {r["code"]: r for r in run_cli("check", "--list-rules", "--json").json()}
     assert set(listed) == set(RULES)
     for code, rule in listed.items():
         assert f"| {code} | {rule['severity']} |" in readme
     for code in RULES:
-        where = "docs/rules/signatures.md" if code[3] in "34" else "docs/rules/graph.md" if code[3] in "25" else None
+        where = "docs/pages/rules/signatures.md" if code[3] in "34" else "docs/pages/rules/graph.md" if code[3] in "25" else None
         if where:
             assert f"### {code} " in (ROOT / where).read_text(encoding="utf-8")
 

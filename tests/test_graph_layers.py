@@ -161,8 +161,8 @@ def test_recursive_calls_are_drawn_as_calls_not_followed(tmp_path):
 def test_gallery_images_exist():
     from conftest import ROOT
 
-    gallery = (ROOT / "docs" / "gallery.md").read_text()
-    images = [ROOT / "docs" / line.split("](")[1].rstrip(")") for line in gallery.splitlines()
+    gallery = (ROOT / "docs" / "pages" / "gallery.md").read_text()
+    images = [ROOT / "docs" / "pages" / line.split("](")[1].rstrip(")") for line in gallery.splitlines()
               if line.startswith("![")]
     assert len(images) >= 5
     for image in images:

@@ -1,6 +1,6 @@
 """Rule documentation generated from the rules themselves (their summary and docstring).
 
-README.md and docs/rules/*.md hold blocks between ``<!-- rules:PREFIXES -->`` and
+docs/pages/commands/check.md and docs/pages/rules/*.md hold blocks between ``<!-- rules:PREFIXES -->`` and
 ``<!-- /rules -->`` markers; ``python -m inspector.checks.docs --write`` rewrites
 them and a test fails when they are stale, so the tables cannot drift from the code.
 """
@@ -15,7 +15,7 @@ from . import RULES
 from .core import EVERY_TARGET, TARGET_MEANING, Rule
 
 BLOCK = re.compile(r"(<!-- rules:(?P<spec>[A-Za-z0-9,:\-]+) -->\n)(?P<body>.*?)(<!-- /rules -->)", re.DOTALL)
-DOCUMENTED = ("README.md", "docs/rules/graph.md", "docs/rules/signatures.md")
+DOCUMENTED = ("docs/pages/commands/check.md", "docs/pages/rules/graph.md", "docs/pages/rules/signatures.md")
 
 
 def _targets(rule: Rule) -> str:
