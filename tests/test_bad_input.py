@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -100,14 +101,14 @@ def test_permission_denied(tmp_path, monkeypatch, capsys):
     from inspector import cli
 
     target = copy_fixture(tmp_path, "seed003", "frozen_graph.pb")
-    original = Path.read_bytes
+    original = os.open
 
-    def denied(self):
-        if self == target:
-            raise PermissionError(13, "Permission denied", str(self))
-        return original(self)
+    def denied(path, *args, **kwargs):
+        if Path(path) == target:
+            raise PermissionError(13, "Permission denied", str(path))
+        return original(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", denied)
+    monkeypatch.setattr(os, "open", denied)
     assert cli.main(["show", str(target)]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""

@@ -20,6 +20,7 @@ from google.protobuf import text_format
 from inspector import protos
 from inspector.checkpoint.bundle import split_prefix
 from inspector.errors import CorruptArtifact, NotFound, SelectionError, UnreadableInput
+from inspector.load.files import STATE_FILE_LIMIT, check_size, open_regular
 
 STATE_FILE = "checkpoint"
 
@@ -60,8 +61,9 @@ def read_checkpoint_state(path: str | Path) -> CheckpointStateInfo:
     """
     state_file = _state_path(path)
     try:
-        with open(state_file, encoding="utf-8") as f:
-            text = f.read()
+        with open_regular(state_file) as f:
+            check_size(state_file, os.fstat(f.fileno()).st_size, STATE_FILE_LIMIT, "checkpoint state file")
+            text = f.read(STATE_FILE_LIMIT).decode("utf-8")
     except FileNotFoundError:
         raise NotFound(
             state_file, "no checkpoint state file here", "pass a checkpoint prefix instead"

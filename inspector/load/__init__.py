@@ -12,6 +12,7 @@ from .. import protos
 from ..errors import InspectorError, NotFound, SelectionError, UnreadableInput
 from ..model.artifact import Artifact, ArtifactFile, ArtifactKind
 from ..model.metagraph import MetaGraph
+from .files import FINGERPRINT_LIMIT, read_regular
 from .protofile import EXPECTED, ParsedFile, parse_file, read_bytes
 
 SAVED_MODEL_PB = "saved_model.pb"
@@ -35,7 +36,7 @@ def load(path: str | os.PathLike, *, version: int | None = None) -> Artifact:
     except PermissionError:
         raise UnreadableInput(given, "permission denied while looking at the path") from None
     if not exists:
-        if Path(f"{given}.index").is_file():
+        if Path(f"{given}.index").exists():  # a FIFO or device is refused when read
             return _load_checkpoint(given, given)
         raise NotFound(given, "no such file or directory", "check the path")
     if is_dir:
@@ -125,7 +126,8 @@ def _add_saved_model_files(artifact: Artifact, directory: Path) -> None:
     if fingerprint.is_file():
         artifact.files.append(ArtifactFile(fingerprint, "fingerprint", _size(fingerprint)))
         try:
-            artifact.fingerprint = protos.FingerprintDef.FromString(read_bytes(fingerprint))
+            artifact.fingerprint = protos.FingerprintDef.FromString(
+                read_regular(fingerprint, FINGERPRINT_LIMIT, "fingerprint.pb"))
         except (pb_message.DecodeError, InspectorError) as exc:
             artifact.warnings.append(f"fingerprint.pb cannot be read: {exc}")
 
@@ -239,7 +241,7 @@ def _checkpoint_files(prefix: Path) -> list[ArtifactFile]:
 
 def _load_checkpoint(given: Path, prefix) -> Artifact:
     prefix = Path(prefix)
-    if not Path(f"{prefix}.index").is_file():
+    if not Path(f"{prefix}.index").exists():
         raise NotFound(given, f"checkpoint prefix {prefix} has no .index file",
                        "pass the prefix that the .index and .data files share")
     root = prefix.parent

@@ -9,8 +9,9 @@ from google.protobuf import message as pb_message
 from google.protobuf import text_format
 
 from .. import protos
-from ..errors import CorruptArtifact, NotAnArtifact, NotFound, UnreadableInput
+from ..errors import CorruptArtifact, NotAnArtifact
 from . import sniff, wire
+from .files import PROTO_LIMIT, read_regular
 
 EXPECTED = "expected a SavedModel directory, a .meta file, a frozen GraphDef (.pb/.pbtxt) or a checkpoint"
 
@@ -32,17 +33,7 @@ class ParsedFile:
 
 
 def read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise NotFound(path, "no such file", "check the path") from None
-    except PermissionError:
-        raise UnreadableInput(path, "permission denied while reading the file",
-                              "make it readable (chmod +r) or run as a user who can read it") from None
-    except IsADirectoryError:
-        raise NotAnArtifact(path, "is a directory where a file was expected") from None
-    except OSError as exc:
-        raise UnreadableInput(path, f"cannot read the file: {exc.strerror or exc}") from None
+    return read_regular(path, PROTO_LIMIT, "protobuf or text proto file")
 
 
 def parse_file(path: Path, data: bytes | None = None) -> ParsedFile:
