@@ -7,6 +7,7 @@ import base64
 from dataclasses import asdict
 
 import numpy as np
+from rich.text import Text
 
 from ..analysis.checkpoint import find_key, graph_audit, listing, statistics
 from ..checkpoint import BundleReader
@@ -14,7 +15,7 @@ from ..errors import NotFound
 from ..load import load
 from ..report import jsonout
 from ..report.ckpt import render_audit, render_listing, render_stats
-from ..report.style import console
+from ..report.style import console, plain
 from . import common
 
 PROGRESS_FROM_BYTES = 64 << 20
@@ -87,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         out.print()
         if findings:
             for finding in findings:
-                out.print(f"[bold red]crc32c[/]  {finding.one_line()}", markup=True, highlight=False)
+                out.print(Text.assemble(("crc32c", "bold red"), "  ", plain(finding.one_line())))
         else:
             out.print(f"verified: all {len(view.rows)} tensors match their crc32c", style="green")
     return status
@@ -131,7 +132,7 @@ def _values(reader: BundleReader, args: argparse.Namespace) -> int:
         })
         return 0
     out = console()
-    out.print(f"{key}  {entry.dtype_name} {list(entry.shape)}", markup=False)
+    out.print(plain(f"{key}  {entry.dtype_name} {list(entry.shape)}"))
     with np.printoptions(threshold=200, edgeitems=4, linewidth=max(out.width, 80), precision=6):
         out.print(repr(values) if values.dtype == object else str(values), markup=False)
     return 0

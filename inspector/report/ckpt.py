@@ -6,20 +6,21 @@ from rich.console import Console
 from rich.text import Text
 
 from ..analysis.checkpoint import GraphAudit, Listing, TensorStats
+from .sanitize import visible
 from .style import human_bytes, human_count, plain, table
 
 
 def render_listing(view: Listing, out: Console) -> None:
     grid = table(None, "tensor", "dtype", "shape", "elements", "bytes", "shard")
-    grid.title = f"Checkpoint {view.prefix}"
+    grid.title = f"Checkpoint {visible(view.prefix)}"
     for column in grid.columns[3:]:
         column.justify = "right"
     for row in view.rows:
-        name = Text("  ↳ " + row.slot, style="dim") if row.slot else plain(row.name)
+        name = Text("  ↳ " + visible(row.slot), style="dim") if row.slot else plain(row.name)
         if row.slot:
-            name.append(f"  ({row.key})", style="dim")
+            name.append(f"  ({visible(row.key)})", style="dim")
         if row.slot is None and row.name != row.key:
-            name.append(f"  ({row.key})", style="dim")
+            name.append(f"  ({visible(row.key)})", style="dim")
         grid.add_row(name, row.dtype, "[" + ", ".join(map(str, row.shape)) + "]",
                      human_count(row.elements), human_bytes(row.bytes), str(row.shard))
     out.print(grid)
@@ -50,10 +51,10 @@ def render_audit(report: GraphAudit, out: Console) -> None:
                                 " is restored by the graph but not in the checkpoint"))
     for item in result.dtype_mismatches:
         out.print(Text.assemble(("  dtype    ", "red"), plain(item.key),
-                                f": graph expects {item.expected}, checkpoint has {item.found}"))
+                                visible(f": graph expects {item.expected}, checkpoint has {item.found}")))
     for item in result.shape_mismatches:
         out.print(Text.assemble(("  shape    ", "red"), plain(item.key),
-                                f": graph expects {item.expected}, checkpoint has {item.found}"))
+                                visible(f": graph expects {item.expected}, checkpoint has {item.found}")))
     unused = result.unused_variables
     if unused:
         shown = ", ".join(unused[:8]) + (f", and {len(unused) - 8} more" if len(unused) > 8 else "")

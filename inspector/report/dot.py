@@ -19,6 +19,7 @@ from graphviz.quoting import quote
 from ..analysis.graphsel import ARG_OP, CONST_OPS, RET_OP, Selection, View
 from ..model.tensors import dtype_name, shape_from_proto, short_dtype
 from ..model.values import summarise_tensor
+from .sanitize import visible_lines
 
 CATEGORY_COLOURS = {
     "input": "#b7e1cd", "output": "#f4c7c3", "variable": "#fce8b2", "constant": "#e8eaed",
@@ -89,7 +90,7 @@ def category(view: View, name: str) -> str:
 
 def text(*lines: str) -> str:
     """A plain DOT label/tooltip from artifact strings: escaped, one DOT line per line."""
-    parts = [graphviz.escape(line).replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
+    parts = [graphviz.escape(visible_lines(line.replace("\r\n", "\n").replace("\r", "\n"))).replace("\n", "\\n")
              for line in lines]
     return graphviz.nohtml("\\n".join(parts))
 

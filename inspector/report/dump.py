@@ -10,7 +10,6 @@ message given is never modified.
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass
 
 from google.protobuf import json_format, text_format
@@ -20,6 +19,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from .. import protos
 from ..model.tensors import dtype_name, item_size
 from ..model.values import stored_count, summarise_tensor
+from . import jsonout
 
 MAX_VALUES = 16
 MAX_BYTES = 1024
@@ -143,7 +143,7 @@ def to_json(message, elision: Elision) -> str:
     if elision.markers:
         readable = {base64.b64encode(m.encode("utf-8")).decode("ascii"): m for m in elision.markers}
         data = _replace_strings(data, readable)
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    return jsonout.dumps(data)
 
 
 def _replace_strings(data, table: dict[str, str]):

@@ -7,6 +7,7 @@ from rich.text import Text
 
 from ..analysis.functions import Argument, FunctionInfo
 from ..model.functions import Call
+from .sanitize import visible
 from .style import plain, table
 
 
@@ -63,7 +64,7 @@ def render_functions(infos: list[FunctionInfo], out: Console) -> None:
 
 
 def render_function(info: FunctionInfo, out: Console) -> None:
-    title = Text.assemble(("function ", "bold"), (info.name, "bold green"))
+    title = Text.assemble(("function ", "bold"), (visible(info.name), "bold green"))
     if info.recursive:
         title.append("  (recursive)", style="yellow")
     out.print(title)

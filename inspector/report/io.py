@@ -7,6 +7,7 @@ from rich.text import Text
 
 from ..analysis.io import IOTensor, IOView
 from ..model.tensors import format_shape
+from .sanitize import visible
 from .style import human_count, plain, table
 
 
@@ -40,7 +41,7 @@ def _tensor(t: IOTensor, with_default: bool = False) -> dict:
 
 def render_io(view: IOView, out: Console) -> None:
     if view.signatures:
-        out.print(Text("This MetaGraph declares signatures (" + ", ".join(view.signatures) + "); "
+        out.print(Text("This MetaGraph declares signatures (" + visible(", ".join(view.signatures)) + "); "
                        "`tfinspect signatures` shows them. Below is what the graph itself suggests.",
                        style="yellow"))
     inputs = table(f"Likely inputs ({len(view.inputs)})", "node", "tensor", "op", "dtype", "shape", "default")

@@ -9,6 +9,7 @@ from ..analysis.signatures import ConcreteArgument, ConcreteFunction, Signatures
 from ..model.metagraph import SignatureTensor
 from ..model.tensors import format_shape
 from .jsonout import signature_json
+from .sanitize import visible
 from .style import plain, table
 
 
@@ -48,7 +49,7 @@ def render_signatures(view: SignaturesView, out: Console, *, concrete: bool = Tr
             out.print("No signatures in this artifact.")
     for tagged in view.signatures:
         sig = tagged.signature
-        title = Text.assemble(("signature ", "bold"), (sig.key, "bold green"),
+        title = Text.assemble(("signature ", "bold"), (visible(sig.key), "bold green"),
                               "  ", ("{" + ",".join(tagged.tags) + "}", "magenta"),
                               "  method ", plain(sig.method_name or "(none)"))
         if sig.internal:
@@ -82,7 +83,7 @@ def _tensor_text(tensor: SignatureTensor) -> Text:
 def render_concrete(functions: list[ConcreteFunction], out: Console) -> None:
     out.print(Text("Concrete functions", style="bold underline"))
     for cf in functions:
-        out.print(Text.assemble(("  ", ""), (cf.path, "bold green"), "  ", plain(cf.function),
+        out.print(Text.assemble(("  ", ""), (visible(cf.path), "bold green"), "  ", plain(cf.function),
                                 (f"  ({cf.kind})", "dim")))
         if not cf.known:
             out.print(Text("    not described in the object graph's concrete_functions", style="yellow"))

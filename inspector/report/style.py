@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
+
+from .sanitize import visible, visible_lines
+
+
+class SafeConsole(Console):
+    """A rich Console that never writes a raw control character from its content.
+
+    Renderers already pass artifact strings through ``plain`` (which makes them
+    visible); this is the net under them: any control character left in the text
+    of a rendered segment is shown as an escape too.  rich's own styling (colour
+    codes) is added after rendering, so it is unaffected.
+    """
+
+    def render(self, renderable, options=None):
+        for segment in super().render(renderable, options):
+            text = segment.text
+            if segment.control or text.isprintable() or text == "\n":
+                yield segment
+            else:
+                yield Segment(visible_lines(text), segment.style, segment.control)
 
 
 def console(stderr: bool = False) -> Console:
     """A console for reports; when output goes to a file or pipe, wide enough not to cut names."""
-    out = Console(stderr=stderr, highlight=False, soft_wrap=False)
+    out = SafeConsole(stderr=stderr, highlight=False, soft_wrap=False)
     if not out.is_terminal:
-        out = Console(stderr=stderr, highlight=False, soft_wrap=False, width=PIPE_WIDTH)
+        out = SafeConsole(stderr=stderr, highlight=False, soft_wrap=False, width=PIPE_WIDTH)
     return out
 
 
@@ -19,8 +40,8 @@ PIPE_WIDTH = 200
 
 
 def plain(value) -> Text:
-    """Artifact data as literal text: ``[red]x`` stays ``[red]x``."""
-    return Text("" if value is None else str(value))
+    """Artifact data as literal, visible text: ``[red]x`` stays ``[red]x``, ESC shows as ``\\x1b``."""
+    return Text(visible(value))
 
 
 def human_bytes(count: int | None) -> str:
