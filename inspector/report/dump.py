@@ -20,6 +20,7 @@ from .. import protos
 from ..model.tensors import dtype_name, item_size
 from ..model.values import stored_count, summarise_tensor
 from . import jsonout
+from .sanitize import pbtxt_safe
 
 MAX_VALUES = 16
 MAX_BYTES = 1024
@@ -135,7 +136,7 @@ def to_pbtxt(message, elision: Elision) -> str:
     if elision.tensors:
         lines.append(f"# {elision.comment()}")
     lines.append(f"# proto-message: {message.DESCRIPTOR.full_name}")
-    return "\n".join(lines) + "\n" + text_format.MessageToString(message)
+    return "\n".join(lines) + "\n" + pbtxt_safe(text_format.MessageToString(message))
 
 
 def to_json(message, elision: Elision) -> str:

@@ -52,3 +52,15 @@ def json_safe(text: str) -> str:
     same values.
     """
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if _JSON_RAW.search(text) else text
+
+
+def pbtxt_safe(text: str) -> str:
+    """Text-format protobuf with the characters a terminal acts on written as octal byte escapes.
+
+    protobuf's printer escapes C0 controls but leaves DEL, C1 controls and bidi
+    characters raw inside strings; as ``\\ooo`` escapes of their UTF-8 bytes the
+    text still parses back to exactly the same message.
+    """
+    if not _JSON_RAW.search(text):
+        return text
+    return _JSON_RAW.sub(lambda m: "".join(f"\\{byte:03o}" for byte in m.group().encode("utf-8")), text)
