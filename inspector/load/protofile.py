@@ -102,7 +102,7 @@ def _parse_binary(path: Path, data: bytes) -> ParsedFile:
         except pb_message.DecodeError as exc:
             last_error = exc
             continue
-        doubt = _doubt(message_type, message)
+        doubt = _doubt(message_type, message, data)
         if doubt is None:
             return ParsedFile(path, message_type, message, "binary", len(data))
         doubts.append(doubt)
@@ -116,11 +116,11 @@ def _parse_binary(path: Path, data: bytes) -> ParsedFile:
     raise NotAnArtifact(path, "is a protobuf message but not a SavedModel, MetaGraphDef or GraphDef", EXPECTED)
 
 
-def _doubt(message_type: str, message) -> str | None:
+def _doubt(message_type: str, message, data: bytes) -> str | None:
     """Why a successful parse is not believable (protobuf is permissive), or None."""
     if message_type == "SavedModel":
         if not message.meta_graphs:
-            if message.ListFields() and not message.UnknownFields():
+            if set(wire.scan(data).fields) == {(1, wire.VARINT)}:  # only saved_model_schema_version
                 return (f"is a SavedModel with no MetaGraphs (schema version "
                         f"{message.saved_model_schema_version}): TensorFlow cannot load it "
                         "(\"MetaGraphDef associated with tags ... could not be found\"); export it again")
