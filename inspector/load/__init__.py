@@ -17,6 +17,7 @@ from .protofile import EXPECTED, ParsedFile, parse_file, read_bytes
 
 SAVED_MODEL_PB = "saved_model.pb"
 SAVED_MODEL_PBTXT = "saved_model.pbtxt"
+STATE_NAMES_SHOWN = 10  # checkpoints of a state file named in the note (the newest are last)
 _DATA_SHARD = re.compile(r"^(?P<prefix>.+)\.data-(?P<shard>\d{5})-of-(?P<count>\d{5})$")
 
 
@@ -274,8 +275,11 @@ def _describe_state(artifact: Artifact, state: Path) -> None:
     artifact.warnings.extend(info.warnings)
     if info.all:
         current = info.current.prefix if info.current else None
-        names = [Path(ref.prefix).name + (" (current)" if ref.prefix == current else "") for ref in info.all]
-        artifact.notes.append(f"the checkpoint state file lists {', '.join(names)}")
+        names = [Path(ref.prefix).name + (" (current)" if ref.prefix == current else "")
+                 for ref in info.all[-STATE_NAMES_SHOWN:]]
+        more = len(info.all) - len(names)
+        listed = (f"{len(info.all):,} checkpoints, the last {len(names)}: " if more else "") + ", ".join(names)
+        artifact.notes.append(f"the checkpoint state file lists {listed}")
 
 
 def _size(path: Path) -> int:

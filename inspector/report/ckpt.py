@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..analysis.checkpoint import GraphAudit, Listing, TensorStats
+from .grid import print_table
 from .sanitize import visible
 from .style import human_bytes, human_count, plain, table
 
@@ -23,7 +24,7 @@ def render_listing(view: Listing, out: Console) -> None:
             name.append(f"  ({visible(row.key)})", style="dim")
         grid.add_row(name, row.dtype, "[" + ", ".join(map(str, row.shape)) + "]",
                      human_count(row.elements), human_bytes(row.bytes), str(row.shard))
-    out.print(grid)
+    print_table(out, grid)
     slots = sum(1 for r in view.rows if r.slot)
     summary = (f"{len(view.rows)} tensors ({slots} optimizer slots), {human_count(view.total_elements)} values, "
                f"{human_bytes(view.total_bytes)} in {view.num_shards} shard(s)")
@@ -69,7 +70,7 @@ def render_stats(stats: list[TensorStats], out: Console) -> None:
     for s in stats:
         grid.add_row(plain(s.name), s.dtype, _num(s.min), _num(s.max), _num(s.mean), _num(s.std),
                      _flag(s.nan), _flag(s.inf), human_count(s.zeros))
-    out.print(grid)
+    print_table(out, grid)
 
 
 def _num(value: float | None) -> str:

@@ -8,6 +8,7 @@ from rich.text import Text
 from ..analysis.signatures import ConcreteArgument, ConcreteFunction, SignaturesView
 from ..model.metagraph import SignatureTensor
 from ..model.tensors import format_shape
+from .grid import print_table
 from .jsonout import signature_json
 from .sanitize import visible
 from .style import plain, table
@@ -61,7 +62,7 @@ def render_signatures(view: SignaturesView, out: Console, *, concrete: bool = Tr
                 rows.add_row(direction, plain(tensor.alias), _tensor_text(tensor), plain(tensor.dtype),
                              format_shape(tensor.shape), plain(tensor.encoding))
         if sig.inputs or sig.outputs:
-            out.print(rows)
+            print_table(out, rows)
         else:
             out.print(Text("  no inputs or outputs", style="dim"))
         for alias, summary in sig.defaults.items():

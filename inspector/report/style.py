@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from rich.console import Console, RenderHook
 from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
@@ -10,17 +10,14 @@ from rich.text import Text
 from .sanitize import visible, visible_lines
 
 
-class SafeConsole(Console):
-    """A rich Console that never writes a raw control character from its content.
+class _Visible:
+    """A renderable whose rendered text has every control character made visible."""
 
-    Renderers already pass artifact strings through ``plain`` (which makes them
-    visible); this is the net under them: any control character left in the text
-    of a rendered segment is shown as an escape too.  rich's own styling (colour
-    codes) is added after rendering, so it is unaffected.
-    """
+    def __init__(self, renderable):
+        self.renderable = renderable
 
-    def render(self, renderable, options=None):
-        for segment in super().render(renderable, options):
+    def __rich_console__(self, console: Console, options):
+        for segment in console.render(self.renderable, options):
             text = segment.text
             if segment.control or text.isprintable() or text == "\n":
                 yield segment
@@ -28,11 +25,21 @@ class SafeConsole(Console):
                 yield Segment(visible_lines(text), segment.style, segment.control)
 
 
+class _Sanitise(RenderHook):
+    """The net under the renderers, which already pass artifact strings through ``plain``:
+    any control character left in what a console prints is shown as an escape.  rich's
+    own styling (colour codes) is added after rendering, so it is unaffected."""
+
+    def process_renderables(self, renderables):
+        return [_Visible(r) for r in renderables]
+
+
 def console(stderr: bool = False) -> Console:
     """A console for reports; when output goes to a file or pipe, wide enough not to cut names."""
-    out = SafeConsole(stderr=stderr, highlight=False, soft_wrap=False)
+    out = Console(stderr=stderr, highlight=False, soft_wrap=False)
     if not out.is_terminal:
-        out = SafeConsole(stderr=stderr, highlight=False, soft_wrap=False, width=PIPE_WIDTH)
+        out = Console(stderr=stderr, highlight=False, soft_wrap=False, width=PIPE_WIDTH)
+    out.push_render_hook(_Sanitise())
     return out
 
 
