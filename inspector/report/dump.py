@@ -91,22 +91,28 @@ def _is_large(tensor: protos.TensorProto) -> bool:
 
 
 def _tensors(message):
-    """Every TensorProto inside ``message`` (attributes, function bodies, signature defaults...)."""
-    if message.DESCRIPTOR.full_name == _TENSOR_NAME:
-        yield message
-        return
-    for field, value in message.ListFields():
-        if field.type != FieldDescriptor.TYPE_MESSAGE or not _may_hold_tensor(field.message_type):
+    """Every TensorProto inside ``message`` (attributes, function bodies, signature defaults...).
+
+    Walks with an explicit stack, in document order, so nesting depth costs no recursion.
+    """
+    stack = [message]
+    while stack:
+        current = stack.pop()
+        if current.DESCRIPTOR.full_name == _TENSOR_NAME:
+            yield current
             continue
-        if field.message_type.GetOptions().map_entry:
-            if field.message_type.fields_by_name["value"].type == FieldDescriptor.TYPE_MESSAGE:
-                for item in value.values():
-                    yield from _tensors(item)
-        elif isinstance(value, pb_message.Message):
-            yield from _tensors(value)
-        else:  # a repeated field
-            for item in value:
-                yield from _tensors(item)
+        children = []
+        for field, value in current.ListFields():
+            if field.type != FieldDescriptor.TYPE_MESSAGE or not _may_hold_tensor(field.message_type):
+                continue
+            if field.message_type.GetOptions().map_entry:
+                if field.message_type.fields_by_name["value"].type == FieldDescriptor.TYPE_MESSAGE:
+                    children.extend(value.values())
+            elif isinstance(value, pb_message.Message):
+                children.append(value)
+            else:  # a repeated field
+                children.extend(value)
+        stack.extend(reversed(children))
 
 
 _HOLDS_TENSOR: dict[str, bool] = {}
