@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
-from conftest import fixture
+from conftest import ROOT, fixture
 
 from inspector import protos
 
@@ -19,6 +22,19 @@ HOSTILE = ("\x1b[31mred\x1b[0m\x1b]0;pwned\x07\x1b]8;;http://evil.example/\x1b\\
 # What the sanitiser shows for the start of HOSTILE.
 HOSTILE_SHOWN = "\\x1b[31mred\\x1b[0m\\x1b]0;pwned\\x07"
 RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+
+
+HANG_TIMEOUT = 60
+ADDRESS_SPACE = 4 << 30
+
+
+def run_bounded(*args, timeout: float = HANG_TIMEOUT) -> subprocess.CompletedProcess:
+    """Run the CLI in a child process: a hang fails after ``timeout`` seconds, a memory blow-up
+    at 4 GiB of address space."""
+    limit = f"import resource; resource.setrlimit(resource.RLIMIT_AS, ({ADDRESS_SPACE}, {ADDRESS_SPACE})); "
+    code = limit + "import sys; from inspector.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=timeout, env={**os.environ, "COLUMNS": "200"}, check=False)
 
 
 def raw_controls(text: str) -> list[str]:

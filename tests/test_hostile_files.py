@@ -8,24 +8,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, copy_fixture
+from conftest import copy_fixture
+from hostile import run_bounded
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs")
-
-HANG_TIMEOUT = 60
-
-
-def run_bounded(*args) -> subprocess.CompletedProcess:
-    """Run the CLI; a hang fails the test after HANG_TIMEOUT seconds, a memory blow-up at 4 GiB of address space."""
-    limit = "import resource; resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30)); "
-    code = limit + "import sys; from inspector.cli import main; sys.exit(main(sys.argv[1:]))"
-    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=HANG_TIMEOUT, env={**os.environ, "COLUMNS": "200"},
-                          check=False)
 
 
 def assert_refused(proc: subprocess.CompletedProcess, path: Path, *needles: str) -> str:
