@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 
-from conftest import copy_fixture
+from conftest import copy_fixture, fixture
 from hostile import HOSTILE, HOSTILE_SHOWN, raw_controls, run_in_process
 from rich.console import Console
 
@@ -64,3 +65,25 @@ def test_a_state_file_naming_many_missing_checkpoints_gives_a_few_warnings(tmp_p
     assert len(warnings) == 5, warnings
     assert "'gone-0', whose .index file does not exist" in warnings[0]
     assert "names 996 more checkpoints whose .index file does not exist" in warnings[-1]
+
+
+def test_check_with_many_findings_lists_each_of_them(tmp_path):
+    from inspector import protos
+
+    graph = protos.GraphDef.FromString(fixture("seed003", "frozen_graph.pb").read_bytes())
+    originals = list(graph.node)
+    for i in range(60):  # copies of every node in their own scope: many findings
+        for node in originals:
+            copy = graph.node.add()
+            copy.CopyFrom(node)
+            copy.name = f"copy_{i}/{node.name}"
+    path = tmp_path / "frozen_graph.pb"
+    path.write_bytes(graph.SerializeToString())
+    _, out, _ = run_in_process("check", path, "--json")
+    findings = json.loads(out)["findings"]
+    assert len(findings) >= STREAM_FROM
+    code, out, err = run_in_process("check", path)
+    assert code == (1 if any(f["severity"] == "error" for f in findings) else 0), err
+    listed = re.findall(r"^  (error|warning|info)\s+(TFI\d+) ", out, re.MULTILINE)
+    assert sorted(listed) == sorted((f["severity"], f["code"]) for f in findings)
+    assert len(re.findall(r"^          fix: ", out, re.MULTILINE)) == len(findings)

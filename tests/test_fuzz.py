@@ -14,11 +14,13 @@ libraries), then one command runs on it.  Whatever happens:
 
 The seed is fixed (``derandomize``) and the number of examples bounded so that
 the module runs in about two minutes on two cores.  ``TFINSPECT_FUZZ_SCALE=20``
-runs twenty times as many examples (see the README's bad-input section).
+runs twenty times as many examples, ``TFINSPECT_FUZZ_RANDOM=1`` new ones on each run
+(see the README's bad-input section).
 """
 
 from __future__ import annotations
 
+import os
 import resource
 import tempfile
 from pathlib import Path
@@ -48,7 +50,8 @@ STRUCTURED = [s for s in SUBJECTS if s.message in ("SavedModel", "MetaGraphDef",
 # that lands, `graph` is not run on deep-scope edits.
 GRAPH_SKIPS = {"deep_scope"}
 
-FUZZ = settings(derandomize=True, database=None, deadline=None, print_blob=True,
+# TFINSPECT_FUZZ_RANDOM=1 explores new examples on each run instead of the fixed ones.
+FUZZ = settings(derandomize=not os.environ.get("TFINSPECT_FUZZ_RANDOM"), database=None, deadline=None, print_blob=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.filter_too_much])
 

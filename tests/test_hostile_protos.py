@@ -46,3 +46,21 @@ def test_damaged_constant_values_are_not_an_internal_error(tmp_path, edit, comma
     code, out, err = run_in_process(command[0], frozen_with(tmp_path, edit), *command[1:])
     assert code in (0, 1), err
     assert not raw_controls(out + err)
+
+
+@pytest.mark.parametrize("field", ["model_checkpoint_path", "all_model_checkpoint_paths"])
+def test_nul_in_a_checkpoint_state_path_is_not_an_internal_error(tmp_path, field):
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    for name in ("model.index", "model.data-00000-of-00001"):
+        (folder / name).write_bytes(fixture("seed003", name).read_bytes())
+    state = {"model_checkpoint_path": "model", "all_model_checkpoint_paths": "model"}
+    state[field] = "/\x00work/model"
+    (folder / "checkpoint").write_text("".join(f'{key}: "{value}"\n' for key, value in state.items()))
+    code, out, err = run_in_process("show", folder)
+    assert not raw_controls(out + err)
+    if field == "model_checkpoint_path":  # the newest checkpoint cannot be found
+        assert code == 2 and out == "" and "names checkpoint '/\\x00work/model' as the latest" in err
+    else:  # an older one is left out, with a warning
+        assert code == 0, err
+        assert "'/\\x00work/model', which is not a valid path" in out

@@ -147,6 +147,10 @@ def _locate(
     def warn(kind: str, message: str) -> None:
         problems.setdefault(kind, []).append(f"{state_file}: {message}")
 
+    if "\x00" in recorded:  # no file system accepts it (and os.path functions raise)
+        warn("whose names hold a NUL character", f"names {recorded!r}, which is not a valid path (it holds NUL)")
+        return None
+
     if not os.path.isabs(recorded):
         prefix = os.path.join(directory, recorded)
         if bundle_exists(prefix):

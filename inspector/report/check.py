@@ -9,6 +9,7 @@ from rich.text import Text
 
 from .. import __version__
 from ..checks.core import Finding, Rule, Severity
+from .grid import print_lines
 from .sanitize import visible
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -25,22 +26,24 @@ def render_findings(findings: list[Finding], target: str, path: str, out: Consol
     def where(f: Finding) -> tuple[str, str]:
         return (f.tag_set or "", f.signature or "")
 
+    lines: list[Text] = []
     for (tags, signature), group in groupby(sorted(findings, key=lambda f: (where(f), f.severity.rank)),
                                             key=where):
-        out.print()
+        lines.append(Text())
         title = "the whole artifact" if not tags and not signature else ""
         if tags:
             title += f"tag-set {{{tags}}}"
         if signature:
             title += f"{', ' if title else ''}signature {signature}"
-        out.print(Text(visible(title), style="bold underline"))
+        lines.append(Text(visible(title), style="bold underline"))
         for finding in group:
             line = Text("  ")
             line.append(f"{finding.severity.value:<7}", style=STYLE[finding.severity])
             line.append(f" {finding.code} ", style="bold")
             line.append(visible(finding.message))
-            out.print(line)
-            out.print(Text(f"          fix: {visible(finding.hint)}", style="dim"))
+            lines.append(line)
+            lines.append(Text(f"          fix: {visible(finding.hint)}", style="dim"))
+    print_lines(out, lines)
     out.print()
     summary = ", ".join(f"{counts[s]} {s.value}{'s' if counts[s] != 1 else ''}" for s in Severity)
     out.print(Text(summary, style="bold"))

@@ -41,6 +41,20 @@ def print_table(out: Console, table: Table) -> None:
     stream_rows(out, headers, rows, right=right, title=title)
 
 
+def print_lines(out: Console, lines: Sequence[Text]) -> None:
+    """Print lines of text: each through rich when there are few, streamed as plain text when many."""
+    if len(lines) < STREAM_FROM:
+        for line in lines:
+            out.print(line)
+        return
+    pending: list[str] = []
+    for line in lines:
+        pending.append(visible_lines(line.plain))
+        if len(pending) >= _CHUNK:
+            _write(out, pending)
+    _write(out, pending)
+
+
 def print_grid(out: Console, headers: Sequence[str], rows: Sequence[Sequence[Text]],
                header_style: str = "bold cyan") -> None:
     if not rows:
