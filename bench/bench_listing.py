@@ -24,12 +24,11 @@ import io
 import os
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench_checkpoint import best_of  # the median of the runs
 from google.protobuf import text_format
 
 from inspector import protos
@@ -54,15 +53,6 @@ def write_files(directory: Path, tensors: int, paths: int) -> tuple[Path, Path]:
     lines.append('all_model_checkpoint_paths: "many"')
     (state_dir / "checkpoint").write_text("\n".join(lines) + "\n")
     return prefix, state_dir
-
-
-def best_of(repeat: int, action: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def command(*argv: str) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from conftest import fixture
 from hypothesis import strategies as st
+from proto_edits import rename_node
 
 from inspector import protos
 
@@ -133,69 +134,58 @@ def _node(draw, message, kind):
     return graph, graph.node[draw(st.integers(0, len(graph.node) - 1))]
 
 
-def edit_node_name(draw, message, kind) -> bool:
-    graph, node = _node(draw, message, kind)
-    if node is None:
-        return False
-    old, new = node.name, draw(NAMES)
-    node.name = new
+def on_a_node(change):
+    """An edit of one node drawn from the message's graphs: ``change(draw, graph, node)``."""
+
+    def edit(draw, message, kind) -> bool:
+        graph, node = _node(draw, message, kind)
+        if node is None:
+            return False
+        change(draw, graph, node)
+        return True
+
+    return edit
+
+
+@on_a_node
+def edit_node_name(draw, graph, node) -> None:
     if draw(st.booleans()):  # rename the references too, or leave them dangling
-        for other in graph.node:
-            for i, text in enumerate(other.input):
-                base, colon, index = text.lstrip("^").partition(":")
-                if base == old:
-                    other.input[i] = ("^" if text.startswith("^") else "") + new + colon + index
-    return True
+        rename_node(graph, node.name, draw(NAMES))
+    else:
+        node.name = draw(NAMES)
 
 
-def edit_op_type(draw, message, kind) -> bool:
-    _, node = _node(draw, message, kind)
-    if node is None:
-        return False
+@on_a_node
+def edit_op_type(draw, graph, node) -> None:
     node.op = draw(st.one_of(NAMES, st.just(""), st.sampled_from(["Const", "PartitionedCall", "NoOp"])))
-    return True
 
 
-def edit_device(draw, message, kind) -> bool:
-    _, node = _node(draw, message, kind)
-    if node is None:
-        return False
+@on_a_node
+def edit_device(draw, graph, node) -> None:
     node.device = draw(NAMES)
-    return True
 
 
-def edit_dangling_input(draw, message, kind) -> bool:
-    _, node = _node(draw, message, kind)
-    if node is None:
-        return False
+@on_a_node
+def edit_dangling_input(draw, graph, node) -> None:
     node.input.append(draw(st.sampled_from(["", "^", ":", "missing", "^missing", "missing:7", "x:-1",
                                             "x:99999999999999999999", "a:b:c"])) + draw(st.sampled_from(["", "/z"])))
-    return True
 
 
-def edit_cycle(draw, message, kind) -> bool:
-    graph, node = _node(draw, message, kind)
-    if node is None:
-        return False
+@on_a_node
+def edit_cycle(draw, graph, node) -> None:
     other = graph.node[draw(st.integers(0, len(graph.node) - 1))]
     node.input.append(other.name)
     other.input.append(node.name + ":0")
-    return True
 
 
-def edit_deep_scope(draw, message, kind) -> bool:
-    _, node = _node(draw, message, kind)
-    if node is None:
-        return False
+@on_a_node
+def edit_deep_scope(draw, graph, node) -> None:
     depth = draw(st.integers(100, MAX_DEPTH))
     node.name = "/".join(f"s{i % 10}" for i in range(depth))
-    return True
 
 
-def edit_huge_attr(draw, message, kind) -> bool:
-    _, node = _node(draw, message, kind)
-    if node is None:
-        return False
+@on_a_node
+def edit_huge_attr(draw, graph, node) -> None:
     what = draw(st.sampled_from(["string", "list", "shape", "tensor"]))
     attr = node.attr[draw(st.sampled_from(["value", "shape", "dtype", "T", "_output_shapes", "huge"]))]
     if what == "string":
@@ -212,16 +202,11 @@ def edit_huge_attr(draw, message, kind) -> bool:
         for _ in range(draw(st.integers(0, 6))):
             attr.tensor.tensor_shape.dim.add().size = draw(BIG_INT)
         attr.tensor.tensor_content = draw(st.binary(max_size=64))
-    return True
 
 
-def edit_dtype_enum(draw, message, kind) -> bool:
-    _, node = _node(draw, message, kind)
-    if node is None:
-        return False
-    key = draw(st.sampled_from(["dtype", "T", "DstT", "Tout"]))
-    node.attr[key].type = draw(ENUM)
-    return True
+@on_a_node
+def edit_dtype_enum(draw, graph, node) -> None:
+    node.attr[draw(st.sampled_from(["dtype", "T", "DstT", "Tout"]))].type = draw(ENUM)
 
 
 def edit_signature(draw, message, kind) -> bool:
@@ -251,23 +236,27 @@ def edit_signature(draw, message, kind) -> bool:
     return True
 
 
-def edit_collection(draw, message, kind) -> bool:
-    metas = metas_of(message, kind)
-    if not metas:
-        return False
-    meta = draw(st.sampled_from(metas))
-    collection = meta.collection_def[draw(NAMES)]
-    collection.bytes_list.value.append(draw(st.binary(max_size=64)))
-    return True
+def on_a_meta_graph(change):
+    """An edit of one MetaGraphDef of the message: ``change(draw, meta)``."""
+
+    def edit(draw, message, kind) -> bool:
+        metas = metas_of(message, kind)
+        if not metas:
+            return False
+        change(draw, draw(st.sampled_from(metas)))
+        return True
+
+    return edit
 
 
-def edit_tags(draw, message, kind) -> bool:
-    metas = metas_of(message, kind)
-    if not metas:
-        return False
-    meta = draw(st.sampled_from(metas))
+@on_a_meta_graph
+def edit_collection(draw, meta) -> None:
+    meta.collection_def[draw(NAMES)].bytes_list.value.append(draw(st.binary(max_size=64)))
+
+
+@on_a_meta_graph
+def edit_tags(draw, meta) -> None:
     meta.meta_info_def.tags.append(draw(NAMES))
-    return True
 
 
 def edit_function_library(draw, message, kind) -> bool:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from conftest import ROOT, fixture
+from proto_edits import rename_node
 
 from inspector import protos
 
@@ -55,18 +56,6 @@ def run_in_process(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def rename_in_graph(graph_def, old: str, new: str) -> None:
-    """Rename node ``old`` and every input that names it."""
-    for node in graph_def.node:
-        if node.name == old:
-            node.name = new
-        for i, text in enumerate(node.input):
-            control = text.startswith("^")
-            base, colon, index = text.lstrip("^").partition(":")
-            if base == old:
-                node.input[i] = ("^" if control else "") + new + colon + index
-
-
 def hostile_saved_model(tmp_path: Path, name: str = HOSTILE) -> Path:
     """seed003's SavedModel with ``name`` in a node name, an op type, a device, the signature
     key and alias, a collection key and a tag."""
@@ -75,7 +64,7 @@ def hostile_saved_model(tmp_path: Path, name: str = HOSTILE) -> Path:
     saved = protos.SavedModel.FromString((model / "saved_model.pb").read_bytes())
     meta = saved.meta_graphs[0]
     graph = meta.graph_def
-    rename_in_graph(graph, "x", "x" + name)
+    rename_node(graph, "x", "x" + name)
     for node in graph.node:
         if node.name == "init":
             node.op = "No" + name + "Op"

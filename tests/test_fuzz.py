@@ -75,7 +75,7 @@ def check_command(argument: Path, command: list[str], folder: Path) -> None:
     assert peak < MAX_RSS_BYTES, f"{where}: peak memory {peak >> 20} MiB"
 
 
-@settings(FUZZ, max_examples=examples(120))
+@settings(FUZZ, max_examples=examples(300))
 @given(data=st.data())
 def test_damaged_bytes(data):
     subject = data.draw(st.sampled_from(SUBJECTS), label="subject")
@@ -86,32 +86,36 @@ def test_damaged_bytes(data):
         check_command(argument, command, Path(temp))
 
 
-@settings(FUZZ, max_examples=examples(160))
+def draw_edited_copy(data, folder: Path, in_process: bool) -> tuple[Path, list[str], str]:
+    """A structure-aware edit of a copy of a real export in ``folder``: the path to pass,
+    the command to run, and what was edited."""
+    subject = data.draw(st.sampled_from(STRUCTURED), label="subject")
+    argument, target = copy_subject(subject, folder)
+    edited, edits = data.draw(structure_edit(target.read_bytes(), subject.message), label="edited")
+    skip_graph = not in_process or GRAPH_SKIPS & set(edits.split(","))
+    command = data.draw(st.sampled_from([c for c in COMMANDS if not (skip_graph and c[0] == "graph")]),
+                        label="command")
+    target.write_bytes(edited)
+    return argument, command, f"{subject.name} ({edits})"
+
+
+@settings(FUZZ, max_examples=examples(400))
 @given(data=st.data())
 def test_edited_protos(data):
-    subject = data.draw(st.sampled_from(STRUCTURED), label="subject")
     with tempfile.TemporaryDirectory() as temp:
-        argument, target = copy_subject(subject, Path(temp))
-        edited, edits = data.draw(structure_edit(target.read_bytes(), subject.message), label="edited")
-        commands = [c for c in COMMANDS if c[0] != "graph" or not GRAPH_SKIPS & set(edits.split(","))]
-        command = data.draw(st.sampled_from(commands), label="command")
-        target.write_bytes(edited)
+        argument, command, _ = draw_edited_copy(data, Path(temp), in_process=True)
         check_command(argument, command, Path(temp))
 
 
-@settings(FUZZ, max_examples=examples(8))
+@settings(FUZZ, max_examples=examples(12))
 @given(data=st.data())
 def test_edited_protos_in_a_child_process(data):
     """As a user runs it: a fresh process, with its address space capped at 4 GiB."""
-    subject = data.draw(st.sampled_from(STRUCTURED), label="subject")
     with tempfile.TemporaryDirectory() as temp:
-        argument, target = copy_subject(subject, Path(temp))
-        edited, edits = data.draw(structure_edit(target.read_bytes(), subject.message), label="edited")
-        command = data.draw(st.sampled_from([c for c in COMMANDS if c[0] != "graph"]), label="command")
-        target.write_bytes(edited)
+        argument, command, what = draw_edited_copy(data, Path(temp), in_process=False)
         before = snapshot(Path(temp))
         proc = run_bounded(command[0], argument, *command[1:], timeout=SECONDS_PER_COMMAND)
-        where = f"{command} on {subject.name} ({edits}): exit {proc.returncode}, stderr {proc.stderr!r}"
+        where = f"{command} on {what}: exit {proc.returncode}, stderr {proc.stderr!r}"
         assert proc.returncode in (0, 1, 2), where
         if proc.returncode == 2:
             assert proc.stdout == "" and len(proc.stderr.splitlines()) == 1, where
