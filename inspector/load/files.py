@@ -18,11 +18,10 @@ from typing import BinaryIO
 
 from ..errors import NotAnArtifact, NotFound, UnreadableInput
 
-# Protocol buffers cannot hold a message of 2 GiB or more (sizes are 32-bit signed).
+# Protocol buffers cannot hold a message of 2 GiB or more (sizes are 32-bit signed).  A
+# graph file is read before we know whether it is binary or text; a text proto is held in
+# memory with its parsed message (text_format does not stream), so the same cap applies.
 PROTO_LIMIT = 2**31 - 1
-# A text proto of a valid graph: we hold the text and the parsed message in memory, so
-# the same 2 GiB cap applies (text_format has no streaming parser).
-TEXT_PROTO_LIMIT = PROTO_LIMIT
 # The `checkpoint` state file: a few lines per kept checkpoint.
 STATE_FILE_LIMIT = 64 << 20
 # fingerprint.pb: five integers and a version record.
@@ -95,8 +94,7 @@ def _check(path: str | os.PathLike, status: os.stat_result) -> int:
     if not stat.S_ISREG(status.st_mode):
         kind = file_kind(status.st_mode)
         if kind == "a directory":
-            raise UnreadableInput(path, "is a directory where a file was expected",
-                                  "pass the file, or the directory itself where a directory is accepted")
+            raise UnreadableInput(path, "is a directory where a file was expected")
         raise UnreadableInput(path, f"is {kind}, not a regular file; tfinspect reads only regular files",
                               "pass the model's own file or directory")
     return status.st_size
