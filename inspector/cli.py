@@ -13,6 +13,7 @@ import sys
 from . import __version__
 from .commands import BY_NAME, COMMANDS
 from .errors import InspectorError
+from .report.sanitize import visible
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _error(message: str) -> None:
-    sys.stderr.write(f"tfinspect: error: {' '.join(message.split())}\n")
+    sys.stderr.write(f"tfinspect: error: {visible(' '.join(message.split()))}\n")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .report.sanitize import visible
+
 
 class InspectorError(Exception):
     """An input could not be read or is not what the command needs."""
@@ -20,11 +22,12 @@ class InspectorError(Exception):
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
-        where = f"{self.path}: " if self.path else ""
-        text = f"{where}{self.problem}"
+        """The message on one line; control characters from paths and names are shown, not sent."""
+        where = f"{visible(self.path)}: " if self.path else ""
+        text = self.problem
         if self.hint:
             text += f" ({self.hint})"
-        return " ".join(text.split())
+        return where + visible(" ".join(text.split()))
 
 
 class NotFound(InspectorError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -150,14 +151,14 @@ def test_permission_denied(tmp_path, monkeypatch, capsys):
     from inspector import cli
 
     target = copy_fixture(tmp_path, "seed003", "frozen_graph.pb")
-    original = Path.read_bytes
+    original = os.open
 
-    def denied(self):
-        if self == target:
-            raise PermissionError(13, "Permission denied", str(self))
-        return original(self)
+    def denied(path, *args, **kwargs):
+        if Path(path) == target:
+            raise PermissionError(13, "Permission denied", str(path))
+        return original(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", denied)
+    monkeypatch.setattr(os, "open", denied)
     assert cli.main(["show", str(target)]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
@@ -182,3 +183,19 @@ def test_unknown_tag_set_lists_what_exists():
 def test_unknown_version():
     assert_clean_failure(run_cli("show", fixture("seed001", "mnist"), "--version", "9"),
                          "has no version 9", "versions here: 1, 2")
+
+
+def test_saved_model_without_meta_graphs_says_so(tmp_path, tf):
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    model = copy_fixture(tmp_path, "seed003", "SavedModel")
+    saved = saved_model_pb2.SavedModel.FromString((model / "saved_model.pb").read_bytes())
+    del saved.meta_graphs[:]
+    (model / "saved_model.pb").write_bytes(saved.SerializeToString())
+    # TensorFlow reads the file but finds no MetaGraph for any tag-set.
+    with tf.Graph().as_default() as graph, tf.compat.v1.Session(graph=graph) as session, \
+            pytest.raises(RuntimeError, match="available tags '\\[\\]'"):
+        tf.compat.v1.saved_model.loader.load(session, ["serve"], str(model))
+    line = assert_clean_failure(run_cli("show", model), str(model / "saved_model.pb"),
+                                "SavedModel with no MetaGraphs", "export it again")
+    assert "not a SavedModel" not in line

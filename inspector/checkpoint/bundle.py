@@ -44,9 +44,11 @@ from inspector.checkpoint.table import (
 )
 from inspector.errors import (
     CorruptArtifact,
+    InspectorError,
     NotFound,
     UnreadableInput,
 )
+from inspector.load.files import open_regular
 
 HEADER_KEY = b""
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
@@ -231,14 +233,15 @@ class BundleReader(CheckpointIndex):
     def _read_bytes(self, entry: TensorEntry, name: str) -> bytearray:
         path = entry.shard_path
         assert path is not None
-        data = bytearray(entry.size)
         try:
-            with open(path, "rb", buffering=0) as f:
+            with open_regular(path) as f:
+                file_size = os.fstat(f.fileno()).st_size
+                # never allocate more than the shard holds: the index may claim any size
+                data = bytearray(max(0, min(entry.size, file_size - entry.offset)))
                 f.seek(entry.offset)
                 got = f.readinto(data) or 0
                 while 0 < got < entry.size and (more := f.readinto(memoryview(data)[got:])):
                     got += more
-                file_size = os.fstat(f.fileno()).st_size
         except FileNotFoundError:
             raise NotFound(
                 path,
@@ -369,9 +372,10 @@ def _verify_shard(
     """Check the entries of one shard in offset order."""
     findings: list[Finding] = []
     try:
-        f = open(path, "rb", buffering=0)  # noqa: SIM115 - closed in the finally below
-    except OSError as exc:
-        problem = "is missing" if isinstance(exc, FileNotFoundError) else f"cannot be read: {exc}"
+        f = open_regular(path)  # closed in the finally below
+    except (OSError, InspectorError) as exc:
+        problem = "is missing" if isinstance(exc, FileNotFoundError) else \
+            f"cannot be read: {getattr(exc, 'problem', None) or exc}"
         findings.append(Finding(None, path, f"shard file {problem}; {len(items)} tensors not checked"))
         meter.advance(sum(e.size for _, e in items))
         return findings

@@ -10,8 +10,11 @@ looks for the same file name beside the state file and says so in a warning.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import glob
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,8 +25,10 @@ from inspector.checkpoint.bundle import BundleReader, split_prefix
 from inspector.checkpoint.entries import CheckpointIndex
 from inspector.checkpoint.slices import SliceReader, v1_files
 from inspector.errors import CorruptArtifact, NotFound, SelectionError, UnreadableInput
+from inspector.load.files import STATE_FILE_LIMIT, check_size, open_regular
 
 STATE_FILE = "checkpoint"
+WARN_EACH = 5  # warnings of one kind shown one by one; more are counted
 
 
 @dataclass(frozen=True)
@@ -76,14 +81,30 @@ def read_checkpoint_state(path: str | Path) -> CheckpointStateInfo:
     """
     state_file = _state_path(path)
     try:
-        with open(state_file, encoding="utf-8") as f:
-            text = f.read()
+        with open_regular(state_file) as f:
+            status = os.fstat(f.fileno())
+            check_size(state_file, status.st_size, STATE_FILE_LIMIT, "checkpoint state file")
+            text = f.read(STATE_FILE_LIMIT).decode("utf-8")
     except FileNotFoundError:
         raise NotFound(
             state_file, "no checkpoint state file here", "pass a checkpoint prefix instead"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UnreadableInput(state_file, f"cannot be read as text: {exc}") from None
+    # Loading a checkpoint directory reads the state file twice (to resolve the prefix,
+    # then to describe it); for 100,000 paths, parsing and locating take seconds.
+    key = (state_file, os.path.abspath(state_file), status.st_ino, status.st_mtime_ns, status.st_size)
+    if key not in _LAST:
+        _LAST.clear()
+        _LAST[key] = _interpret(state_file, text)
+    info = _LAST[key]
+    return dataclasses.replace(info, all=list(info.all), warnings=list(info.warnings))
+
+
+_LAST: dict[tuple, CheckpointStateInfo] = {}  # the last state file read, by path, inode, mtime and size
+
+
+def _interpret(state_file: str, text: str) -> CheckpointStateInfo:
     state = protos.CheckpointState()
     try:
         text_format.Parse(text, state)
@@ -99,15 +120,17 @@ def read_checkpoint_state(path: str | Path) -> CheckpointStateInfo:
         info.last_preserved_timestamp = state.last_preserved_timestamp
     stamps = list(state.all_model_checkpoint_timestamps)
     paths = list(state.all_model_checkpoint_paths)
+    problems: dict[str, list[str]] = {}
+    real = functools.lru_cache(maxsize=256)(os.path.realpath)  # state files repeat one directory
     for i, recorded in enumerate(paths):
         stamp = stamps[i] if len(stamps) == len(paths) else None
-        ref = _locate(recorded, directory, state_file, info.warnings, stamp)
+        ref = _locate(recorded, directory, state_file, problems, stamp, real)
         if ref is not None:
             info.all.append(ref)
     if state.model_checkpoint_path:
         recorded = state.model_checkpoint_path
         known = next((ref for ref in info.all if ref.recorded == recorded), None)
-        info.current = known or _locate(recorded, directory, state_file, info.warnings, None)
+        info.current = known or _locate(recorded, directory, state_file, problems, None, real)
         if info.current is None:
             raise NotFound(
                 state_file,
@@ -115,37 +138,57 @@ def read_checkpoint_state(path: str | Path) -> CheckpointStateInfo:
                 f"checkpoint file of that name exists there or in {directory}",
                 "the checkpoint was deleted or not copied; pass an existing checkpoint prefix",
             )
+    info.warnings = _summarise(state_file, problems)
     return info
 
 
+def _summarise(state_file: str, problems: dict[str, list[str]]) -> list[str]:
+    """The warnings, at most WARN_EACH of each kind: a state file may name 100,000 checkpoints."""
+    warnings: list[str] = []
+    for kind, messages in problems.items():
+        if len(messages) <= WARN_EACH:
+            warnings.extend(messages)
+            continue
+        warnings.extend(messages[: WARN_EACH - 1])
+        warnings.append(f"{state_file}: names {len(messages) - WARN_EACH + 1:,} more checkpoints {kind}")
+    return warnings
+
+
 def _locate(
-    recorded: str, directory: str, state_file: str, warnings: list[str], stamp: float | None
+    recorded: str, directory: str, state_file: str, problems: dict[str, list[str]], stamp: float | None,
+    real: Callable[[str], str],
 ) -> CheckpointRef | None:
-    """Where the bundle named ``recorded`` is, or None (with a warning)."""
+    """Where the bundle named ``recorded`` is, or None (with a warning in ``problems``)."""
+
+    def warn(kind: str, message: str) -> None:
+        problems.setdefault(kind, []).append(f"{state_file}: {message}")
+
+    if "\x00" in recorded:  # no file system accepts it (and os.path functions raise)
+        warn("whose names hold a NUL character", f"names {recorded!r}, which is not a valid path (it holds NUL)")
+        return None
+
     if not os.path.isabs(recorded):
         prefix = os.path.join(directory, recorded)
         if checkpoint_exists(prefix):
             return CheckpointRef(recorded, prefix, stamp)
     else:
         beside = os.path.join(directory, os.path.basename(recorded))
-        elsewhere = os.path.realpath(os.path.dirname(recorded)) != os.path.realpath(directory)
+        elsewhere = real(os.path.dirname(recorded)) != real(directory)
         if elsewhere and checkpoint_exists(beside):
             # A copied or moved checkpoint: inspect the files in front of the user,
             # and say where TensorFlow would have looked.
             if checkpoint_exists(recorded):
-                warnings.append(
-                    f"{state_file}: names {recorded!r} in another directory; using {beside!r} beside the "
-                    "state file (TensorFlow would read the other copy)"
-                )
+                warn("in another directory that also exist beside it (TensorFlow would read the other copies)",
+                     f"names {recorded!r} in another directory; using {beside!r} beside the "
+                     "state file (TensorFlow would read the other copy)")
             else:
-                warnings.append(
-                    f"{state_file}: names {recorded!r}, which does not exist; using {beside!r} beside the "
-                    "state file instead (the checkpoint was moved; TensorFlow would not find it)"
-                )
+                warn("that do not exist where named but beside it (moved; TensorFlow would not find them)",
+                     f"names {recorded!r}, which does not exist; using {beside!r} beside the "
+                     "state file instead (the checkpoint was moved; TensorFlow would not find it)")
             return CheckpointRef(recorded, beside, stamp)
         if checkpoint_exists(recorded):
             return CheckpointRef(recorded, recorded, stamp)
-    warnings.append(f"{state_file}: names {recorded!r}, which has no .index file (nor V1 checkpoint file)")
+    warn("whose .index file does not exist", f"names {recorded!r}, which has no .index file (nor V1 checkpoint file)")
     return None
 
 

@@ -44,6 +44,7 @@ import numpy as np
 
 from inspector import protos
 from inspector.errors import CorruptArtifact, NotFound, UnreadableInput
+from inspector.load.files import INDEX_LIMIT, check_size, open_regular
 
 TABLE_MAGIC = 0xDB4775248B80FB57
 FOOTER_SIZE = 48  # 2 * (10 + 10) bytes of handles and padding + 8-byte magic
@@ -107,8 +108,9 @@ class Table:
     def _read_file(self) -> bytes:
         """The whole file, once its last 8 bytes show it is a table."""
         try:
-            with open(self.path, "rb") as f:
+            with open_regular(self.path) as f:
                 size = os.fstat(f.fileno()).st_size
+                check_size(self.path, size, INDEX_LIMIT, "tensor-bundle index")
                 if size >= FOOTER_SIZE:  # do not read a big file that is something else
                     f.seek(size - 8)
                     self._check_magic(f.read(8))

@@ -17,7 +17,7 @@ from ..load import load
 from ..report import jsonout
 from ..report.ckpt import render_audit, render_listing, render_stats
 from ..report.sanitize import visible
-from ..report.style import console
+from ..report.style import console, plain
 from . import common
 
 PROGRESS_FROM_BYTES = 64 << 20
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         out.print()
         if findings:
             for finding in findings:
-                out.print(Text.assemble(("crc32c", "bold red"), "  ", visible(finding.one_line())))
+                out.print(Text.assemble(("crc32c", "bold red"), "  ", plain(finding.one_line())))
         else:
             message = f"verified: all {len(view.rows)} tensors match their crc32c"
             if reader.format_version == 1:
@@ -157,7 +157,7 @@ def _values(reader: CheckpointIndex, args: argparse.Namespace, names: dict[str, 
         })
         return 0
     out = console()
-    out.print(f"{key}  {entry.dtype_name} {list(entry.shape)}", markup=False)
+    out.print(plain(f"{key}  {entry.dtype_name} {list(entry.shape)}"))
     with np.printoptions(threshold=200, edgeitems=4, linewidth=max(out.width, 80), precision=6):
         out.print(repr(values) if values.dtype == object else str(values), markup=False)
     return 0

@@ -14,11 +14,13 @@ from ..errors import InspectorError, NotFound, SelectionError, UnreadableInput
 from ..model.artifact import Artifact, ArtifactFile, ArtifactKind
 from ..model.metagraph import MetaGraph
 from . import versions as version_tree
+from .files import FINGERPRINT_LIMIT, read_regular
 from .protofile import EXPECTED, ParsedFile, parse_file, read_bytes
 from .remote import refuse_url
 
 SAVED_MODEL_PB = "saved_model.pb"
 SAVED_MODEL_PBTXT = "saved_model.pbtxt"
+STATE_NAMES_SHOWN = 10  # checkpoints of a state file named in the note (the newest are last)
 _DATA_SHARD = re.compile(r"^(?P<prefix>.+)\.data-(?P<shard>\d{5})-of-(?P<count>\d{5})$")
 
 
@@ -39,7 +41,7 @@ def load(path: str | os.PathLike, *, version: int | None = None) -> Artifact:
         raise UnreadableInput(given, "permission denied while looking at the path") from None
     refuse_url(os.fspath(path), exists=exists)
     if not exists:
-        if Path(f"{given}.index").is_file() or _v1_files(given):  # a prefix, or a V1 file pattern
+        if Path(f"{given}.index").exists() or _v1_files(given):  # a prefix, or a V1 file pattern
             return _load_checkpoint(given, given)
         raise NotFound(given, "no such file or directory", "check the path")
     if is_dir:
@@ -142,7 +144,8 @@ def _add_saved_model_files(artifact: Artifact, directory: Path) -> None:
     if fingerprint.is_file():
         artifact.files.append(ArtifactFile(fingerprint, "fingerprint", _size(fingerprint)))
         try:
-            artifact.fingerprint = protos.FingerprintDef.FromString(read_bytes(fingerprint))
+            artifact.fingerprint = protos.FingerprintDef.FromString(
+                read_regular(fingerprint, FINGERPRINT_LIMIT, "fingerprint.pb"))
         except (pb_message.DecodeError, InspectorError) as exc:
             artifact.warnings.append(f"fingerprint.pb cannot be read: {exc}")
 
@@ -309,8 +312,8 @@ def _checkpoint_files(prefix: Path) -> list[ArtifactFile]:
 
 def _load_checkpoint(given: Path, prefix) -> Artifact:
     prefix = Path(prefix)
-    v1 = not Path(f"{prefix}.index").is_file() and bool(_v1_files(prefix))
-    if not Path(f"{prefix}.index").is_file() and not v1:
+    v1 = not Path(f"{prefix}.index").exists() and bool(_v1_files(prefix))
+    if not Path(f"{prefix}.index").exists() and not v1:
         raise NotFound(given, f"checkpoint prefix {prefix} has no .index file",
                        "pass the prefix that the .index and .data files share")
     root = prefix.parent
@@ -347,8 +350,11 @@ def _describe_state(artifact: Artifact, state: Path) -> None:
     artifact.warnings.extend(info.warnings)
     if info.all:
         current = info.current.prefix if info.current else None
-        names = [Path(ref.prefix).name + (" (current)" if ref.prefix == current else "") for ref in info.all]
-        artifact.notes.append(f"the checkpoint state file lists {', '.join(names)}")
+        names = [Path(ref.prefix).name + (" (current)" if ref.prefix == current else "")
+                 for ref in info.all[-STATE_NAMES_SHOWN:]]
+        more = len(info.all) - len(names)
+        listed = (f"{len(info.all):,} checkpoints, the last {len(names)}: " if more else "") + ", ".join(names)
+        artifact.notes.append(f"the checkpoint state file lists {listed}")
 
 
 def _size(path: Path) -> int:

@@ -9,8 +9,9 @@ from google.protobuf import message as pb_message
 from google.protobuf import text_format
 
 from .. import protos
-from ..errors import CorruptArtifact, NotAnArtifact, NotFound, UnreadableInput
+from ..errors import CorruptArtifact, NotAnArtifact
 from . import sniff, wire
+from .files import PROTO_LIMIT, read_regular
 
 EXPECTED = "expected a SavedModel directory, a .meta file, a frozen GraphDef (.pb/.pbtxt) or a checkpoint"
 
@@ -32,17 +33,7 @@ class ParsedFile:
 
 
 def read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise NotFound(path, "no such file", "check the path") from None
-    except PermissionError:
-        raise UnreadableInput(path, "permission denied while reading the file",
-                              "make it readable (chmod +r) or run as a user who can read it") from None
-    except IsADirectoryError:
-        raise NotAnArtifact(path, "is a directory where a file was expected") from None
-    except OSError as exc:
-        raise UnreadableInput(path, f"cannot read the file: {exc.strerror or exc}") from None
+    return read_regular(path, PROTO_LIMIT, "protobuf or text proto file")
 
 
 def parse_file(path: Path, data: bytes | None = None) -> ParsedFile:
@@ -103,6 +94,7 @@ def _parse_binary(path: Path, data: bytes) -> ParsedFile:
             ) from None
         raise NotAnArtifact(path, f"is not a protobuf message ({exc} at byte {exc.offset})", EXPECTED) from None
     last_error = None
+    doubts: list[str] = []
     for message_type in candidates:
         message = _CLASSES[message_type]()
         try:
@@ -110,38 +102,49 @@ def _parse_binary(path: Path, data: bytes) -> ParsedFile:
         except pb_message.DecodeError as exc:
             last_error = exc
             continue
-        if _plausible(message_type, message):
+        doubt = _doubt(message_type, message, data)
+        if doubt is None:
             return ParsedFile(path, message_type, message, "binary", len(data))
+        doubts.append(doubt)
     if last_error is not None and len(candidates) == 1:
         raise CorruptArtifact(
             path, f"looks like a {candidates[0]} but cannot be parsed ({last_error})",
             "the file is damaged or truncated inside; copy or export it again",
         )
+    if len(doubts) == 1 and len(candidates) == 1:
+        raise CorruptArtifact(path, doubts[0], "the file is damaged, or was not written by TensorFlow")
     raise NotAnArtifact(path, "is a protobuf message but not a SavedModel, MetaGraphDef or GraphDef", EXPECTED)
 
 
-def _plausible(message_type: str, message) -> bool:
-    """Reject parses that succeeded only because protobuf is permissive."""
+def _doubt(message_type: str, message, data: bytes) -> str | None:
+    """Why a successful parse is not believable (protobuf is permissive), or None."""
     if message_type == "SavedModel":
-        return len(message.meta_graphs) > 0 and all(_plausible_meta(mg) for mg in message.meta_graphs)
+        if not message.meta_graphs:
+            if set(wire.scan(data).fields) == {(1, wire.VARINT)}:  # only saved_model_schema_version
+                return (f"is a SavedModel with no MetaGraphs (schema version "
+                        f"{message.saved_model_schema_version}): TensorFlow cannot load it "
+                        "(\"MetaGraphDef associated with tags ... could not be found\"); export it again")
+            return "parses as a SavedModel but holds nothing"
+        doubts = [_doubt_meta(mg) for mg in message.meta_graphs]
+        return next((f"SavedModel MetaGraph {i}: {d}" for i, d in enumerate(doubts) if d), None)
     if message_type == "MetaGraphDef":
-        return _plausible_meta(message)
+        return _doubt_meta(message)
     if message_type == "GraphDef":
-        return _plausible_graph(message)
-    return True
+        return _doubt_graph(message)
+    return None
 
 
-def _plausible_meta(meta) -> bool:
+def _doubt_meta(meta) -> str | None:
     if not (meta.HasField("graph_def") or meta.HasField("meta_info_def")):
-        return False
-    return _plausible_graph(meta.graph_def)
+        return "parses as a MetaGraphDef but has neither a graph nor meta_info_def"
+    return _doubt_graph(meta.graph_def)
 
 
-def _plausible_graph(graph) -> bool:
+def _doubt_graph(graph) -> str | None:
     if not graph.node and not graph.HasField("library") and not graph.HasField("versions"):
-        return False
-    return all(node.op and _printable(node.op) for node in graph.node[:50])
-
-
-def _printable(text: str) -> bool:
-    return text.isprintable()
+        return "parses as a GraphDef but has no nodes, functions or versions"
+    sample = graph.node[:50]
+    if sample and not any(node.op.isprintable() and node.op for node in sample):
+        return (f"parses as a GraphDef but none of its first {len(sample)} op types is printable text "
+                f"(the first is {sample[0].op!r}); TensorFlow would refuse it: Op type not registered")
+    return None

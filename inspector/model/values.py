@@ -55,6 +55,11 @@ def stored_count(tensor: protos.TensorProto) -> int:
     return values // 2 if dtype.startswith("DT_COMPLEX") else values
 
 
+# Elements a value stored once may be repeated into (TensorFlow's splat constants); beyond
+# this, and beyond what the proto holds, a value is not materialised.
+MAX_EXPANDED = 1 << 24
+
+
 def decode(tensor: protos.TensorProto, limit: int | None = None) -> np.ndarray | None:
     """The tensor's value as an array (object array of bytes for strings).
 
@@ -67,6 +72,8 @@ def decode(tensor: protos.TensorProto, limit: int | None = None) -> np.ndarray |
     if count is None:
         return None
     wanted = count if limit is None else min(count, limit)
+    if wanted > MAX_EXPANDED and wanted > stored_count(tensor):
+        return None  # a splat too big to materialise (or a shape that lies)
     if dtype == "DT_STRING":
         values = list(tensor.string_val[:wanted])
         flat = np.array(values + [values[-1] if values else b""] * (wanted - len(values)), dtype=object)
@@ -75,6 +82,8 @@ def decode(tensor: protos.TensorProto, limit: int | None = None) -> np.ndarray |
     if np_type is None:
         return None
     if tensor.tensor_content:
+        if len(tensor.tensor_content) % np.dtype(np_type).itemsize:
+            return None  # not a whole number of elements: a damaged proto
         flat = np.frombuffer(tensor.tensor_content, dtype=np_type)[:wanted]
     else:
         raw = getattr(tensor, _TYPED_FIELD[dtype])  # numpy converts the repeated field quickly; a list is slow

@@ -9,6 +9,8 @@ from rich.text import Text
 
 from .. import __version__
 from ..checks.core import Finding, Rule, Severity
+from .grid import print_lines
+from .sanitize import visible
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -16,7 +18,7 @@ SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.IN
 
 def render_findings(findings: list[Finding], target: str, path: str, out: Console) -> None:
     counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
-    head = Text.assemble(("tfinspect check ", "bold"), Text(path), f"  (target {target})")
+    head = Text.assemble(("tfinspect check ", "bold"), Text(visible(path)), f"  (target {target})")
     out.print(head)
     if not findings:
         out.print(Text("No problems found.", style="bold green"))
@@ -24,24 +26,26 @@ def render_findings(findings: list[Finding], target: str, path: str, out: Consol
     def where(f: Finding) -> tuple[str, str]:
         return (f.tag_set or "", f.signature or "")
 
+    lines: list[Text] = []
     for (tags, signature), group in groupby(sorted(findings, key=lambda f: (where(f), f.severity.rank)),
                                             key=where):
-        out.print()
+        lines.append(Text())
         title = "the whole artifact" if not tags and not signature else ""
         if tags:
             title += f"tag-set {{{tags}}}"
         if signature:
             title += f"{', ' if title else ''}signature {signature}"
-        out.print(Text(title, style="bold underline"))
+        lines.append(Text(visible(title), style="bold underline"))
         for finding in group:
             line = Text("  ")
             line.append(f"{finding.severity.value:<7}", style=STYLE[finding.severity])
             line.append(f" {finding.code} ", style="bold")
-            line.append(finding.message)
+            line.append(visible(finding.message))
             if finding.severity is Severity.ERROR and finding.stage == "load" and finding.signature:
                 line.append(" (the model does not load)", style="bold")
-            out.print(line)
-            out.print(Text(f"          fix: {finding.hint}", style="dim"))
+            lines.append(line)
+            lines.append(Text(f"          fix: {visible(finding.hint)}", style="dim"))
+    print_lines(out, lines)
     out.print()
     summary = ", ".join(f"{counts[s]} {s.value}{'s' if counts[s] != 1 else ''}" for s in Severity)
     out.print(Text(summary, style="bold"))

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..analysis.checkpoint import GraphAudit, Listing, TensorStats
+from .grid import print_table
 from .sanitize import visible
 from .style import human_bytes, human_count, plain, table
 
@@ -16,17 +17,17 @@ def render_listing(view: Listing, out: Console) -> None:
     for column in grid.columns[3:]:
         column.justify = "right"
     for row in view.rows:
-        name = Text("  ↳ " + visible(row.slot), style="dim") if row.slot else _plain(row.name)
+        name = Text("  ↳ " + visible(row.slot), style="dim") if row.slot else plain(row.name)
         if row.slot:
             name.append(f"  ({visible(row.key)})", style="dim")
         if row.slot is None and row.name != row.key:
             name.append(f"  ({visible(row.key)})", style="dim")
         if row.copy_of:
             name.append("  second copy of ", style="dim")
-            name.append(_plain(row.copy_of))
+            name.append(plain(row.copy_of))
         grid.add_row(name, row.dtype, "[" + ", ".join(map(str, row.shape)) + "]",
                      human_count(row.elements), human_bytes(row.bytes), str(row.shard))
-    out.print(grid)
+    print_table(out, grid)
     slots = sum(1 for r in view.rows if r.slot)
     summary = (f"{len(view.rows)} tensors ({slots} optimizer slots), {human_count(view.total_elements)} values, "
                f"{human_bytes(view.total_bytes)} in {view.num_shards} shard(s)")
@@ -41,9 +42,9 @@ def render_listing(view: Listing, out: Console) -> None:
                        f"{og.num_variables} saving a variable value, {og.num_slot_variables} slot variables",
                        style="dim"))
     for note in view.notes:
-        out.print(Text.assemble(("note  ", "yellow"), _plain(note)))
+        out.print(Text.assemble(("note  ", "yellow"), plain(note)))
     for warning in view.warnings:
-        out.print(Text.assemble(("warning  ", "bold yellow"), _plain(warning)))
+        out.print(Text.assemble(("warning  ", "bold yellow"), plain(warning)))
 
 
 def render_audit(report: GraphAudit, out: Console) -> None:
@@ -54,19 +55,19 @@ def render_audit(report: GraphAudit, out: Console) -> None:
     head.append("they match" if result.ok else "they do NOT match", style="green" if result.ok else "bold red")
     out.print(head)
     for key in result.missing:
-        out.print(Text.assemble(("  missing  ", "red"), _plain(key),
+        out.print(Text.assemble(("  missing  ", "red"), plain(key),
                                 " is restored by the graph but not in the checkpoint"))
     for item in result.dtype_mismatches:
-        out.print(Text.assemble(("  dtype    ", "red"), _plain(item.key),
-                                f": graph expects {item.expected}, checkpoint has {item.found}"))
+        out.print(Text.assemble(("  dtype    ", "red"), plain(item.key),
+                                visible(f": graph expects {item.expected}, checkpoint has {item.found}")))
     for item in result.shape_mismatches:
-        out.print(Text.assemble(("  shape    ", "red"), _plain(item.key),
-                                f": graph expects {item.expected}, checkpoint has {item.found}"))
+        out.print(Text.assemble(("  shape    ", "red"), plain(item.key),
+                                visible(f": graph expects {item.expected}, checkpoint has {item.found}")))
     unused = result.unused_variables
     if unused:
         shown = ", ".join(unused[:8]) + (f", and {len(unused) - 8} more" if len(unused) > 8 else "")
         out.print(Text.assemble(("  unused   ", "yellow"), f"{len(unused)} tensors the graph does not restore: ",
-                                _plain(shown)))
+                                plain(shown)))
 
 
 def render_stats(stats: list[TensorStats], out: Console) -> None:
@@ -74,9 +75,9 @@ def render_stats(stats: list[TensorStats], out: Console) -> None:
     for column in grid.columns[2:]:
         column.justify = "right"
     for s in stats:
-        grid.add_row(_plain(s.name), s.dtype, _num(s.min), _num(s.max), _num(s.mean), _num(s.std),
+        grid.add_row(plain(s.name), s.dtype, _num(s.min), _num(s.max), _num(s.mean), _num(s.std),
                      _flag(s.nan), _flag(s.inf), human_count(s.zeros))
-    out.print(grid)
+    print_table(out, grid)
 
 
 def _num(value: float | None) -> str:
@@ -85,8 +86,3 @@ def _num(value: float | None) -> str:
 
 def _flag(count: int) -> Text:
     return Text(str(count), style="bold red" if count else "")
-
-
-def _plain(value) -> Text:
-    """A name or message from the artifact: literal text with control characters made visible."""
-    return plain(visible(value))

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from ..analysis.collections import Collection, Undecoded
 from ..model.attrs import short_bytes
+from .sanitize import visible
 from .style import plain, table
 
 MAX_FIELD_TEXT = 60
@@ -31,12 +32,12 @@ def render_collections(collections: list[Collection], label: str, out: Console) 
 def _collection(collection: Collection):
     count = len(collection.items)
     what = collection.kind + (f" of {collection.type}" if collection.type else "")
-    title = Text.assemble((collection.key, "bold magenta"), f"  {what}, {count} item{'s' * (count != 1)}")
+    title = Text.assemble((visible(collection.key), "bold magenta"), f"  {what}, {count} item{'s' * (count != 1)}")
     if not collection.items:
         return title
     if collection.type == "VariableDef":
         return Group(title, _variable_defs(collection.items))
-    lines = Text("\n".join("  " + _item_line(item) for item in collection.items))
+    lines = Text("\n".join("  " + visible(_item_line(item)) for item in collection.items))
     return Group(title, lines)
 
 
@@ -44,7 +45,7 @@ def _variable_defs(items: list) -> object:
     grid = table(None, "variable", "initializer", "snapshot", "initial value", "trainable", "resource")
     for item in items:
         if isinstance(item, Undecoded):
-            grid.add_row(Text(f"(not a VariableDef) {_undecoded(item)}", style="red"))
+            grid.add_row(Text(f"(not a VariableDef) {visible(_undecoded(item))}", style="red"))
             continue
         grid.add_row(plain(item["variable_name"]), plain(item["initializer_name"]), plain(item["snapshot_name"]),
                      plain(item["initial_value_name"]), _yes(item["trainable"]), _yes(item["is_resource"]))

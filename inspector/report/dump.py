@@ -10,7 +10,6 @@ message given is never modified.
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass
 
 from google.protobuf import json_format, text_format
@@ -20,6 +19,8 @@ from google.protobuf.descriptor import FieldDescriptor
 from .. import protos
 from ..model.tensors import dtype_name, item_size
 from ..model.values import stored_count, summarise_tensor
+from . import jsonout
+from .sanitize import pbtxt_safe
 
 MAX_VALUES = 16
 MAX_BYTES = 1024
@@ -90,22 +91,28 @@ def _is_large(tensor: protos.TensorProto) -> bool:
 
 
 def _tensors(message):
-    """Every TensorProto inside ``message`` (attributes, function bodies, signature defaults...)."""
-    if message.DESCRIPTOR.full_name == _TENSOR_NAME:
-        yield message
-        return
-    for field, value in message.ListFields():
-        if field.type != FieldDescriptor.TYPE_MESSAGE or not _may_hold_tensor(field.message_type):
+    """Every TensorProto inside ``message`` (attributes, function bodies, signature defaults...).
+
+    Walks with an explicit stack, in document order, so nesting depth costs no recursion.
+    """
+    stack = [message]
+    while stack:
+        current = stack.pop()
+        if current.DESCRIPTOR.full_name == _TENSOR_NAME:
+            yield current
             continue
-        if field.message_type.GetOptions().map_entry:
-            if field.message_type.fields_by_name["value"].type == FieldDescriptor.TYPE_MESSAGE:
-                for item in value.values():
-                    yield from _tensors(item)
-        elif isinstance(value, pb_message.Message):
-            yield from _tensors(value)
-        else:  # a repeated field
-            for item in value:
-                yield from _tensors(item)
+        children = []
+        for field, value in current.ListFields():
+            if field.type != FieldDescriptor.TYPE_MESSAGE or not _may_hold_tensor(field.message_type):
+                continue
+            if field.message_type.GetOptions().map_entry:
+                if field.message_type.fields_by_name["value"].type == FieldDescriptor.TYPE_MESSAGE:
+                    children.extend(value.values())
+            elif isinstance(value, pb_message.Message):
+                children.append(value)
+            else:  # a repeated field
+                children.extend(value)
+        stack.extend(reversed(children))
 
 
 _HOLDS_TENSOR: dict[str, bool] = {}
@@ -135,7 +142,7 @@ def to_pbtxt(message, elision: Elision) -> str:
     if elision.tensors:
         lines.append(f"# {elision.comment()}")
     lines.append(f"# proto-message: {message.DESCRIPTOR.full_name}")
-    return "\n".join(lines) + "\n" + text_format.MessageToString(message)
+    return "\n".join(lines) + "\n" + pbtxt_safe(text_format.MessageToString(message))
 
 
 def to_json(message, elision: Elision) -> str:
@@ -143,7 +150,7 @@ def to_json(message, elision: Elision) -> str:
     if elision.markers:
         readable = {base64.b64encode(m.encode("utf-8")).decode("ascii"): m for m in elision.markers}
         data = _replace_strings(data, readable)
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    return jsonout.dumps(data)
 
 
 def _replace_strings(data, table: dict[str, str]):

@@ -7,6 +7,8 @@ from rich.text import Text
 
 from ..analysis.functions import Argument, FunctionInfo
 from ..model.functions import Call
+from .grid import print_table
+from .sanitize import visible
 from .style import plain, table
 
 
@@ -59,11 +61,11 @@ def render_functions(infos: list[FunctionInfo], out: Console) -> None:
         signature = plain(f"({_args_text(info.inputs)}) -> ({_args_text(info.outputs)})")
         callers = plain("; ".join(_caller_text(c) for c in info.called_by))
         rows.add_row(name, signature, str(info.nodes), calls, callers, plain(", ".join(info.signatures)))
-    out.print(rows)
+    print_table(out, rows)
 
 
 def render_function(info: FunctionInfo, out: Console) -> None:
-    title = Text.assemble(("function ", "bold"), (info.name, "bold green"))
+    title = Text.assemble(("function ", "bold"), (visible(info.name), "bold green"))
     if info.recursive:
         title.append("  (recursive)", style="yellow")
     out.print(title)
@@ -78,4 +80,4 @@ def render_function(info: FunctionInfo, out: Console) -> None:
     rows = table(f"{info.nodes} nodes", "name", "op", "inputs")
     for node in info.node_list:
         rows.add_row(plain(node.name), plain(node.op), plain(", ".join(node.inputs)))
-    out.print(rows)
+    print_table(out, rows)

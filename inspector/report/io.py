@@ -7,6 +7,8 @@ from rich.text import Text
 
 from ..analysis.io import IOTensor, IOView
 from ..model.tensors import format_shape
+from .grid import print_table
+from .sanitize import visible
 from .style import human_count, plain, table
 
 
@@ -40,7 +42,7 @@ def _tensor(t: IOTensor, with_default: bool = False) -> dict:
 
 def render_io(view: IOView, out: Console) -> None:
     if view.signatures:
-        out.print(Text("This MetaGraph declares signatures (" + ", ".join(view.signatures) + "); "
+        out.print(Text("This MetaGraph declares signatures (" + visible(", ".join(view.signatures)) + "); "
                        "`tfinspect signatures` shows them. Below is what the graph itself suggests.",
                        style="yellow"))
     inputs = table(f"Likely inputs ({len(view.inputs)})", "node", "tensor", "op", "dtype", "shape", "default")
@@ -50,13 +52,19 @@ def render_io(view: IOView, out: Console) -> None:
             op.append(" (optional)", style="dim")
         inputs.add_row(plain(t.name), plain(t.tensor), op, plain(t.dtype or "?"), format_shape(t.shape),
                        plain(t.default or ""))
-    out.print(inputs if view.inputs else Text("No placeholders: the graph takes no feeds.", style="dim"))
+    if view.inputs:
+        print_table(out, inputs)
+    else:
+        out.print(Text("No placeholders: the graph takes no feeds.", style="dim"))
     out.print()
     outputs = table(f"Likely outputs ({len(view.outputs)})", "node", "tensor", "op", "dtype", "shape")
     for t in view.outputs:
         outputs.add_row(plain(t.name), plain(t.tensor), plain(t.op), plain(t.dtype or "?"),
                         format_shape(t.shape) if t.shape is not None else "?")
-    out.print(outputs if view.outputs else Text("No likely outputs found.", style="dim"))
+    if view.outputs:
+        print_table(out, outputs)
+    else:
+        out.print(Text("No likely outputs found.", style="dim"))
     out.print()
     source = "variables" if view.parameters_from == "variables" else "floating-point Const nodes"
     out.print(f"Parameters: {human_count(view.parameters)} (from {source})")

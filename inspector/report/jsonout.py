@@ -8,10 +8,12 @@ from dataclasses import asdict
 
 from ..analysis.overview import Overview
 from ..model.metagraph import Signature, SignatureTensor
+from .sanitize import json_safe
 
 
 def dumps(data) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)
+    """Indented JSON; strings stay exact, and nothing in them can drive a terminal."""
+    return json_safe(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False))
 
 
 def emit(data, stream=None) -> None:

@@ -9,6 +9,7 @@ from ..analysis.operations import Operation, OperationList
 from ..model.outputs import TensorOutput
 from ..model.tensors import format_shape
 from .grid import print_grid
+from .sanitize import visible
 from .style import plain
 
 
@@ -52,10 +53,10 @@ def count_line(result: OperationList) -> str:
 def _inputs(op: Operation) -> Text:
     text = Text()
     for name in op.data_inputs:
-        text.append(("\n" if text else "") + name)
+        text.append(("\n" if text else "") + visible(name))
     for name in op.control_inputs:
         text.append("\n" if text else "")
-        text.append("^" + name, style="dim")
+        text.append("^" + visible(name), style="dim")
     return text
 
 
@@ -65,7 +66,7 @@ def _outputs(op: Operation) -> Text:
     if not op.outputs:
         return Text("(none)", style="dim")
     many = len(op.outputs) > 1
-    return Text("\n".join((f":{i} " if many else "") + describe_output(o) for i, o in enumerate(op.outputs)))
+    return Text("\n".join((f":{i} " if many else "") + visible(describe_output(o)) for i, o in enumerate(op.outputs)))
 
 
 def describe_output(output: TensorOutput) -> str:
@@ -74,7 +75,7 @@ def describe_output(output: TensorOutput) -> str:
 
 
 def _attrs(op: Operation) -> Text:
-    return Text("\n".join(f"{key}: {value}" for key, value in (op.attrs or {}).items()))
+    return Text("\n".join(visible(f"{key}: {value}") for key, value in (op.attrs or {}).items()))
 
 
 def operations_json(result: OperationList, *, with_attrs: bool = False) -> list[dict]:

@@ -7,6 +7,7 @@ from rich.text import Text
 
 from ..analysis.overview import MetaGraphOverview, Overview, VariableTotals
 from ..model.metagraph import Signature
+from .sanitize import visible
 from .style import human_bytes, human_count, plain, table
 
 OP_TYPES_SHOWN = 12
@@ -15,9 +16,9 @@ OP_TYPES_SHOWN = 12
 def render_overview(view: Overview, out: Console) -> None:
     out.print(_header(view))
     for note in view.notes:
-        out.print(Text.assemble(("  note  ", "yellow"), note))
+        out.print(Text.assemble(("  note  ", "yellow"), plain(note)))
     for warning in view.warnings:
-        out.print(Text.assemble(("  warning  ", "bold yellow"), warning))
+        out.print(Text.assemble(("  warning  ", "bold yellow"), plain(warning)))
     out.print()
     out.print(_files(view))
     for meta in view.meta_graphs:
@@ -35,7 +36,7 @@ def _header(view: Overview) -> Text:
     text = Text.assemble((view.kind.label, "bold green"), "  ", plain(view.path))
     details = []
     if view.graph_file:
-        details.append(f"graph file {view.graph_file} ({view.encoding})")
+        details.append(f"graph file {visible(view.graph_file)} ({view.encoding})")
     if view.saved_model_schema_version is not None:
         details.append(f"schema version {view.saved_model_schema_version}")
     if view.versions:
@@ -49,12 +50,12 @@ def _files(view: Overview):
     files = table("Files", "file", "what", "size")
     files.columns[2].justify = "right"
     for item in view.files:
-        files.add_row(plain(item["path"]), item["role"], human_bytes(item["size"]))
+        files.add_row(plain(item["path"]), plain(item["role"]), human_bytes(item["size"]))
     return files
 
 
 def _meta_graph(meta: MetaGraphOverview):
-    title = Text.assemble(("MetaGraph ", "bold"), ("{" + ",".join(meta.tags) + "}", "bold magenta")
+    title = Text.assemble(("MetaGraph ", "bold"), (visible("{" + ",".join(meta.tags) + "}"), "bold magenta")
                           if meta.tags else ("(graph without tags)", "bold magenta"))
     lines = [title, _versions_line(meta), _size_line(meta)]
     parts: list = [*lines]
@@ -73,7 +74,7 @@ def _meta_graph(meta: MetaGraphOverview):
         parts.append(_collections(meta))
     if meta.saver:
         saver = meta.saver
-        parts.append(Text(f"  saver: {saver['version']}, restore op {saver['restore_op']}, "
+        parts.append(plain(f"  saver: {saver['version']}, restore op {saver['restore_op']}, "
                           f"filename tensor {saver['filename_tensor']}, sharded {str(saver['sharded']).lower()}, "
                           f"max_to_keep {saver['max_to_keep']}"))
     if meta.assets:
@@ -105,7 +106,7 @@ def _signatures(signatures: list[Signature]):
     grid = table(None, "signature", "method", "", "alias", "tensor", "dtype", "shape")
     grid.title = "Signatures"
     for sig in signatures:
-        key = Text(sig.key, style="dim" if sig.internal else "bold")
+        key = Text(visible(sig.key), style="dim" if sig.internal else "bold")
         if sig.internal:
             key.append(" (internal)", style="dim")
         rows = [("in", t) for t in sig.inputs] + [("out", t) for t in sig.outputs]
@@ -116,7 +117,7 @@ def _signatures(signatures: list[Signature]):
             if tensor.encoding != "name":
                 name = f"{name} [{tensor.encoding}]"
             grid.add_row(key if i == 0 else "", plain(sig.method_name) if i == 0 else "", direction,
-                         plain(tensor.alias), plain(name), tensor.dtype, tensor.shape_label)
+                         plain(tensor.alias), plain(name), plain(tensor.dtype), tensor.shape_label)
     return grid
 
 
@@ -133,7 +134,7 @@ def _collections(meta: MetaGraphOverview):
     grid = table(None, "collection", "kind", "items")
     grid.title = "Collections"
     for item in meta.collections:
-        grid.add_row(plain(item.key), item.kind, str(item.size))
+        grid.add_row(plain(item.key), plain(item.kind), str(item.size))
     return grid
 
 
@@ -149,7 +150,7 @@ def _assets(meta: MetaGraphOverview):
 def _op_types(meta: MetaGraphOverview) -> Text:
     shown = meta.op_histogram[:OP_TYPES_SHOWN]
     text = Text("  op types: ")
-    text.append(", ".join(f"{op} {count}" for op, count in shown))
+    text.append(visible(", ".join(f"{op} {count}" for op, count in shown)))
     rest = len(meta.op_histogram) - len(shown)
     if rest > 0:
         text.append(f", and {rest} more types (all of them with --json)", style="dim")
@@ -160,7 +161,7 @@ def _checkpoint(view: Overview) -> Text:
     ckpt = view.checkpoint
     text = Text.assemble(("Checkpoint ", "bold"), plain(ckpt.prefix))
     if ckpt.error:
-        text.append(f"\n  cannot be read: {ckpt.error}", style="red")
+        text.append(f"\n  cannot be read: {visible(ckpt.error)}", style="red")
     elif ckpt.tensors is not None:
         text.append(f"\n  {ckpt.tensors} tensors, {human_bytes(ckpt.bytes)} in {ckpt.shards} shard(s)")
     return text
@@ -170,5 +171,5 @@ def _fingerprint(fingerprint: dict) -> Text:
     text = Text("Fingerprint", style="bold")
     for key, value in fingerprint.items():
         if value is not None:
-            text.append(f"\n  {key}: {value}")
+            text.append(f"\n  {key}: {visible(value)}")
     return text

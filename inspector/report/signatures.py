@@ -7,7 +7,9 @@ from rich.text import Text
 
 from ..analysis.signatures import ConcreteArgument, ConcreteFunction, SignaturesView
 from ..model.metagraph import SignatureTensor
+from .grid import print_table
 from .jsonout import signature_json
+from .sanitize import visible
 from .style import plain, table
 
 
@@ -47,7 +49,7 @@ def render_signatures(view: SignaturesView, out: Console, *, concrete: bool = Tr
             out.print("No signatures in this artifact.")
     for tagged in view.signatures:
         sig = tagged.signature
-        title = Text.assemble(("signature ", "bold"), (sig.key, "bold green"),
+        title = Text.assemble(("signature ", "bold"), (visible(sig.key), "bold green"),
                               "  ", ("{" + ",".join(tagged.tags) + "}", "magenta"),
                               "  method ", plain(sig.method_name or "(none)"))
         if sig.internal:
@@ -59,7 +61,7 @@ def render_signatures(view: SignaturesView, out: Console, *, concrete: bool = Tr
                 rows.add_row(direction, plain(tensor.alias), _tensor_text(tensor), plain(tensor.dtype),
                              tensor.shape_label, plain(tensor.encoding))
         if sig.inputs or sig.outputs:
-            out.print(rows)
+            print_table(out, rows)
         else:
             out.print(Text("  no inputs or outputs", style="dim"))
         for alias, summary in sig.defaults.items():
@@ -81,7 +83,7 @@ def _tensor_text(tensor: SignatureTensor) -> Text:
 def render_concrete(functions: list[ConcreteFunction], out: Console) -> None:
     out.print(Text("Concrete functions", style="bold underline"))
     for cf in functions:
-        out.print(Text.assemble(("  ", ""), (cf.path, "bold green"), "  ", plain(cf.function),
+        out.print(Text.assemble(("  ", ""), (visible(cf.path), "bold green"), "  ", plain(cf.function),
                                 (f"  ({cf.kind})", "dim")))
         if not cf.known:
             out.print(Text("    not described in the object graph's concrete_functions", style="yellow"))

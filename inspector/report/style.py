@@ -2,9 +2,36 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from rich.console import Console, RenderHook
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
+
+from .sanitize import visible, visible_lines
+
+
+class _Visible:
+    """A renderable whose rendered text has every control character made visible."""
+
+    def __init__(self, renderable):
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options):
+        for segment in console.render(self.renderable, options):
+            text = segment.text
+            if segment.control or text.isprintable() or text == "\n":
+                yield segment
+            else:
+                yield Segment(visible_lines(text), segment.style, segment.control)
+
+
+class _Sanitise(RenderHook):
+    """The net under the renderers, which already pass artifact strings through ``plain``:
+    any control character left in what a console prints is shown as an escape.  rich's
+    own styling (colour codes) is added after rendering, so it is unaffected."""
+
+    def process_renderables(self, renderables):
+        return [_Visible(r) for r in renderables]
 
 
 def console(stderr: bool = False) -> Console:
@@ -12,6 +39,7 @@ def console(stderr: bool = False) -> Console:
     out = Console(stderr=stderr, highlight=False, soft_wrap=False)
     if not out.is_terminal:
         out = Console(stderr=stderr, highlight=False, soft_wrap=False, width=PIPE_WIDTH)
+    out.push_render_hook(_Sanitise())
     return out
 
 
@@ -19,8 +47,8 @@ PIPE_WIDTH = 200
 
 
 def plain(value) -> Text:
-    """Artifact data as literal text: ``[red]x`` stays ``[red]x``."""
-    return Text("" if value is None else str(value))
+    """Artifact data as literal, visible text: ``[red]x`` stays ``[red]x``, ESC shows as ``\\x1b``."""
+    return Text(visible(value))
 
 
 def human_bytes(count: int | None) -> str:

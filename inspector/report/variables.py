@@ -7,6 +7,7 @@ from rich.text import Text
 
 from ..analysis.variables import ConstantsView, VariablesView
 from ..model.tensors import format_shape
+from .grid import print_table
 from .style import human_bytes, human_count, plain, table
 
 
@@ -70,7 +71,7 @@ def render_variables(view: VariablesView, out: Console) -> None:
             trainable = "?" if v.trainable is None else ("yes" if v.trainable else "no")
             rows.add_row(plain(v.name), plain(v.op), plain(v.dtype), format_shape(v.shape),
                          human_count(v.elements), human_bytes(v.nbytes), trainable, plain("; ".join(details)))
-        out.print(rows)
+        print_table(out, rows)
     out.print(Text(f"{view.count} variables, {human_count(view.parameters)} parameters, "
                    f"{human_bytes(view.nbytes)}", style="bold"))
     if view.copies.count:
@@ -97,4 +98,4 @@ def _constants(constants: ConstantsView, out: Console) -> None:
     for c in constants.largest:
         rows.add_row(plain(c.name), plain(c.dtype), format_shape(c.shape), human_count(c.elements),
                      human_bytes(c.nbytes))
-    out.print(rows)
+    print_table(out, rows)
