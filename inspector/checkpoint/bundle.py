@@ -194,7 +194,7 @@ class BundleReader(CheckpointIndex):
     def missing_shards(self) -> list[str]:
         """The data shard files the header promises that are not there (listing works
         without them; values and verification do not)."""
-        return [path for path in self.shard_paths() if not os.path.isfile(path)]
+        return [path for path in self.shard_paths() if not os.path.exists(path)]
 
     # -- reading values ----------------------------------------------------
     def read(self, key: str) -> np.ndarray:

@@ -124,7 +124,8 @@ class CheckpointIndex:
             ) from None
 
     def require_shards(self, why: str) -> None:
-        """Raise NotFound naming the first missing data shard, saying ``why`` it is needed."""
+        """Raise NotFound naming the first missing data shard, saying ``why`` it is needed, and
+        UnreadableInput for a shard that is not a regular file."""
         missing = self.missing_shards()
         if missing:
             number = self.shard_paths().index(missing[0]) + 1
@@ -134,3 +135,7 @@ class CheckpointIndex:
                 f"data shard {number} of {self.header.num_shards} is missing{more}; {why}",
                 self.shard_hint,
             )
+        from ..load.files import require_regular
+
+        for path in self.shard_paths():
+            require_regular(path)  # a FIFO or device would block or never end

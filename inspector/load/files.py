@@ -62,6 +62,14 @@ def open_regular(path: str | os.PathLike) -> BinaryIO:
         raise
 
 
+def require_regular(path: str | os.PathLike) -> None:
+    """Raise ``UnreadableInput`` unless ``path`` is a regular file (it is not opened)."""
+    try:
+        _check(path, os.stat(path))
+    except OSError as exc:
+        raise _os_error(path, exc) from None
+
+
 def read_regular(path: str | os.PathLike, limit: int, what: str = "file") -> bytes:
     """The whole content of the regular file ``path``, refused when it is over ``limit`` bytes.
 
