@@ -304,7 +304,7 @@ def test_timeout_leaves_no_partial_file(tmp_path):
 
 
 def test_docs_image_exists():
-    image = Path(ROOT, "docs", "images", "seed002.png")
+    image = Path(ROOT, "docs", "pages", "images", "seed002.png")
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and image.stat().st_size < 150_000
 
 

@@ -188,7 +188,7 @@ def _locate(
             return CheckpointRef(recorded, beside, stamp)
         if checkpoint_exists(recorded):
             return CheckpointRef(recorded, recorded, stamp)
-    warn("whose .index file does not exist", f"names {recorded!r}, which has no .index file (nor V1 checkpoint file)")
+    warn("whose .index file does not exist", f"names {recorded!r}, whose .index file does not exist (nor a V1 checkpoint file)")
     return None
 
 
