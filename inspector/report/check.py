@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.text import Text
 
 from .. import __version__
@@ -15,24 +15,29 @@ SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.IN
 
 
 def render_findings(findings: list[Finding], target: str, path: str, out: Console) -> None:
+    out.print(findings_renderable(findings, target, path))
+
+
+def findings_renderable(findings: list[Finding], target: str, path: str) -> Group:
+    """The doctor's note as one rich renderable: what `check` prints, and what a notebook shows."""
     counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
-    head = Text.assemble(("tfinspect check ", "bold"), Text(path), f"  (target {target})")
-    out.print(head)
+    parts: list = [Text.assemble(("tfinspect check ", "bold"), Text(path), f"  (target {target})")]
     if not findings:
-        out.print(Text("No problems found.", style="bold green"))
-        return
+        parts.append(Text("No problems found.", style="bold green"))
+        return Group(*parts)
+
     def where(f: Finding) -> tuple[str, str]:
         return (f.tag_set or "", f.signature or "")
 
     for (tags, signature), group in groupby(sorted(findings, key=lambda f: (where(f), f.severity.rank)),
                                             key=where):
-        out.print()
+        parts.append(Text())
         title = "the whole artifact" if not tags and not signature else ""
         if tags:
             title += f"tag-set {{{tags}}}"
         if signature:
             title += f"{', ' if title else ''}signature {signature}"
-        out.print(Text(title, style="bold underline"))
+        parts.append(Text(title, style="bold underline"))
         for finding in group:
             line = Text("  ")
             line.append(f"{finding.severity.value:<7}", style=STYLE[finding.severity])
@@ -40,12 +45,13 @@ def render_findings(findings: list[Finding], target: str, path: str, out: Consol
             line.append(finding.message)
             if finding.severity is Severity.ERROR and finding.stage == "load" and finding.signature:
                 line.append(" (the model does not load)", style="bold")
-            out.print(line)
-            out.print(Text(f"          fix: {finding.hint}", style="dim"))
-    out.print()
+            parts.append(line)
+            parts.append(Text(f"          fix: {finding.hint}", style="dim"))
+    parts.append(Text())
     summary = ", ".join(f"{counts[s]} {s.value}{'s' if counts[s] != 1 else ''}" for s in Severity)
-    out.print(Text(summary, style="bold"))
-    out.print(Text("`tfinspect check --explain CODE` explains a rule.", style="dim"))
+    parts.append(Text(summary, style="bold"))
+    parts.append(Text("`tfinspect check --explain CODE` explains a rule.", style="dim"))
+    return Group(*parts)
 
 
 def finding_json(finding: Finding) -> dict:

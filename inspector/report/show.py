@@ -13,22 +13,24 @@ OP_TYPES_SHOWN = 12
 
 
 def render_overview(view: Overview, out: Console) -> None:
-    out.print(_header(view))
+    out.print(overview_renderable(view))
+
+
+def overview_renderable(view: Overview) -> Group:
+    """The overview as one rich renderable: what `show` prints, and what a notebook shows."""
+    parts: list = [_header(view)]
     for note in view.notes:
-        out.print(Text.assemble(("  note  ", "yellow"), note))
+        parts.append(Text.assemble(("  note  ", "yellow"), note))
     for warning in view.warnings:
-        out.print(Text.assemble(("  warning  ", "bold yellow"), warning))
-    out.print()
-    out.print(_files(view))
+        parts.append(Text.assemble(("  warning  ", "bold yellow"), warning))
+    parts += [Text(), _files(view)]
     for meta in view.meta_graphs:
-        out.print()
-        out.print(_meta_graph(meta))
+        parts += [Text(), _meta_graph(meta)]
     if view.checkpoint is not None:
-        out.print()
-        out.print(_checkpoint(view))
+        parts += [Text(), _checkpoint(view)]
     if view.fingerprint is not None:
-        out.print()
-        out.print(_fingerprint(view.fingerprint))
+        parts += [Text(), _fingerprint(view.fingerprint)]
+    return Group(*parts)
 
 
 def _header(view: Overview) -> Text:
