@@ -62,6 +62,21 @@ class Finding:
     rule: str  # the rule's short name
     stage: str = LOAD  # "load": the model does not load; "run": the signature named fails when it runs
 
+    def __repr__(self) -> str:
+        where = "/".join(p for p in ("{" + self.tag_set + "}" if self.tag_set else "", self.signature or "") if p)
+        return f"<Finding {self.code} {self.severity.value}{' at ' + repr(where) if where else ''}: {self.message!r}>"
+
+    def __rich__(self):
+        """The finding as ``tfinspect check`` prints it."""
+        from ..report.notebook import finding_renderable
+
+        return finding_renderable(self)
+
+    def _repr_html_(self) -> str:
+        from ..report.notebook import to_html
+
+        return to_html(self.__rich__())
+
 
 @dataclass(frozen=True)
 class Rule:

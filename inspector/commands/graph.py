@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from dataclasses import fields
 from pathlib import Path
@@ -12,8 +11,6 @@ from ..errors import InspectorError
 from ..report import diagram, render
 from ..report.diagram import AUTO_HIDE_CONTROL
 from . import common
-
-FORMATS = {".dot": None, ".gv": None, ".svg": "svg", ".png": "png", ".pdf": "pdf", ".html": "html"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,16 +54,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     out = args.output
-    suffix = "" if out == "-" else Path(out).suffix.lower()
-    if out != "-" and suffix not in FORMATS:
-        raise InspectorError(out, f"unknown output format {suffix or '(no extension)'!r}",
-                             "use .dot, .svg, .png, .pdf or .html, or -o - for DOT on stdout")
+    fmt = diagram.output_format(out)
     if args.depth is not None and args.depth < 1:
         raise InspectorError(None, "--depth must be at least 1")
-    fmt = FORMATS.get(suffix)
-    dot_binary = shutil.which("dot") if fmt else None
-    if fmt and dot_binary is None:
-        raise InspectorError(out, "the Graphviz 'dot' program was not found", render.INSTALL_HINT)
+    dot_binary = diagram.dot_program(fmt, out)
 
     artifact = common.load_artifact(args)
     options = diagram.DiagramOptions(**{f.name: getattr(args, f.name) for f in fields(diagram.DiagramOptions)})

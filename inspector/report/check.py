@@ -39,19 +39,23 @@ def findings_renderable(findings: list[Finding], target: str, path: str) -> Grou
             title += f"{', ' if title else ''}signature {signature}"
         parts.append(Text(title, style="bold underline"))
         for finding in group:
-            line = Text("  ")
-            line.append(f"{finding.severity.value:<7}", style=STYLE[finding.severity])
-            line.append(f" {finding.code} ", style="bold")
-            line.append(finding.message)
-            if finding.severity is Severity.ERROR and finding.stage == "load" and finding.signature:
-                line.append(" (the model does not load)", style="bold")
-            parts.append(line)
-            parts.append(Text(f"          fix: {finding.hint}", style="dim"))
+            parts += finding_lines(finding)
     parts.append(Text())
     summary = ", ".join(f"{counts[s]} {s.value}{'s' if counts[s] != 1 else ''}" for s in Severity)
     parts.append(Text(summary, style="bold"))
     parts.append(Text("`tfinspect check --explain CODE` explains a rule.", style="dim"))
     return Group(*parts)
+
+
+def finding_lines(finding: Finding) -> list[Text]:
+    """A finding as `check` prints it: severity, code and message; then the fix."""
+    line = Text("  ")
+    line.append(f"{finding.severity.value:<7}", style=STYLE[finding.severity])
+    line.append(f" {finding.code} ", style="bold")
+    line.append(finding.message)
+    if finding.severity is Severity.ERROR and finding.stage == "load" and finding.signature:
+        line.append(" (the model does not load)", style="bold")
+    return [line, Text(f"          fix: {finding.hint}", style="dim")]
 
 
 def finding_json(finding: Finding) -> dict:

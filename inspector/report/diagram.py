@@ -8,6 +8,7 @@ the user are collected in ``Drawing.notes``.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +21,28 @@ from . import render
 from .dot import DotOptions, build_dot
 from .layers_dot import build_layer_dot, count_boxes
 
+FORMATS = {".dot": None, ".gv": None, ".svg": "svg", ".png": "png", ".pdf": "pdf", ".html": "html"}
 OPS_ONLY = ("expand_calls", "inputs", "outputs", "around", "fold_consts")
 # Above this many boxes, control edges are hidden unless --control dashed asks for them:
 # they do not constrain the layout but dot still routes each one (ResNet50: 120 s vs 24 s).
 AUTO_HIDE_CONTROL = 400
+
+
+def output_format(out: str) -> str | None:
+    """The format the output file's extension asks for (None: DOT); ``-`` is DOT on stdout."""
+    suffix = "" if out == "-" else Path(out).suffix.lower()
+    if out != "-" and suffix not in FORMATS:
+        raise InspectorError(out, f"unknown output format {suffix or '(no extension)'!r}",
+                             "use .dot, .svg, .png, .pdf or .html, or -o - for DOT on stdout")
+    return FORMATS.get(suffix)
+
+
+def dot_program(fmt: str | None, out: str) -> str | None:
+    """The Graphviz ``dot`` binary when ``fmt`` needs a layout; a clear error when it is missing."""
+    dot_binary = shutil.which("dot") if fmt else None
+    if fmt and dot_binary is None:
+        raise InspectorError(out, "the Graphviz 'dot' program was not found", render.INSTALL_HINT)
+    return dot_binary
 
 
 @dataclass
