@@ -129,7 +129,7 @@ def _rows(page: str) -> list[list[str]]:
     import html
 
     rows = []
-    for row in re.findall(r"<tr>(.*?)</tr>", page, flags=re.S):
-        cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, flags=re.S)
+    for row in re.findall(r"<tr>(.*?)</tr>", page, flags=re.DOTALL):
+        cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, flags=re.DOTALL)
         rows.append([html.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in cells])
     return rows
