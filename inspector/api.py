@@ -122,6 +122,7 @@ class Graph:
         self.path = path
         self.timeout = timeout
         self._svg: str | None = None
+        self._source: str | None = None
 
     @property
     def title(self) -> str:
@@ -134,12 +135,14 @@ class Graph:
     @property
     def notes(self) -> list[str]:
         """What the user should know about the drawing (collapsed scopes, hidden edges, ...)."""
-        return self.drawing.notes
+        return list(dict.fromkeys(self.drawing.notes))  # each layout may add the same note again
 
     @property
     def source(self) -> str:
         """The DOT text (what ``tfinspect graph -o -`` prints)."""
-        return self.drawing.dot()
+        if self._source is None:
+            self._source = self.drawing.dot()
+        return self._source
 
     def svg(self) -> str:
         """The diagram laid out by Graphviz ``dot`` as an SVG document."""
@@ -176,12 +179,16 @@ class Graph:
         return Group(*lines)
 
     def _repr_html_(self) -> str:
-        import html
+        """The SVG, inline; without Graphviz (or when dot fails), what went wrong, as text."""
+        from rich.text import Text
 
+        from .errors import InspectorError
         from .report.notebook import to_html
 
-        svg = self.svg()
-        start = svg.find("<svg")  # drop the XML declaration and DOCTYPE: the SVG goes inline
+        try:
+            svg = self.svg()
+        except InspectorError as exc:
+            return to_html(Text(f"tfinspect: {exc}", style="red"))
         notes = to_html(self.__rich__()) if self.notes else ""
-        return notes + (svg[start:] if start >= 0 else f"<pre>{html.escape(svg)}</pre>")
+        return notes + svg[svg.find("<svg"):]  # without the XML declaration and DOCTYPE: inline
 

@@ -150,3 +150,15 @@ def test_the_api_never_starts_tensorflow():
     proc = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, cwd=ROOT, timeout=120,
                           check=False)
     assert proc.returncode == 0 and proc.stdout == "ok\n", proc.stderr
+
+
+def test_without_graphviz_a_graph_shows_the_install_hint_in_a_notebook(monkeypatch):
+    from inspector.report import diagram
+
+    monkeypatch.setattr(diagram.shutil, "which", lambda name: None)
+    drawing = inspector.graph(SEED, view="ops")
+    assert drawing.source.startswith("digraph tfinspect {")  # DOT needs no Graphviz
+    page = drawing._repr_html_()
+    assert "the Graphviz &#x27;dot&#x27; program was not found" in page and "install Graphviz" in page
+    with pytest.raises(inspector.InspectorError, match="program was not found"):
+        drawing.svg()
