@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .display import Displayed
 from .load import load
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ def check(path: str | os.PathLike, *, target: str = "tf-serving", select: str | 
     return CheckReport(str(path), target, findings, rules)
 
 
-class CheckReport:
+class CheckReport(Displayed):
     """The findings of one check run; iterate it for :class:`~inspector.checks.Finding` objects."""
 
     def __init__(self, path: str, target: str, findings: list[Finding], rules: list[Rule]):
@@ -77,11 +78,6 @@ class CheckReport:
         from .report.check import findings_renderable
 
         return findings_renderable(self.findings, self.target, self.path)
-
-    def _repr_html_(self) -> str:
-        from .report.notebook import to_html
-
-        return to_html(self.__rich__())
 
 
 def graph(path: str | os.PathLike, *, signature: str | None = None, view: str = "auto", depth: int | None = None,

@@ -12,6 +12,8 @@ import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from ..display import Displayed
+
 TARGETS = ("tf-serving", "vertex", "python", "python-v1")
 SERVING = frozenset({"tf-serving", "vertex"})
 EVERY_TARGET = frozenset(TARGETS)
@@ -51,7 +53,7 @@ class Issue:
 
 
 @dataclass(frozen=True)
-class Finding:
+class Finding(Displayed):
     code: str
     severity: Severity
     message: str
@@ -71,11 +73,6 @@ class Finding:
         from ..report.notebook import finding_renderable
 
         return finding_renderable(self)
-
-    def _repr_html_(self) -> str:
-        from ..report.notebook import to_html
-
-        return to_html(self.__rich__())
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import protos
+from ..display import Displayed
 from ..errors import InspectorError, SelectionError
 from .metagraph import MetaGraph
 
@@ -50,7 +51,7 @@ class ArtifactFile:
 
 
 @dataclass
-class Artifact:
+class Artifact(Displayed):
     """One TensorFlow artifact, read without the TensorFlow runtime.
 
     ``path`` is what the user named; ``root`` the file or directory the
@@ -98,11 +99,6 @@ class Artifact:
         from ..report.notebook import artifact_renderable
 
         return artifact_renderable(self)
-
-    def _repr_html_(self) -> str:
-        from ..report.notebook import to_html
-
-        return to_html(self.__rich__())
 
     # -- tag-sets -------------------------------------------------------------------
     @property

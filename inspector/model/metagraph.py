@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .. import protos
+from ..display import Displayed
 from .functions import FunctionLibrary
 from .graph import GraphIndex
 from .outputs import OutputResolver
@@ -70,7 +71,7 @@ class SignatureTensor:
 
 
 @dataclass(frozen=True)
-class Signature:
+class Signature(Displayed):
     key: str
     method_name: str
     inputs: tuple[SignatureTensor, ...]
@@ -96,11 +97,6 @@ class Signature:
 
         return signature_renderable(self)
 
-    def _repr_html_(self) -> str:
-        from ..report.notebook import to_html
-
-        return to_html(self.__rich__())
-
     @classmethod
     def from_proto(cls, key: str, sig: protos.SignatureDef) -> Signature:
         defaults = {alias: _summarise_default(t) for alias, t in sorted(sig.defaults.items())}
@@ -119,7 +115,7 @@ def _summarise_default(tensor: protos.TensorProto) -> str:
     return summarise_tensor(tensor)
 
 
-class MetaGraph:
+class MetaGraph(Displayed):
     """One graph and everything that describes it.
 
     ``proto`` is the MetaGraphDef, or None for a frozen GraphDef, which has only
@@ -141,11 +137,6 @@ class MetaGraph:
         from ..report.notebook import meta_graph_renderable
 
         return meta_graph_renderable(self)
-
-    def _repr_html_(self) -> str:
-        from ..report.notebook import to_html
-
-        return to_html(self.__rich__())
 
     # -- identification -------------------------------------------------------------
     @property
