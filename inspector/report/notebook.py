@@ -72,12 +72,14 @@ def _table(table: Table, console: Console) -> str:
     out = ['<table style="border-collapse:collapse;margin:0.4em 0">']
     if table.title:
         title = table.title if isinstance(table.title, Text) else console.render_str(str(table.title))
-        out.append(f'<caption style="text-align:left;font-weight:bold">{_text(title, console)}</caption>')
+        out.append(f'<caption style="text-align:left;font-weight:bold;font-family:monospace">{_text(title, console)}</caption>')
     aligns = [column.justify if column.justify in ("right", "center") else "left" for column in table.columns]
     if table.show_header:
         out.append("<thead><tr>")
         for column, align in zip(table.columns, aligns):
-            out.append(f'<th style="{_CELL.format(align=align)}">{_cell(column.header, console)}</th>')
+            header = column.header.copy() if isinstance(column.header, Text) else Text(str(column.header))
+            header.stylize(table.header_style or "")
+            out.append(f'<th style="{_CELL.format(align=align)}">{_text(header, console)}</th>')
         out.append("</tr></thead>")
     out.append("<tbody>")
     columns = [list(column.cells) for column in table.columns]
