@@ -1,5 +1,11 @@
-"""tfinspect: look inside TensorFlow model artifacts without starting TensorFlow."""
+"""tfinspect: look inside TensorFlow model artifacts without starting TensorFlow.
 
+The Python API: ``inspector.load(path)``, ``inspector.check(path, target=...)`` and
+``inspector.graph(path, ...)`` return objects that show themselves as tables in Jupyter
+and in a terminal (``rich.print``).  See docs/pages/python-api.md.
+"""
+
+from .api import CheckReport, Graph, check, graph
 from .errors import InspectorError
 from .load import load
 from .model.artifact import Artifact, ArtifactKind
@@ -8,12 +14,16 @@ from .model.metagraph import MetaGraph, Signature, SignatureTensor
 __version__ = "0.1.0"
 
 __all__ = [
-           "Artifact",
-           "ArtifactKind",
-           "InspectorError",
-           "MetaGraph",
-           "Signature",
-           "SignatureTensor",
-           "__version__",
-           "load",
+    "Artifact",
+    "ArtifactKind",
+    "CheckReport",
+    "Graph",
+    "InspectorError",
+    "MetaGraph",
+    "Signature",
+    "SignatureTensor",
+    "__version__",
+    "check",
+    "graph",
+    "load",
 ]

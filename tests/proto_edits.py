@@ -50,3 +50,33 @@ def with_bytes_alias(tmp_path: Path) -> Path:
     del signature.inputs["image"]
     (target / "saved_model.pb").write_bytes(saved.SerializeToString())
     return target
+
+
+HOSTILE_SIGNATURE = "<script>alert(1)</script>"
+HOSTILE_ALIAS = "[red]x\x1b[2J"
+HOSTILE_NODE = "<script>x"
+
+
+def with_hostile_names(tmp_path: Path) -> Path:
+    """A copy of seed003's SavedModel whose signature key, input alias and input node are markup.
+
+    The key is an HTML script element, the alias rich markup plus a terminal escape,
+    and the placeholder ``x`` is renamed ``<script>x`` (with every reference to it).
+    """
+    import shutil
+
+    from inspector import protos
+
+    target = tmp_path / "hostile_names"
+    shutil.copytree(fixture("seed003", "SavedModel"), target)
+    saved = protos.SavedModel.FromString((target / "saved_model.pb").read_bytes())
+    meta = saved.meta_graphs[0]
+    meta.signature_def[HOSTILE_SIGNATURE].CopyFrom(meta.signature_def["serving_default"])
+    del meta.signature_def["serving_default"]
+    inputs = meta.signature_def[HOSTILE_SIGNATURE].inputs
+    inputs[HOSTILE_ALIAS].CopyFrom(inputs["inputs"])
+    del inputs["inputs"]
+    rename_node(meta.graph_def, "x", HOSTILE_NODE)
+    inputs[HOSTILE_ALIAS].name = f"{HOSTILE_NODE}:0"
+    (target / "saved_model.pb").write_bytes(saved.SerializeToString())
+    return target

@@ -12,6 +12,8 @@ import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from ..display import Displayed
+
 TARGETS = ("tf-serving", "vertex", "python", "python-v1")
 SERVING = frozenset({"tf-serving", "vertex"})
 EVERY_TARGET = frozenset(TARGETS)
@@ -51,7 +53,7 @@ class Issue:
 
 
 @dataclass(frozen=True)
-class Finding:
+class Finding(Displayed):
     code: str
     severity: Severity
     message: str
@@ -61,6 +63,16 @@ class Finding:
     location: str | None
     rule: str  # the rule's short name
     stage: str = LOAD  # "load": the model does not load; "run": the signature named fails when it runs
+
+    def __repr__(self) -> str:
+        where = "/".join(p for p in ("{" + self.tag_set + "}" if self.tag_set else "", self.signature or "") if p)
+        return f"<Finding {self.code} {self.severity.value}{' at ' + repr(where) if where else ''}: {self.message!r}>"
+
+    def __rich__(self):
+        """The finding as ``tfinspect check`` prints it."""
+        from ..report.notebook import finding_renderable
+
+        return finding_renderable(self)
 
 
 @dataclass(frozen=True)

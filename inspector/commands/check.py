@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from ..checks import RULES, TARGETS, CheckContext, Finding, Severity, run_checks, selected_rules
-from ..checks.core import TARGET_MEANING, run_rules
-from ..checks.loading import missing_graph_file
-from ..errors import InspectorError, SelectionError
+from ..checks import RULES, TARGETS, Severity, runner
+from ..checks.core import TARGET_MEANING
+from ..errors import SelectionError
 from ..report import jsonout
 from ..report.check import finding_json, render_explanation, render_findings, render_rules, rule_json, sarif
 from ..report.style import console
-from . import common
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,10 +31,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="same as --format json")
     parser.add_argument("--explain", metavar="CODE", help="explain one rule (or what a target means) and exit")
     parser.add_argument("--list-rules", action="store_true", help="list every rule and exit")
-
-
-def _codes(text: str | None) -> list[str] | None:
-    return [c.strip().upper() for c in text.split(",") if c.strip()] if text else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,12 +61,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.path:
         raise SelectionError(None, "check needs a PATH (or --explain CODE / --list-rules)")
-    select, ignore = _codes(args.select), _codes(args.ignore)
-    for code in (select or []) + (ignore or []):
-        if not any(c.startswith(code) for c in RULES):
-            raise SelectionError(None, f"no rule code starts with {code!r}", "tfinspect check --list-rules")
-    rules = selected_rules(args.target, select, ignore)
-    findings = _findings(args, rules, select, ignore)
+    select, ignore = runner.parse_codes(args.select), runner.parse_codes(args.ignore)
+    findings, rules = runner.find(args.path, version=args.model_version, target=args.target, select=select,
+                                  ignore=ignore, tf_version=args.tf_version, inputs=runner.names(args.inputs),
+                                  outputs=runner.names(args.outputs))
     if fmt == "json":
         jsonout.emit({"target": args.target, "findings": [finding_json(f) for f in findings]})
     elif fmt == "sarif":
@@ -85,18 +76,3 @@ def run(args: argparse.Namespace) -> int:
         return 1
     return 0
 
-
-def _findings(args: argparse.Namespace, rules, select, ignore) -> list[Finding]:
-    early = missing_graph_file(Path(args.path))
-    if early is not None:
-        if any(r.code == "TFI101" for r in rules):
-            rule = RULES["TFI101"]
-            return [Finding(rule.code, rule.severity, early.message, early.hint, None, None, None, rule.name)]
-        raise InspectorError(args.path, early.message, early.hint)
-    artifact = common.load_artifact(args)
-    context = CheckContext(
-        artifact=artifact, target=args.target, tf_version=args.tf_version,
-        inputs=[t.strip() for t in (args.inputs or "").split(",") if t.strip()],
-        outputs=[t.strip() for t in (args.outputs or "").split(",") if t.strip()],
-    )
-    return run_rules(context, rules) if rules else run_checks(context, select, ignore)

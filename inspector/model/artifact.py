@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import protos
+from ..display import Displayed
 from ..errors import InspectorError, SelectionError
 from .metagraph import MetaGraph
 
@@ -30,6 +31,18 @@ _LABELS = {
 }
 
 
+_REPR_NAMES = {
+    ArtifactKind.SAVED_MODEL: "SavedModel",
+    ArtifactKind.META_GRAPH: "MetaGraphDef",
+    ArtifactKind.GRAPH_DEF: "GraphDef",
+    ArtifactKind.CHECKPOINT: "Checkpoint",
+}
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 @dataclass(frozen=True)
 class ArtifactFile:
     path: Path
@@ -38,7 +51,7 @@ class ArtifactFile:
 
 
 @dataclass
-class Artifact:
+class Artifact(Displayed):
     """One TensorFlow artifact, read without the TensorFlow runtime.
 
     ``path`` is what the user named; ``root`` the file or directory the
@@ -63,6 +76,29 @@ class Artifact:
     notes: list[str] = field(default_factory=list)  # facts the user should know
     warnings: list[str] = field(default_factory=list)  # problems found while loading
     _checkpoint: object | None = field(default=None, repr=False, compare=False)
+
+    # -- display (the renderers live in report/, imported when an artifact is shown) --------
+    def __repr__(self) -> str:
+        kind = _REPR_NAMES[self.kind]
+        if self.kind is ArtifactKind.SAVED_MODEL:
+            tags = "; ".join("{" + ",".join(mg.tags) + "}" for mg in self.meta_graphs)
+            count = sum(1 for mg in self.meta_graphs for sig in mg.signatures.values() if not sig.internal)
+            what = f"{_plural(len(self.meta_graphs), 'MetaGraph')} {tags}, {_plural(count, 'signature')}"
+        elif self.kind is ArtifactKind.CHECKPOINT:
+            prefix = self.checkpoint_prefix.name if self.checkpoint_prefix else None
+            what = f"prefix {prefix!r}" + (", with its MetaGraph" if self.meta_graphs else ", no graph")
+        else:
+            nodes = sum(len(mg.graph_def.node) for mg in self.meta_graphs)
+            count = sum(len(mg.signatures) for mg in self.meta_graphs)
+            what = _plural(nodes, "node") + (f", {_plural(count, 'signature')}" if count else "")
+        version = f" (version {self.version})" if self.version is not None else ""
+        return f"<{kind} {str(self.path)!r}{version}: {what}>"
+
+    def __rich__(self):
+        """What ``tfinspect show`` prints (``rich.print(artifact)``)."""
+        from ..report.notebook import artifact_renderable
+
+        return artifact_renderable(self)
 
     # -- tag-sets -------------------------------------------------------------------
     @property

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .. import protos
+from ..display import Displayed
 from .functions import FunctionLibrary
 from .graph import GraphIndex
 from .outputs import OutputResolver
@@ -14,6 +15,7 @@ from .tensors import Shape, dtype_name, format_shape, shape_from_proto
 INIT_OP_SIGNATURE_KEY = "__saved_model_init_op"
 TRAIN_OP_SIGNATURE_KEY = "__saved_model_train_op"
 INTERNAL_SIGNATURE_KEYS = (INIT_OP_SIGNATURE_KEY, TRAIN_OP_SIGNATURE_KEY)
+REPR_TENSORS = 4  # inputs and outputs named in a Signature's repr
 ASSETS_COLLECTION = "saved_model_assets"  # where tf.compat.v1.saved_model.Builder records AssetFileDefs
 
 
@@ -40,6 +42,14 @@ class SignatureTensor:
         text = format_shape(self.shape)
         return text if self.shape_recorded else f"{text} (not recorded)"
 
+    def __repr__(self) -> str:
+        name = f" {self.name!r}" if self.name and self.name != self.alias else ""
+        return f"<SignatureTensor {self.alias!r}{name} {self.dtype} {self.shape_label}>"
+
+    def describe(self) -> str:
+        """``x DT_FLOAT [?, 3]``: alias, dtype and shape."""
+        return f"{self.alias!r} {self.dtype} {self.shape_label}"
+
     @classmethod
     def from_proto(cls, alias: str, info: protos.TensorInfo) -> SignatureTensor:
         encoding = info.WhichOneof("encoding") or "none"
@@ -61,7 +71,7 @@ class SignatureTensor:
 
 
 @dataclass(frozen=True)
-class Signature:
+class Signature(Displayed):
     key: str
     method_name: str
     inputs: tuple[SignatureTensor, ...]
@@ -71,6 +81,21 @@ class Signature:
     @property
     def internal(self) -> bool:
         return self.key in INTERNAL_SIGNATURE_KEYS
+
+    def __repr__(self) -> str:
+        def listed(tensors: tuple[SignatureTensor, ...]) -> str:
+            shown = ", ".join(t.describe() for t in tensors[:REPR_TENSORS])
+            more = len(tensors) - REPR_TENSORS
+            return (shown + (f", and {more} more" if more > 0 else "")) or "nothing"
+
+        return (f"<Signature {self.key!r} {self.method_name or '(no method)'}: "
+                f"{listed(self.inputs)} -> {listed(self.outputs)}>")
+
+    def __rich__(self):
+        """The signature as ``tfinspect signatures`` prints it."""
+        from ..report.notebook import signature_renderable
+
+        return signature_renderable(self)
 
     @classmethod
     def from_proto(cls, key: str, sig: protos.SignatureDef) -> Signature:
@@ -90,7 +115,7 @@ def _summarise_default(tensor: protos.TensorProto) -> str:
     return summarise_tensor(tensor)
 
 
-class MetaGraph:
+class MetaGraph(Displayed):
     """One graph and everything that describes it.
 
     ``proto`` is the MetaGraphDef, or None for a frozen GraphDef, which has only
@@ -100,6 +125,18 @@ class MetaGraph:
     def __init__(self, graph_def: protos.GraphDef, proto: protos.MetaGraphDef | None = None):
         self.proto = proto
         self.graph_def = graph_def
+
+    def __repr__(self) -> str:
+        tags = "{" + ",".join(self.tags) + "}" if self.tags else "(no tags)"
+        count = len(self.signatures)
+        return (f"<MetaGraph {tags}: {count} signature{'' if count == 1 else 's'}, "
+                f"{len(self.graph_def.node)} nodes, {len(self.functions)} functions>")
+
+    def __rich__(self):
+        """Tags, size, and each signature as ``tfinspect signatures`` prints it."""
+        from ..report.notebook import meta_graph_renderable
+
+        return meta_graph_renderable(self)
 
     # -- identification -------------------------------------------------------------
     @property

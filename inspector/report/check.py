@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.text import Text
 
 from .. import __version__
@@ -17,39 +17,52 @@ SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.IN
 
 
 def render_findings(findings: list[Finding], target: str, path: str, out: Console) -> None:
+    """Print the doctor's note; many findings stream as plain lines at the speed of the data."""
+    print_lines(out, findings_lines(findings, target, path))
+
+
+def findings_renderable(findings: list[Finding], target: str, path: str) -> Group:
+    """The doctor's note as one rich renderable: what `check` prints, and what a notebook shows."""
+    return Group(*findings_lines(findings, target, path))
+
+
+def findings_lines(findings: list[Finding], target: str, path: str) -> list[Text]:
     counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
-    head = Text.assemble(("tfinspect check ", "bold"), Text(visible(path)), f"  (target {target})")
-    out.print(head)
+    parts: list[Text] = [Text.assemble(("tfinspect check ", "bold"), Text(visible(path)), f"  (target {target})")]
     if not findings:
-        out.print(Text("No problems found.", style="bold green"))
-        return
+        parts.append(Text("No problems found.", style="bold green"))
+        return parts
+
     def where(f: Finding) -> tuple[str, str]:
         return (f.tag_set or "", f.signature or "")
 
-    lines: list[Text] = []
     for (tags, signature), group in groupby(sorted(findings, key=lambda f: (where(f), f.severity.rank)),
                                             key=where):
-        lines.append(Text())
+        parts.append(Text())
         title = "the whole artifact" if not tags and not signature else ""
         if tags:
             title += f"tag-set {{{tags}}}"
         if signature:
             title += f"{', ' if title else ''}signature {signature}"
-        lines.append(Text(visible(title), style="bold underline"))
+        parts.append(Text(visible(title), style="bold underline"))
         for finding in group:
-            line = Text("  ")
-            line.append(f"{finding.severity.value:<7}", style=STYLE[finding.severity])
-            line.append(f" {finding.code} ", style="bold")
-            line.append(visible(finding.message))
-            if finding.severity is Severity.ERROR and finding.stage == "load" and finding.signature:
-                line.append(" (the model does not load)", style="bold")
-            lines.append(line)
-            lines.append(Text(f"          fix: {visible(finding.hint)}", style="dim"))
-    print_lines(out, lines)
-    out.print()
+            parts += finding_lines(finding)
+    parts.append(Text())
     summary = ", ".join(f"{counts[s]} {s.value}{'s' if counts[s] != 1 else ''}" for s in Severity)
-    out.print(Text(summary, style="bold"))
-    out.print(Text("`tfinspect check --explain CODE` explains a rule.", style="dim"))
+    parts.append(Text(summary, style="bold"))
+    parts.append(Text("`tfinspect check --explain CODE` explains a rule.", style="dim"))
+    return parts
+
+
+def finding_lines(finding: Finding) -> list[Text]:
+    """A finding as `check` prints it: severity, code and message; then the fix."""
+    line = Text("  ")
+    line.append(f"{finding.severity.value:<7}", style=STYLE[finding.severity])
+    line.append(f" {finding.code} ", style="bold")
+    line.append(visible(finding.message))
+    if finding.severity is Severity.ERROR and finding.stage == "load" and finding.signature:
+        line.append(" (the model does not load)", style="bold")
+    return [line, Text(f"          fix: {visible(finding.hint)}", style="dim")]
 
 
 def finding_json(finding: Finding) -> dict:

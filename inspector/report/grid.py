@@ -28,6 +28,15 @@ STREAM_FROM = 200  # rows; below this, rich lays tables out (titles, styles, jus
 _CHUNK = 2000  # lines per write when streaming
 
 
+def print_group(out: Console, group) -> None:
+    """Print a rich ``Group`` part by part, its tables through :func:`print_table`."""
+    for part in group.renderables:
+        if isinstance(part, Table):
+            print_table(out, part)
+        else:
+            out.print(part)
+
+
 def print_table(out: Console, table: Table) -> None:
     """Print a table built with ``style.table``: with rich when small, streamed when large."""
     if table.row_count < STREAM_FROM:

@@ -7,6 +7,7 @@ from rich.text import Text
 
 from ..analysis.overview import MetaGraphOverview, Overview, VariableTotals
 from ..model.metagraph import Signature
+from .grid import print_group
 from .sanitize import visible
 from .style import human_bytes, human_count, plain, table
 
@@ -14,22 +15,24 @@ OP_TYPES_SHOWN = 12
 
 
 def render_overview(view: Overview, out: Console) -> None:
-    out.print(_header(view))
+    print_group(out, overview_renderable(view))
+
+
+def overview_renderable(view: Overview) -> Group:
+    """The overview as one rich renderable: what `show` prints, and what a notebook shows."""
+    parts: list = [_header(view)]
     for note in view.notes:
-        out.print(Text.assemble(("  note  ", "yellow"), plain(note)))
+        parts.append(Text.assemble(("  note  ", "yellow"), plain(note)))
     for warning in view.warnings:
-        out.print(Text.assemble(("  warning  ", "bold yellow"), plain(warning)))
-    out.print()
-    out.print(_files(view))
+        parts.append(Text.assemble(("  warning  ", "bold yellow"), plain(warning)))
+    parts += [Text(), _files(view)]
     for meta in view.meta_graphs:
-        out.print()
-        out.print(_meta_graph(meta))
+        parts += [Text(), _meta_graph(meta)]
     if view.checkpoint is not None:
-        out.print()
-        out.print(_checkpoint(view))
+        parts += [Text(), _checkpoint(view)]
     if view.fingerprint is not None:
-        out.print()
-        out.print(_fingerprint(view.fingerprint))
+        parts += [Text(), _fingerprint(view.fingerprint)]
+    return Group(*parts)
 
 
 def _header(view: Overview) -> Text:

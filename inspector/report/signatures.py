@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.text import Text
 
 from ..analysis.signatures import ConcreteArgument, ConcreteFunction, SignaturesView
-from ..model.metagraph import SignatureTensor
-from .grid import print_table
+from ..model.metagraph import Signature, SignatureTensor
+from .grid import print_group
 from .jsonout import signature_json
 from .sanitize import visible
 from .style import plain, table
@@ -48,27 +48,32 @@ def render_signatures(view: SignaturesView, out: Console, *, concrete: bool = Tr
         else:
             out.print("No signatures in this artifact.")
     for tagged in view.signatures:
-        sig = tagged.signature
-        title = Text.assemble(("signature ", "bold"), (visible(sig.key), "bold green"),
-                              "  ", ("{" + ",".join(tagged.tags) + "}", "magenta"),
-                              "  method ", plain(sig.method_name or "(none)"))
-        if sig.internal:
-            title.append("  (internal: run by the loader, not for serving)", style="yellow")
-        out.print(title)
-        rows = table(None, "", "alias", "tensor", "dtype", "shape", "encoding")
-        for direction, tensors in (("input", sig.inputs), ("output", sig.outputs)):
-            for tensor in tensors:
-                rows.add_row(direction, plain(tensor.alias), _tensor_text(tensor), plain(tensor.dtype),
-                             tensor.shape_label, plain(tensor.encoding))
-        if sig.inputs or sig.outputs:
-            print_table(out, rows)
-        else:
-            out.print(Text("  no inputs or outputs", style="dim"))
-        for alias, summary in sig.defaults.items():
-            out.print(Text.assemble("  default ", plain(alias), " = ", plain(summary)))
+        print_group(out, signature_renderable(tagged.signature, tagged.tags))
         out.print()
     if concrete and view.concrete_functions:
         render_concrete(view.concrete_functions, out)
+
+
+def signature_renderable(sig: Signature, tags) -> Group:
+    """One signature: its title line, the table of its tensors, and its defaults."""
+    title = Text.assemble(("signature ", "bold"), (visible(sig.key), "bold green"),
+                          "  ", ("{" + visible(",".join(tags)) + "}", "magenta"),
+                          "  method ", plain(sig.method_name or "(none)"))
+    if sig.internal:
+        title.append("  (internal: run by the loader, not for serving)", style="yellow")
+    parts: list = [title]
+    rows = table(None, "", "alias", "tensor", "dtype", "shape", "encoding")
+    for direction, tensors in (("input", sig.inputs), ("output", sig.outputs)):
+        for tensor in tensors:
+            rows.add_row(direction, plain(tensor.alias), _tensor_text(tensor), plain(tensor.dtype),
+                         tensor.shape_label, plain(tensor.encoding))
+    if sig.inputs or sig.outputs:
+        parts.append(rows)
+    else:
+        parts.append(Text("  no inputs or outputs", style="dim"))
+    for alias, summary in sig.defaults.items():
+        parts.append(Text.assemble("  default ", plain(alias), " = ", plain(summary)))
+    return Group(*parts)
 
 
 def _tensor_text(tensor: SignatureTensor) -> Text:

@@ -1,0 +1,190 @@
+"""The Python API for notebooks and scripts: ``load``, ``check`` and ``graph``.
+
+Each returns an object that renders itself: a table in Jupyter (``_repr_html_``),
+the same table in a terminal (``__rich__``: ``rich.print(obj)``), and a one-line
+``repr``.  They run the same code as ``tfinspect show``, ``check`` and ``graph``,
+without starting the TensorFlow runtime.  Imports are deferred so that
+``import inspector`` stays as quick as the command line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .display import Displayed
+from .load import load
+
+if TYPE_CHECKING:
+    from .checks.core import Finding, Rule
+    from .report.diagram import Drawing
+
+__all__ = ["CheckReport", "Graph", "check", "graph", "load"]
+
+
+def check(path: str | os.PathLike, *, target: str = "tf-serving", select: str | Iterable[str] | None = None,
+          ignore: str | Iterable[str] | None = None, tf_version: str | None = None,
+          inputs: str | Iterable[str] | None = None, outputs: str | Iterable[str] | None = None,
+          version: int | None = None) -> CheckReport:
+    """Run ``tfinspect check`` on ``path``: why the model will fail under ``target``.
+
+    ``select`` / ``ignore`` take rule codes or prefixes (``"TFI3"`` or ``["TFI304"]``);
+    ``inputs`` / ``outputs`` name the tensors of a graph without signatures.
+    Raises :class:`inspector.InspectorError` for a path it cannot read or an unknown code.
+    """
+    from .checks import TARGETS, runner
+    from .errors import SelectionError
+
+    if target not in TARGETS:
+        raise SelectionError(None, f"no target {target!r}", f"targets: {', '.join(TARGETS)}")
+    findings, rules = runner.find(path, version=version, target=target, select=runner.parse_codes(select),
+                                  ignore=runner.parse_codes(ignore), tf_version=tf_version,
+                                  inputs=runner.names(inputs), outputs=runner.names(outputs))
+    return CheckReport(str(path), target, findings, rules)
+
+
+class CheckReport(Displayed):
+    """The findings of one check run; iterate it for :class:`~inspector.checks.Finding` objects."""
+
+    def __init__(self, path: str, target: str, findings: list[Finding], rules: list[Rule]):
+        self.path = path
+        self.target = target
+        self.findings = findings
+        self.rules = rules
+
+    def __iter__(self) -> Iterator[Finding]:
+        return iter(self.findings)
+
+    def __len__(self) -> int:
+        return len(self.findings)
+
+    def count(self, severity: str) -> int:
+        """How many findings have this severity: ``"error"``, ``"warning"`` or ``"info"``."""
+        return sum(1 for f in self.findings if f.severity.value == severity)
+
+    @property
+    def ok(self) -> bool:
+        """True when no finding is an error (what makes ``tfinspect check`` exit 0)."""
+        return self.count("error") == 0
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{self.count(s)} {s}{'' if self.count(s) == 1 else 's'}"
+                           for s in ("error", "warning", "info"))
+        return f"<CheckReport {self.path!r} target {self.target}: {counts}>"
+
+    def __rich__(self):
+        from .report.check import findings_renderable
+
+        return findings_renderable(self.findings, self.target, self.path)
+
+
+def graph(path: str | os.PathLike, *, signature: str | None = None, view: str = "auto", depth: int | None = None,
+          function: str | None = None, scope: str | None = None, around: str | None = None, hops: int = 2,
+          inputs: str | Iterable[str] | None = None, outputs: str | Iterable[str] | None = None,
+          expand_calls: bool = False, fold_consts: bool = False, edge_labels: str = "shape",
+          control: str = "auto", rankdir: str = "TB", max_nodes: int = 1500, tag_set: str | None = None,
+          version: int | None = None, timeout: float = 120.0) -> Graph:
+    """The diagram ``tfinspect graph`` draws, with the same options (``view="layers"``, ``depth=2``...).
+
+    ``.source`` is the DOT text, ``.svg()`` lays it out with Graphviz ``dot``, and
+    ``.save("model.svg")`` writes a file as ``-o`` does (.dot, .svg, .png, .pdf, .html).
+    """
+    from .report import diagram
+
+    if depth is not None and depth < 1:
+        from .errors import InspectorError
+
+        raise InspectorError(None, "depth must be at least 1")
+
+    def joined(value) -> str | None:
+        return ",".join(value) if value is not None and not isinstance(value, str) else value
+
+    options = diagram.DiagramOptions(
+        view=view, signature=signature, inputs=joined(inputs), outputs=joined(outputs), scope=scope,
+        around=around, hops=hops, function=function, expand_calls=expand_calls, depth=depth,
+        fold_consts=fold_consts, edge_labels=edge_labels, control=control, rankdir=rankdir,
+        max_nodes=max_nodes, path=str(path))
+    drawing = diagram.draw(load(path, version=version), tag_set, options)
+    return Graph(drawing, str(path), timeout)
+
+
+class Graph:
+    """A chosen diagram: DOT in ``.source``, SVG from ``.svg()``, files from ``.save(path)``."""
+
+    def __init__(self, drawing: Drawing, path: str, timeout: float = 120.0):
+        self.drawing = drawing
+        self.path = path
+        self.timeout = timeout
+        self._svg: str | None = None
+        self._source: str | None = None
+
+    @property
+    def title(self) -> str:
+        return self.drawing.title
+
+    @property
+    def view(self) -> str:
+        return "ops" if self.drawing.graph is None else "layers"
+
+    @property
+    def notes(self) -> list[str]:
+        """What the user should know about the drawing (collapsed scopes, hidden edges, ...)."""
+        return list(dict.fromkeys(self.drawing.notes))  # each layout may add the same note again
+
+    @property
+    def source(self) -> str:
+        """The DOT text (what ``tfinspect graph -o -`` prints)."""
+        if self._source is None:
+            self._source = self.drawing.dot()
+        return self._source
+
+    def svg(self) -> str:
+        """The diagram laid out by Graphviz ``dot`` as an SVG document."""
+        if self._svg is None:
+            self._svg = self._encode("svg", self.path).decode("utf-8")
+        return self._svg
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the diagram; the extension picks the format, as with ``tfinspect graph -o``."""
+        from .report import diagram, render
+
+        out = Path(path)
+        data = self._encode(diagram.output_format(str(out)), str(out))
+        render.write_atomic(out, data)
+        return out
+
+    def _encode(self, fmt: str | None, out: str) -> bytes:
+        from .report import diagram
+
+        return self.drawing.encode(fmt, diagram.dot_program(fmt, out), self.timeout, out)
+
+    def __repr__(self) -> str:
+        return f"<Graph {self.title!r}: {self.view} view>"
+
+    def __rich__(self):
+        from rich.console import Group
+        from rich.text import Text
+
+        from .report.sanitize import visible
+
+        lines = [Text.assemble(("Graph ", "bold"), visible(self.title), (f"  ({self.view} view)", "dim"))]
+        lines += [Text.assemble(("  note  ", "yellow"), visible(note)) for note in self.notes]
+        lines.append(Text("  .source is the DOT text; .svg() renders it; .save(path) writes a file", style="dim"))
+        return Group(*lines)
+
+    def _repr_html_(self) -> str:
+        """The SVG, inline; without Graphviz (or when dot fails), what went wrong, as text."""
+        from rich.text import Text
+
+        from .errors import InspectorError
+        from .report.notebook import to_html
+
+        try:
+            svg = self.svg()
+        except InspectorError as exc:
+            return to_html(Text(f"tfinspect: {exc}", style="red"))
+        notes = to_html(self.__rich__()) if self.notes else ""
+        return notes + svg[svg.find("<svg"):]  # without the XML declaration and DOCTYPE: inline
+
