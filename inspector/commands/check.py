@@ -10,7 +10,15 @@ from ..checks.core import TARGET_MEANING, run_rules
 from ..checks.loading import missing_graph_file
 from ..errors import InspectorError, SelectionError
 from ..report import jsonout
-from ..report.check import finding_json, render_explanation, render_findings, render_rules, rule_json, sarif
+from ..report.check import (
+    findings_json,
+    render_explanation,
+    render_findings,
+    render_rules,
+    rules_json,
+    sarif,
+    targets_json,
+)
 from ..report.style import console
 from . import common
 
@@ -47,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         if fmt == "table":
             console().print(f"target {name}: {TARGET_MEANING[name]}", markup=False, highlight=False)
         else:
-            jsonout.emit({"schema_version": 1, "targets": [{"target": name, "meaning": TARGET_MEANING[name]}]})
+            jsonout.emit(targets_json({name: TARGET_MEANING[name]}))
         return 0
     if args.explain:
         rule = RULES.get(args.explain.strip().upper())
@@ -57,14 +65,14 @@ def run(args: argparse.Namespace) -> int:
         if fmt == "table":
             render_explanation(rule, console())
         else:
-            jsonout.emit(rule_json(rule))
+            jsonout.emit(rules_json([rule]))
         return 0
     if args.list_rules:
         rules = [RULES[c] for c in sorted(RULES)]
         if fmt == "table":
             render_rules(rules, console())
         else:
-            jsonout.emit([rule_json(r) for r in rules])
+            jsonout.emit(rules_json(rules))
         return 0
     if not args.path:
         raise SelectionError(None, "check needs a PATH (or --explain CODE / --list-rules)")
@@ -75,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     rules = selected_rules(args.target, select, ignore)
     findings = _findings(args, rules, select, ignore)
     if fmt == "json":
-        jsonout.emit({"target": args.target, "findings": [finding_json(f) for f in findings]})
+        jsonout.emit(findings_json(args.target, findings))
     elif fmt == "sarif":
         jsonout.emit(sarif(findings, rules, str(args.path)))
     else:

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from ..analysis.collections import Collection, Undecoded
 from ..model.attrs import short_bytes
+from .jsonout import document
 from .style import plain, table
 
 MAX_FIELD_TEXT = 60
@@ -76,11 +77,12 @@ def _short(value) -> str:
     return text if len(text) <= MAX_FIELD_TEXT else text[:MAX_FIELD_TEXT] + "..."
 
 
-def collections_json(collections: list[Collection]) -> dict:
-    return {
-        c.key: {"kind": c.kind, "type": c.type, "items": [_item_json(item) for item in c.items]}
-        for c in collections
-    }
+def collections_json(collections: list[Collection], notes: list[str] | None = None) -> dict:
+    return document(
+        collections=[{"key": c.key, "kind": c.kind, "type": c.type, "items": [_item_json(item) for item in c.items]}
+                     for c in collections],
+        notes=list(notes or []),
+    )
 
 
 def _item_json(item):

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..analysis.diff import BREAKING, COMPATIBLE, SEVERITIES, Change, DiffResult
+from .jsonout import document
 from .sanitize import visible
 from .style import table
 
@@ -19,15 +20,14 @@ def change_json(change: Change) -> dict:
 
 
 def diff_json(result: DiffResult) -> dict:
-    return {
-        "schema_version": 1,
-        "old": {"path": result.old_path, "kind": result.old_kind},
-        "new": {"path": result.new_path, "kind": result.new_kind},
-        "breaking": bool(result.breaking),
-        "counts": result.counts(),
-        "notes": result.notes,
-        "changes": [change_json(c) for c in _ordered(result.changes)],
-    }
+    return document(
+        old={"path": result.old_path, "kind": result.old_kind},
+        new={"path": result.new_path, "kind": result.new_kind},
+        breaking=bool(result.breaking),
+        counts=result.counts(),
+        notes=result.notes,
+        changes=[change_json(c) for c in _ordered(result.changes)],
+    )
 
 
 def _ordered(changes: list[Change]) -> list[Change]:

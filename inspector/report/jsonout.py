@@ -9,6 +9,13 @@ from dataclasses import asdict
 from ..analysis.overview import Overview
 from ..model.metagraph import Signature, SignatureTensor
 
+SCHEMA_VERSION = 1
+
+
+def document(items: dict | None = None, /, **more) -> dict:
+    """One command's JSON output: always an object, ``schema_version`` first (docs/schemas/)."""
+    return {"schema_version": SCHEMA_VERSION, **(items or {}), **more}
+
 
 def dumps(data) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)
@@ -18,10 +25,15 @@ def emit(data, stream=None) -> None:
     (stream or sys.stdout).write(dumps(data) + "\n")
 
 
+def renamed(data: dict, **names: str) -> dict:
+    """``data`` with its keys renamed old=new, in the same order (a dataclass's field to the JSON word)."""
+    return {names.get(key, key): value for key, value in data.items()}
+
+
 def tensor_json(tensor: SignatureTensor) -> dict:
     data = {
         "alias": tensor.alias,
-        "name": tensor.name,
+        "tensor_name": tensor.name,
         "dtype": tensor.dtype,
         "shape": tensor.shape,
         "shape_recorded": tensor.shape_recorded,
@@ -34,9 +46,9 @@ def tensor_json(tensor: SignatureTensor) -> dict:
 
 def signature_json(signature: Signature, tags: list[str] | tuple[str, ...]) -> dict:
     return {
-        "tags": list(tags),
-        "key": signature.key,
-        "method": signature.method_name,
+        "tag_set": list(tags),
+        "signature_key": signature.key,
+        "method_name": signature.method_name,
         "internal": signature.internal,
         "inputs": [tensor_json(t) for t in signature.inputs],
         "outputs": [tensor_json(t) for t in signature.outputs],
@@ -45,7 +57,7 @@ def signature_json(signature: Signature, tags: list[str] | tuple[str, ...]) -> d
 
 
 def overview_json(view: Overview) -> dict:
-    return {
+    return document({
         "kind": view.kind.value,
         "path": view.path,
         "root": view.root,
@@ -61,26 +73,26 @@ def overview_json(view: Overview) -> dict:
         "checkpoint": asdict(view.checkpoint) if view.checkpoint else None,
         "meta_graphs": [
             {
-                "tags": mg.tags,
+                "tag_set": mg.tags,
                 "tensorflow_version": mg.tensorflow_version,
                 "tensorflow_git_version": mg.tensorflow_git_version,
                 "meta_graph_version": mg.meta_graph_version,
                 "producer": mg.producer,
                 "min_consumer": mg.min_consumer,
-                "nodes": mg.node_count,
-                "functions": mg.function_count,
-                "function_nodes": mg.function_node_count,
+                "node_count": mg.node_count,
+                "function_count": mg.function_count,
+                "function_node_count": mg.function_node_count,
                 "op_types": dict(mg.op_histogram),
                 "signatures": [signature_json(s, mg.tags) for s in mg.signatures],
-                "variables": asdict(mg.variables),
-                "constants": asdict(mg.constants),
+                "variables": renamed(asdict(mg.variables), parameters="elements"),
+                "constants": renamed(asdict(mg.constants), parameters="elements"),
                 "collections": [asdict(c) for c in mg.collections],
                 "saver": mg.saver,
-                "assets": [asdict(a) for a in mg.assets],
+                "assets": [renamed(asdict(a), tensor="tensor_name") for a in mg.assets],
                 "object_graph_nodes": mg.object_graph_nodes,
                 "concrete_functions": mg.concrete_functions,
                 "frozen": mg.frozen,
             }
             for mg in view.meta_graphs
         ],
-    }
+    })

@@ -7,18 +7,20 @@ from rich.text import Text
 
 from ..analysis.signatures import ConcreteArgument, ConcreteFunction, SignaturesView
 from ..model.metagraph import SignatureTensor
-from .jsonout import signature_json
+from .jsonout import document, signature_json
 from .style import plain, table
 
 
-def signatures_json(view: SignaturesView) -> list[dict]:
-    return [signature_json(t.signature, t.tags) for t in view.signatures]
+def signatures_json(view: SignaturesView) -> dict:
+    """Both lists, whatever the flags: the SignatureDefs and (TF2) the concrete functions."""
+    return document(signatures=[signature_json(t.signature, t.tags) for t in view.signatures],
+                    concrete_functions=_concrete_json(view))
 
 
-def concrete_json(view: SignaturesView) -> list[dict]:
+def _concrete_json(view: SignaturesView) -> list[dict]:
     return [
         {
-            "tags": list(cf.tags),
+            "tag_set": list(cf.tags),
             "path": cf.path,
             "function": cf.function,
             "kind": cf.kind,
@@ -32,7 +34,7 @@ def concrete_json(view: SignaturesView) -> list[dict]:
 def _argument_json(arg: ConcreteArgument) -> dict:
     tensor = None
     if arg.tensor is not None:
-        tensor = {"name": arg.tensor.name, "dtype": arg.tensor.dtype, "shape": arg.tensor.shape}
+        tensor = {"tensor_name": arg.tensor.name, "dtype": arg.tensor.dtype, "shape": arg.tensor.shape}
     return {"name": arg.name, "spec": arg.spec, "tensor": tensor, "default": arg.default}
 
 

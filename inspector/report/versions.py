@@ -7,6 +7,7 @@ from rich.text import Text
 
 from ..analysis.diff import BREAKING, COMPATIBLE
 from ..analysis.versions import Version, VersionsView
+from .jsonout import document
 from .sanitize import visible
 from .style import human_bytes, table
 
@@ -27,8 +28,7 @@ def version_json(version: Version) -> dict:
 
 
 def versions_json(view: VersionsView) -> dict:
-    return {
-        "schema_version": 1,
+    return document({
         "root": view.root,
         "policy": view.policy.describe(),
         "served": [v.number for v in view.served],
@@ -37,7 +37,7 @@ def versions_json(view: VersionsView) -> dict:
                     for s in view.steps],
         "skipped": view.skipped,
         "notes": view.notes,
-    }
+    })
 
 
 def _signatures_text(version: Version) -> str:
