@@ -9,7 +9,7 @@ from rich.text import Text
 
 from .. import __version__
 from ..checks.core import Finding, Rule, Severity
-from .jsonout import document
+from .jsonout import document, tag_set_json
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -54,7 +54,7 @@ def finding_json(finding: Finding) -> dict:
         "code": finding.code,
         "rule": finding.rule,
         "severity": finding.severity.value,
-        "tag_set": finding.tag_set,
+        "tag_set": tag_set_json(finding.tag_set),
         "signature_key": finding.signature,
         "location": finding.location,
         "stage": finding.stage,

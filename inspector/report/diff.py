@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..analysis.diff import BREAKING, COMPATIBLE, SEVERITIES, Change, DiffResult
-from .jsonout import document
+from .jsonout import document, tag_set_json
 from .sanitize import visible
 from .style import table
 
@@ -15,7 +15,8 @@ _MARK = {BREAKING: "❌ breaking", COMPATIBLE: "✅ compatible", "info": "ℹ️
 
 
 def change_json(change: Change) -> dict:
-    return {"kind": change.kind, "severity": change.severity, "where": change.where,
+    where = {k: tag_set_json(v) if k == "tag_set" else v for k, v in change.where.items()}
+    return {"kind": change.kind, "severity": change.severity, "where": where,
             "old": change.old, "new": change.new, "message": change.message}
 
 

@@ -20,7 +20,7 @@ def function_json(info: FunctionInfo, *, with_nodes: bool = False) -> dict:
         "calls": list(info.calls),
         "missing_calls": list(info.missing),
         "called_by": [{"caller": c.caller, "node": c.node, "attr": c.attr} for c in info.called_by],
-        "signatures": list(info.signatures),
+        "signature_keys": list(info.signatures),
         "recursive": info.recursive,
     }
     if with_nodes:

@@ -30,6 +30,11 @@ def renamed(data: dict, **names: str) -> dict:
     return {names.get(key, key): value for key, value in data.items()}
 
 
+def tag_set_json(label: str | None) -> list[str] | None:
+    """A comma-joined tag-set label as the list every JSON output uses (null: no MetaGraph tags)."""
+    return None if label is None else [tag for tag in label.split(",") if tag]
+
+
 def tensor_json(tensor: SignatureTensor) -> dict:
     data = {
         "alias": tensor.alias,

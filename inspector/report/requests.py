@@ -19,7 +19,7 @@ def template_json(template: RequestTemplate) -> dict:
     return document({
         "signature_key": template.signature_key,
         "tag_set": template.tag_set,
-        "method_name": template.method,
+        "method": template.method,
         "format": template.format,
         "target": template.target,
         "model_name": template.model_name,

@@ -34,7 +34,7 @@ def _concrete_json(view: SignaturesView) -> list[dict]:
 def _argument_json(arg: ConcreteArgument) -> dict:
     tensor = None
     if arg.tensor is not None:
-        tensor = {"tensor_name": arg.tensor.name, "dtype": arg.tensor.dtype, "shape": arg.tensor.shape}
+        tensor = {"name": arg.tensor.name, "dtype": arg.tensor.dtype, "shape": arg.tensor.shape}
     return {"name": arg.name, "spec": arg.spec, "tensor": tensor, "default": arg.default}
 
 
