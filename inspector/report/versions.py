@@ -33,7 +33,7 @@ def versions_json(view: VersionsView) -> dict:
         "policy": view.policy.describe(),
         "served": [v.number for v in view.served],
         "versions": [version_json(v) for v in view.versions],
-        "changes": [{"old": s.old, "new": s.new, "counts": s.counts, "breaking": s.breaking, "kinds": s.kinds}
+        "changes": [{"old": s.old, "new": s.new, "counts": s.counts, "breaking_changes": s.breaking, "kinds": s.kinds}
                     for s in view.steps],
         "skipped": view.skipped,
         "notes": view.notes,
