@@ -93,6 +93,6 @@ def test_partitioned_checkpoint_tensors_count_their_slices_in_ckpt_and_show(tf):
     shards = sum(p.stat().st_size for p in path.glob("ckpt.data-*"))
     summary = _json("show", path)["checkpoint"]
     assert summary["bytes"] == shards  # every byte of the shards is tensor data here
-    assert summary["tensors"] == len(tf.train.list_variables(prefix))
+    assert summary["tensor_count"] == len(tf.train.list_variables(prefix))
     assert f"4 tensors (0 optimizer slots), 32,768 values, {sum(nbytes.values()) / 1024:.1f} KiB" \
         in run_cli("ckpt", path).out

@@ -70,7 +70,7 @@ def test_show_version_tree_says_which_version():
 def test_show_tf2_export_lists_functions_and_fingerprint():
     data = run_cli("show", fixture("tf2_module"), "--json").json()
     meta = data["meta_graphs"][0]
-    assert meta["function_count"] > 0 and meta["concrete_functions"] > 0
+    assert meta["function_count"] > 0 and meta["concrete_function_count"] > 0
     assert {s["signature_key"] for s in meta["signatures"]} >= {"serving_default", "classify"}
     init = [s for s in meta["signatures"] if s["signature_key"] == "__saved_model_init_op"]
     assert init and init[0]["internal"] is True

@@ -75,7 +75,7 @@ def overview_json(view: Overview) -> dict:
         "notes": view.notes,
         "warnings": view.warnings,
         "fingerprint": view.fingerprint,
-        "checkpoint": asdict(view.checkpoint) if view.checkpoint else None,
+        "checkpoint": renamed(asdict(view.checkpoint), tensors="tensor_count", shards="shard_count") if view.checkpoint else None,
         "meta_graphs": [
             {
                 "tag_set": mg.tags,
@@ -94,8 +94,8 @@ def overview_json(view: Overview) -> dict:
                 "collections": [asdict(c) for c in mg.collections],
                 "saver": mg.saver,
                 "assets": [renamed(asdict(a), tensor="tensor_name") for a in mg.assets],
-                "object_graph_nodes": mg.object_graph_nodes,
-                "concrete_functions": mg.concrete_functions,
+                "object_graph_node_count": mg.object_graph_nodes,
+                "concrete_function_count": mg.concrete_functions,
                 "frozen": mg.frozen,
             }
             for mg in view.meta_graphs
