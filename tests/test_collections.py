@@ -124,13 +124,13 @@ def test_other_kinds_and_undecodable_bytes(tmp_path, tf):
 
     data = by_key(run_cli("collections", path, "--json").json())
     assert data["custom_bytes"] == {"kind": "bytes_list", "type": None,
-                                    "items": [base64.b64encode(raw).decode("ascii")]}
+                                    "items": [{"base64": base64.b64encode(raw).decode("ascii")}]}
     assert data["counts"] == {"kind": "int64_list", "type": None, "items": [3, -1]}
     assert data["rates"] == {"kind": "float_list", "type": None, "items": [0.5, 0.25]}
     assert data["anys"]["items"] == ["type.googleapis.com/tensorflow.Example"]
     variables = data["variables"]["items"]
     assert data["variables"]["type"] == "VariableDef"
-    assert variables[-1] == base64.b64encode(b"\xff\xff\xff").decode("ascii")
+    assert variables[-1] == {"base64": base64.b64encode(b"\xff\xff\xff").decode("ascii")}
     assert [v["variable_name"] for v in variables[:-1]] == ["model_variables/slope:0",
                                                            "model_variables/intercept:0"]
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 from dataclasses import asdict
 
 from rich.console import Console
 from rich.text import Text
 
 from ..analysis.checkpoint import GraphAudit, Listing, TensorStats
-from .jsonout import document, renamed
+from .jsonout import bytes_json, document, renamed
 from .sanitize import visible
 from .style import human_bytes, human_count, plain, table
 
@@ -136,10 +135,7 @@ def _json_value(value):
     import numpy as np
 
     if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            return {"base64": base64.b64encode(value).decode("ascii")}
+        return bytes_json(value)
     if isinstance(value, (complex, np.complexfloating)):
         return [float(value.real), float(value.imag)]
     if isinstance(value, np.generic):

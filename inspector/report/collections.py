@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import math
 
 from rich.console import Console, Group
@@ -10,7 +9,7 @@ from rich.text import Text
 
 from ..analysis.collections import Collection, Undecoded
 from ..model.attrs import short_bytes
-from .jsonout import document
+from .jsonout import bytes_json, document
 from .style import plain, table
 
 MAX_FIELD_TEXT = 60
@@ -87,7 +86,7 @@ def collections_json(collections: list[Collection], notes: list[str] | None = No
 
 def _item_json(item):
     if isinstance(item, Undecoded):
-        return base64.b64encode(item.data).decode("ascii")
+        return bytes_json(item.data)
     if isinstance(item, float) and not math.isfinite(item):
         return "NaN" if math.isnan(item) else ("Infinity" if item > 0 else "-Infinity")
     return item

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 from dataclasses import asdict
@@ -28,6 +29,14 @@ def emit(data, stream=None) -> None:
 def renamed(data: dict, **names: str) -> dict:
     """``data`` with its keys renamed old=new, in the same order (a dataclass's field to the JSON word)."""
     return {names.get(key, key): value for key, value in data.items()}
+
+
+def bytes_json(value: bytes) -> str | dict:
+    """Bytes from an artifact: the text when they are UTF-8, else ``{"base64": ...}`` (every command alike)."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"base64": base64.b64encode(value).decode("ascii")}
 
 
 def tag_set_json(label: str | None) -> list[str] | None:
