@@ -41,7 +41,7 @@ def versions_json(view: VersionsView) -> dict:
 
 
 def _signatures_text(version: Version) -> str:
-    return "; ".join(f"{s['signature_key']}({', '.join(s['inputs'])}) -> {', '.join(s['outputs'])}"
+    return "; ".join(f"{s['signature_key']}({', '.join(s['input_aliases'])}) -> {', '.join(s['output_aliases'])}"
                      for s in version.signatures) or "-"
 
 
