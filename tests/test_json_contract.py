@@ -127,6 +127,8 @@ def _serves(path: Path) -> bool:
 @pytest.mark.parametrize("artifact", CHECKPOINTS, ids=lambda a: a.id)
 def test_ckpt(artifact):
     plain = _valid("ckpt", _run("ckpt", artifact.path, "--json")[1])
+    shown = _valid("show", _run("show", artifact.path, "--json")[1])
+    assert shown["checkpoint"]["tensor_count"] >= len(plain["tensors"])
     assert plain["audit"] is None and plain["stats"] is None and plain["verify"] is None
     full = _valid("ckpt", _run("ckpt", artifact.path, "--json", "--stats", "--verify")[1])
     assert [t["checkpoint_key"] for t in full["tensors"]] == [t["checkpoint_key"] for t in plain["tensors"]]
