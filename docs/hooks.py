@@ -4,11 +4,15 @@
   (code, name, severity, targets, summary) and its docstring, the same text
   ``tfinspect check --explain CODE`` prints;
 - each command page's ``<!-- options -->`` marker is replaced by that command's
-  ``--help`` text, produced by the real argument parser.
+  ``--help`` text, produced by the real argument parser;
+- the JSON Schemas in ``docs/schemas/`` are published under ``schemas/``, and the
+  ``<!-- schemas -->`` marker of ``json.md`` becomes a table of them, read from the
+  schemas themselves.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -17,6 +21,8 @@ from mkdocs.structure.files import File
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 OPTIONS_MARKER = "<!-- options -->"
+SCHEMAS_MARKER = "<!-- schemas -->"
+SCHEMAS = Path(__file__).resolve().parent / "schemas"
 
 
 def _rules():
@@ -62,7 +68,26 @@ def on_files(files, config):
     files.append(File.generated(config, "rules/index.md", content=rules_index()))
     for rule in _rules():
         files.append(File.generated(config, f"rules/{rule.code}.md", content=rule_page(rule)))
+    for path in sorted(SCHEMAS.glob("*.schema.json")):
+        files.append(File.generated(config, f"schemas/{path.name}", content=path.read_bytes()))
     return files
+
+
+def _shapes(schema: dict) -> list[tuple[str, list[str]]]:
+    """(what, top-level keys) of each shape a command prints: one, or one per ``oneOf`` branch."""
+    if "oneOf" not in schema:
+        return [("every flag", list(schema["properties"]))]
+    return [(b["title"], list(b["properties"])) for b in schema["oneOf"]]
+
+
+def schemas_table() -> str:
+    rows = []
+    for path in sorted(SCHEMAS.glob("*.schema.json")):
+        command = path.name.removesuffix(".schema.json")
+        for what, keys in _shapes(json.loads(path.read_text())):
+            keys_text = ", ".join(f"`{k}`" for k in keys)
+            rows.append(f"| `{command}` | {what} | {keys_text} | [{path.name}](schemas/{path.name}) |")
+    return "| command | output | top-level keys | schema |\n|---|---|---|---|\n" + "\n".join(rows) + "\n"
 
 
 def command_help(name: str) -> str:
@@ -79,6 +104,8 @@ def command_help(name: str) -> str:
 
 
 def on_page_markdown(markdown, page, config, files):
+    if SCHEMAS_MARKER in markdown:
+        return markdown.replace(SCHEMAS_MARKER, schemas_table())
     if OPTIONS_MARKER not in markdown:
         return markdown
     name = Path(page.file.src_uri).stem

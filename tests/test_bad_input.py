@@ -89,7 +89,7 @@ def test_frozen_graph_without_versions_loads_as_tensorflow_imports_it(tmp_path, 
 
     rows = run_cli("ops", target, "--json")
     assert rows.code == 0, rows.err
-    assert [r["name"] for r in rows.json()] == imported
+    assert [r["name"] for r in rows.json()["ops"]] == imported
     shown = run_cli("show", target, "--json")
     assert shown.code == 0, shown.err
     assert any("no versions record" in note for note in shown.json()["notes"])

@@ -17,7 +17,7 @@ def test_rule_docs_are_current():
 
 def test_every_rule_appears_in_the_check_page_with_its_listed_severity():
     readme = (ROOT / "docs" / "pages" / "commands" / "check.md").read_text(encoding="utf-8")
-    listed = {r["code"]: r for r in run_cli("check", "--list-rules", "--json").json()}
+    listed = {r["code"]: r for r in run_cli("check", "--list-rules", "--json").json()["rules"]}
     assert set(listed) == set(RULES)
     for code, rule in listed.items():
         assert f"| {code} | {rule['severity']} |" in readme

@@ -63,7 +63,7 @@ def test_no_tfi402_on_the_example_input_of_classify_and_regress():
     example_inputs = {(s.key, "inputs") for s in meta.signatures.values()
                       if s.method_name in ("tensorflow/serving/classify", "tensorflow/serving/regress")}
     assert example_inputs  # the export has classify and regress signatures
-    assert not {(f["signature"], f["location"]) for f in found} & example_inputs
+    assert not {(f["signature_key"], f["location"]) for f in found} & example_inputs
 
 
 def test_no_tfi202_on_keras_optimizer_slot_keys():

@@ -24,7 +24,7 @@ def test_an_output_that_does_not_exist(tf):
     path = fixture("seed003", "frozen_graph.pb")
     code, items = findings(path, "--inputs", "x:0", "--outputs", "nope:0")
     (item,) = items
-    assert code == 1 and item["code"] == "TFI302" and item["signature"] == "(--inputs/--outputs)"
+    assert code == 1 and item["code"] == "TFI302" and item["signature_key"] == "(--inputs/--outputs)"
     graph_def = tf.compat.v1.GraphDef.FromString(path.read_bytes())
     with tf.Graph().as_default() as graph:
         tf.import_graph_def(graph_def, name="")

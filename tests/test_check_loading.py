@@ -37,7 +37,7 @@ def test_missing_saved_model_pb(tmp_path, tf):
     (folder / "saved_model.pb").unlink()
     code, items = findings(folder)
     assert code == 1 and codes(items) == {"TFI101"}
-    assert items[0]["signature"] is None and "saved_model.pb" in items[0]["message"]
+    assert items[0]["signature_key"] is None and "saved_model.pb" in items[0]["message"]
     with pytest.raises(OSError, match="SavedModel file does not exist"):
         tf.saved_model.load(str(folder))
 
@@ -174,7 +174,7 @@ def test_large_const_is_a_warning(tmp_path, tf):
 
 # -- the command ------------------------------------------------------------------------
 def test_list_rules_and_explain():
-    listed = run_cli("check", "--list-rules", "--json").json()
+    listed = run_cli("check", "--list-rules", "--json").json()["rules"]
     assert {"TFI101", "TFI103", "TFI105", "TFI106"} <= {r["code"] for r in listed}
     assert all(r["explanation"] and r["summary"] for r in listed)
     text = run_cli("check", "--explain", "tfi103")

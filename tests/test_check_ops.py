@@ -75,7 +75,7 @@ def test_tfi501_unregistered_ops(tmp_path, tf):
     export = _custom_ops_export(tmp_path, tf)
     found = {f["location"]: f for f in by_code(findings(export), "TFI501")}
     assert set(found) == {"y", "Mul"}
-    assert all(f["severity"] == "error" and f["tag_set"] == "serve" for f in found.values())
+    assert all(f["severity"] == "error" and f["tag_set"] == ["serve"] for f in found.values())
     assert "MyCustomOp" in found["y"]["message"] and "Addons>Foo" in found["Mul"]["message"]
     with pytest.raises(Exception, match="Op type not registered"):
         graph = tf.Graph()
@@ -149,7 +149,7 @@ def test_tfi508_producer_against_tf_version():
 
 
 def test_tfi505_and_tfi508_report_the_severity_list_rules_gives():
-    listed = {r["code"]: r["severity"] for r in run_cli("check", "--list-rules", "--json").json()}
+    listed = {r["code"]: r["severity"] for r in run_cli("check", "--list-rules", "--json").json()["rules"]}
     export = fixture("seed003", "SavedModel")
     (producer,) = by_code(findings(export, "--tf-version", "2.4"), "TFI508")
     assert producer["severity"] == listed["TFI508"] == "warning"

@@ -153,7 +153,7 @@ def test_tfi506_names_the_op_in_the_signature_that_runs_it():
     if not corpus.is_dir():
         pytest.skip("corpus missing (the conformance suite fails under CI=true)")
     found = [f for f in check_findings(corpus, "--target", "python-v1")[1] if f["code"] == "TFI506"]
-    assert found and {f["signature"] for f in found} == {"serving_default"}
+    assert found and {f["signature_key"] for f in found} == {"serving_default"}
     assert all("BoostedTreesBucketize" in f["message"] for f in found)
 
 
@@ -173,8 +173,8 @@ def test_unfed_placeholder_is_a_load_error_for_the_tf2_loader_only():
     path = fixture("fault_unfed_placeholder")
     (tf2,) = _errors(path, "python")
     (v1,) = _errors(path, "python-v1")
-    assert (tf2["code"], tf2["stage"], tf2["signature"]) == ("TFI304", "load", "serving_default")
-    assert (v1["code"], v1["stage"], v1["signature"]) == ("TFI304", "run", "serving_default")
+    assert (tf2["code"], tf2["stage"], tf2["signature_key"]) == ("TFI304", "load", "serving_default")
+    assert (v1["code"], v1["stage"], v1["signature_key"]) == ("TFI304", "run", "serving_default")
     table = run_cli("check", path, "--target", "python")
     assert table.code == 1 and "(the model does not load)" in table.out
     assert "(the model does not load)" not in run_cli("check", path, "--target", "python-v1").out
@@ -187,5 +187,5 @@ def test_servers_are_judged_on_the_serve_meta_graph_only(edited):
     assert v1["serve"] == {"load": None, "signatures": {"serving_default": None}}
     assert v1["train"]["signatures"]["serving_default"] is not None  # TensorFlow fails on the train graph
     (error,) = _errors(path, "python-v1")
-    assert (error["code"], error["tag_set"], error["signature"]) == ("TFI302", "train", "serving_default")
+    assert (error["code"], error["tag_set"], error["signature_key"]) == ("TFI302", ["train"], "serving_default")
     assert _errors(path, "tf-serving") == []  # a server loads {serve} only

@@ -52,7 +52,7 @@ def test_healthy_fixtures_have_no_request_errors(parts, target):
 
 def test_healthy_warnings_are_true(tf):
     found = findings(fixture("tf2_module"))
-    assert {(f["signature"], f["location"]) for f in only(found, "TFI402")} == \
+    assert {(f["signature_key"], f["location"]) for f in only(found, "TFI402")} == \
         {("classify", "threshold"), ("classify", "steps")}
     serve = tf.saved_model.load(str(fixture("tf2_module"))).signatures["classify"]
     assert serve.structured_input_signature[1]["threshold"].shape.rank == 0
@@ -93,7 +93,7 @@ def test_unknown_rank_is_reported_as_such():
 def test_base64_decoded_twice(tf):
     path = fixture("fault_b64")
     (issue,) = only(findings(path), "TFI403")
-    assert issue["severity"] == "warning" and issue["signature"] == "serving_default"
+    assert issue["severity"] == "warning" and issue["signature_key"] == "serving_default"
     assert "payload" in issue["message"] and issue["location"] == "DecodeBase64"
     _graph, sess, meta = load_v1(tf, path)
     with sess:
@@ -126,7 +126,7 @@ def test_binary_alias_without_bytes_suffix_on_vertex(tf):
 def test_tf_example_features_are_listed(tf, version):
     path = fixture("seed001", "mnist", version)
     (issue,) = only(findings(path), "TFI405")
-    assert issue["severity"] == "info" and issue["signature"] == "serving_default"
+    assert issue["severity"] == "info" and issue["signature_key"] == "serving_default"
     assert "x (DT_FLOAT [784])" in issue["message"]
     assert only(findings(path, "--target", "python"), "TFI405") == []
     graph, sess, meta = load_v1(tf, path)

@@ -71,7 +71,7 @@ def scanned(tmp_path_factory, tf):
 def _op_types(path, tags: str) -> set[str]:
     ops = set()
     for f in findings_in_process("tf-serving", path):
-        if f["code"] in SCAN_CODES and f["tag_set"] in (tags, None):
+        if f["code"] in SCAN_CODES and f["tag_set"] in (tags.split(","), None):
             ops.add(f["message"].split()[0])
     return ops
 

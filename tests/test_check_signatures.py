@@ -51,7 +51,7 @@ def test_healthy_fixtures_have_no_signature_errors(parts, target):
     # The only TFI3 warning on a healthy fixture is true: Keras names its output output_0.
     expected = {("TFI308", s, "output_0") for s in ("serve", "serving_default")} \
         if parts == ("keras_export",) and target != "python" else set()
-    assert {(f["code"], f["signature"], f["location"]) for f in found} == expected
+    assert {(f["code"], f["signature_key"], f["location"]) for f in found} == expected
 
 
 def test_keras_output_alias_really_is_generated(tf):
@@ -76,7 +76,7 @@ def test_no_serving_default_is_a_warning_for_servers_only(tf):
     # The model loads and its one signature runs when named: not a load failure.
     path = fixture("fault_no_serving_default")
     (issue,) = only(findings(path), "TFI301")
-    assert issue["severity"] == "warning" and issue["tag_set"] == "serve"
+    assert issue["severity"] == "warning" and issue["tag_set"] == ["serve"]
     assert issue["location"] == "serving_default" and "predict" in issue["message"]
     assert only(findings(path, "--target", "vertex"), "TFI301")
     assert only(findings(path, "--target", "python"), "TFI301") == []
@@ -102,7 +102,7 @@ def test_tensor_info_naming_a_missing_tensor(tmp_path, tf, name, problem):
     path = edit_saved_model(tmp_path, tf, ("seed003", "SavedModel"), _rename_output(name))
     for target in TARGETS:
         (issue,) = only(findings(path, "--target", target), "TFI302")
-        assert issue["severity"] == "error" and issue["signature"] == "serving_default"
+        assert issue["severity"] == "error" and issue["signature_key"] == "serving_default"
         assert issue["location"] == name and problem in issue["message"]
     with pytest.raises((KeyError, ValueError), match="refers to a Tensor which does not exist"):
         run_in_session(tf, path, name, {"x:0": 1.0})
@@ -154,8 +154,8 @@ def test_unfed_placeholder(tf):
     path = fixture("fault_unfed_placeholder")
     for target in TARGETS:
         (issue,) = only(findings(path, "--target", target), "TFI304")
-        assert issue["severity"] == "error" and issue["signature"] == "serving_default"
-        assert issue["location"] == "b" and issue["tag_set"] == "serve"
+        assert issue["severity"] == "error" and issue["signature_key"] == "serving_default"
+        assert issue["location"] == "b" and issue["tag_set"] == ["serve"]
     with tf.Graph().as_default() as graph, tf.compat.v1.Session(graph=graph) as sess:
         meta = tf.compat.v1.saved_model.loader.load(sess, ["serve"], str(path))
         sig = meta.signature_def["serving_default"]
@@ -184,7 +184,7 @@ def test_invalid_classify_signature(tf):
     path = fixture("fault_classify_invalid")
     (issue,) = only(findings(path), "TFI306")
     # It runs through Predict; only the Classify API rejects it: a warning naming that API.
-    assert issue["severity"] == "warning" and issue["signature"] == "serving_default"
+    assert issue["severity"] == "warning" and issue["signature_key"] == "serving_default"
     assert "DT_FLOAT" in issue["message"] and "DT_STRING" in issue["message"]
     assert "Classify API" in issue["message"]
     assert only(findings(path, "--target", "python"), "TFI306") == []
@@ -213,7 +213,7 @@ def test_signature_without_inputs(tmp_path, tf):
     path = edit_saved_model(tmp_path, tf, ("seed003", "SavedModel"), change)
     found = findings(path)
     (issue,) = only(found, "TFI307")
-    assert issue["severity"] == "warning" and issue["signature"] == "serving_default"
+    assert issue["severity"] == "warning" and issue["signature_key"] == "serving_default"
     assert only(found, "TFI306") == []  # reported once, by TFI307
     with tf.Graph().as_default() as graph, tf.compat.v1.Session(graph=graph) as sess:
         meta = tf.compat.v1.saved_model.loader.load(sess, ["serve"], str(path))

@@ -51,7 +51,7 @@ def test_tfi201_missing_variables_folder(tmp_path, tf):
     shutil.rmtree(export / "variables")
     found = by_code(findings(export), "TFI201")
     assert len(found) == 1
-    assert found[0]["severity"] == "error" and found[0]["tag_set"] == "serve"
+    assert found[0]["severity"] == "error" and found[0]["tag_set"] == ["serve"]
     assert found[0]["location"] == "variables/variables.index"
     assert "2 variables" in found[0]["message"]
     with pytest.raises(Exception) as error:
@@ -63,7 +63,7 @@ def test_tfi202_variables_from_another_model(tf):
     export = fixture("fault_ckpt_mismatch")
     found = {f["location"]: f for f in by_code(findings(export), "TFI202")}
     assert set(found) == {"m", "b"}
-    assert all(f["severity"] == "error" and f["tag_set"] == "serve" for f in found.values())
+    assert all(f["severity"] == "error" and f["tag_set"] == ["serve"] for f in found.values())
     assert "not in variables/variables" in found["m"]["message"]
     assert "[]" in found["b"]["message"] and "[2]" in found["b"]["message"]
     reader = tf.train.load_checkpoint(str(export / "variables" / "variables"))
@@ -84,7 +84,7 @@ def test_tfi203_table_without_init_op(tf):
     assert found[0]["severity"] == "error"
     assert found[0]["location"] == "index_to_string/hash_table"
     assert "LookupTableImportV2" in found[0]["message"]
-    assert found[0]["signature"] == "serving_default" and found[0]["stage"] == "run"
+    assert found[0]["signature_key"] == "serving_default" and found[0]["stage"] == "run"
     # tf.saved_model.load runs tables_initializer() when there is no init op: not an error there.
     assert by_code(findings(export, "--target", "python"), "TFI203") == []
     sess, meta = tf1_load(tf, export)
@@ -117,7 +117,7 @@ def test_tfi205_absolute_path_in_function_branch():
     # suite asks it), so it is an error of that signature.
     found = by_code(findings(fixture("fault_file_ops")), "TFI205")
     assert len(found) == 1
-    assert found[0]["severity"] == "error" and found[0]["signature"] == "serving_default"
+    assert found[0]["severity"] == "error" and found[0]["signature_key"] == "serving_default"
     assert found[0]["stage"] == "run"
     location = found[0]["location"]
     assert location.startswith("cond_true_") and location.endswith("/ReadFile/filename")

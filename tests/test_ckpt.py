@@ -15,7 +15,7 @@ PREFIXES = sorted(str(p)[: -len(".index")] for p in FIXTURES.rglob("*.index"))
 def test_ckpt_json_lists_what_tensorflow_lists(tf, prefix):
     result = run_cli("ckpt", prefix, "--json")
     assert result.code == 0, result.err
-    ours = {t["key"]: (t["dtype"], t["shape"]) for t in result.json()}
+    ours = {t["checkpoint_key"]: (t["dtype"], t["shape"]) for t in result.json()["tensors"]}
     reader = tf.train.load_checkpoint(prefix)
     dtypes = reader.get_variable_to_dtype_map()
     expected = {name: (dtypes[name].as_datatype_enum, shape) for name, shape in tf.train.list_variables(prefix)
@@ -31,7 +31,7 @@ def test_ckpt_values_match_tensorflow(tf, key):
     result = run_cli("ckpt", prefix, "--values", key, "--json")
     assert result.code == 0, result.err
     data = result.json()
-    expected = tf.train.load_checkpoint(prefix).get_tensor(data["name"])
+    expected = tf.train.load_checkpoint(prefix).get_tensor(data["checkpoint_key"])
     flat = np.asarray(expected).reshape(-1)
     if flat.dtype == object:
         assert [_from_json(v) for v in data["values"]] == list(flat)
@@ -61,7 +61,7 @@ def test_ckpt_stats_agree_with_numpy_on_tensorflows_values(tf):
     assert data["stats"], "every tensor here is numeric"
     reader = tf.train.load_checkpoint(prefix)
     for row in data["stats"]:
-        key = next(t["key"] for t in data["tensors"] if t["name"] == row["name"])
+        key = next(t["checkpoint_key"] for t in data["tensors"] if t["name"] == row["name"])
         values = reader.get_tensor(key).astype(np.float64)
         assert row["min"] == pytest.approx(values.min())
         assert row["max"] == pytest.approx(values.max())
@@ -70,7 +70,7 @@ def test_ckpt_stats_agree_with_numpy_on_tensorflows_values(tf):
 
 
 def test_ckpt_groups_tf1_optimizer_slots_under_their_variable():
-    rows = run_cli("ckpt", fixture("seed000", "exported_model"), "--json").json()
+    rows = run_cli("ckpt", fixture("seed000", "exported_model"), "--json").json()["tensors"]
     slots = [r for r in rows if r["slot_of"] == "layer_1/weights1"]
     assert sorted(r["slot"] for r in slots) == ["Adam", "Adam_1"]
 

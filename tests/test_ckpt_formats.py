@@ -87,7 +87,7 @@ def test_a_partitioned_tensor_counts_the_bytes_of_its_slices(tf):
     dtypes = tf.train.load_checkpoint(prefix).get_variable_to_dtype_map()
     result = run_cli("ckpt", prefix, "--json")
     assert result.code == 0, result.err
-    rows = {row["key"]: row for row in result.json()}
+    rows = {row["checkpoint_key"]: row for row in result.json()["tensors"]}
     assert any(BundleReader(prefix).entry(key).has_slices for key in rows)  # split over shards
     for key, shape in tf.train.list_variables(prefix):
         if key != OBJECT_GRAPH_KEY:
@@ -113,7 +113,7 @@ def test_a_checkpoint_without_its_data_shards_is_listed_like_tensorflow_lists_it
 
     result = run_cli("ckpt", copy, "--json")
     assert result.code == 0, result.err
-    rows = {row["key"]: row["shape"] for row in result.json()}
+    rows = {row["checkpoint_key"]: row["shape"] for row in result.json()["tensors"]}
     assert rows == {k: v for k, v in listed.items() if k != OBJECT_GRAPH_KEY}
     warning, = result.err.splitlines()
     assert warning.startswith("tfinspect: warning: ") and gone[0].name in warning
@@ -162,7 +162,7 @@ def test_ckpt_on_a_v1_checkpoint(tf):
     listed = dict(tf.train.list_variables(str(V1)))
     result = run_cli("ckpt", V1_DIR, "--json")
     assert result.code == 0, result.err
-    assert {row["key"]: row["shape"] for row in result.json()} == listed
+    assert {row["checkpoint_key"]: row["shape"] for row in result.json()["tensors"]} == listed
     kernel = run_cli("ckpt", V1, "--values", "dense/kernel", "--json")
     assert kernel.code == 0, kernel.err
     expected = tf.train.load_checkpoint(str(V1)).get_tensor("dense/kernel")
@@ -216,7 +216,7 @@ def test_a_sharded_v1_pattern_with_a_shard_missing(tmp_path, tf):
     assert dict(tf.train.list_variables(pattern)) == dict(tf.train.list_variables(str(V1)))
     result = run_cli("ckpt", pattern, "--json")
     assert result.code == 0, result.err
-    assert {row["key"]: row["shape"] for row in result.json()} == dict(tf.train.list_variables(pattern))
+    assert {row["checkpoint_key"]: row["shape"] for row in result.json()["tensors"]} == dict(tf.train.list_variables(pattern))
     assert "1 of 2 data shards missing (model.ckpt-00001-of-00002)" in result.err
     refused = run_cli("ckpt", pattern, "--stats")
     assert refused.code == 2 and str(tmp_path / "model.ckpt-00001-of-00002") in refused.err
@@ -278,7 +278,7 @@ def test_a_v1_file_whose_values_do_not_fit_its_shapes(tmp_path):
     assert result.code == 2 and result.out == "" and result.err.count("\n") == 1
     assert "stores 3 values where its shape needs 4" in result.err
     verify = run_cli("ckpt", path, "--verify", "--json")
-    assert verify.code == 1 and [f["key"] for f in verify.json()["verify"]] == ["counts"]
+    assert verify.code == 1 and [f["checkpoint_key"] for f in verify.json()["verify"]] == ["counts"]
 
 
 def test_a_damaged_value_block_of_a_v1_checkpoint_is_found_when_values_are_read(tmp_path, tf):
@@ -298,12 +298,12 @@ def test_a_damaged_value_block_of_a_v1_checkpoint_is_found_when_values_are_read(
     with pytest.raises(tf.errors.NotFoundError, match="big not found"):  # its reader hides the checksum
         tf.train.load_checkpoint(path).get_tensor("big")
     listed = run_cli("ckpt", path, "--json")
-    assert listed.code == 0 and {r["key"]: r["shape"] for r in listed.json()} == {"big": [400, 400], "step": []}
+    assert listed.code == 0 and {r["checkpoint_key"]: r["shape"] for r in listed.json()["tensors"]} == {"big": [400, 400], "step": []}
     assert SliceReader(path).read("step") == 3
     values = run_cli("ckpt", path, "--values", "big")
     assert values.code == 2 and values.out == "" and "fails its checksum" in values.err
     verify = run_cli("ckpt", path, "--verify", "--json")
-    assert verify.code == 1 and [f["key"] for f in verify.json()["verify"]] == ["big"]
+    assert verify.code == 1 and [f["checkpoint_key"] for f in verify.json()["verify"]] == ["big"]
 
 
 def test_a_verify_finding_prints_the_tensor_name_literally(tmp_path, tf):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 import subprocess
 import sys
@@ -49,3 +50,14 @@ def test_every_command_page_shows_the_real_options(site):
         assert f"usage: tfinspect {info.name}" in text, info.name
         assert "<!-- options -->" not in page.read_text()
     assert "--verify" in _text(site / "commands" / "ckpt" / "index.html")
+
+
+def test_the_json_page_lists_every_published_schema(site):
+    text = _text(site / "json" / "index.html")
+    schemas = sorted((ROOT / "docs" / "schemas").glob("*.schema.json"))
+    assert len(schemas) >= 14
+    for path in schemas:
+        published = site / "schemas" / path.name
+        assert json.loads(published.read_text()) == json.loads(path.read_text())
+        assert path.name in text and f'href="../schemas/{path.name}"' in (site / "json" / "index.html").read_text()
+    assert "dump --json" in text and "json_format.Parse" in text

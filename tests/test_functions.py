@@ -18,7 +18,7 @@ def _library(path):
 
 def test_function_names_equal_tensorflows(tf):
     path = fixture("tf2_module")
-    data = run_cli("functions", path, "--json").json()
+    data = run_cli("functions", path, "--json").json()["functions"]
     with tf.Graph().as_default() as graph, tf.compat.v1.Session(graph=graph) as sess:
         tf.compat.v1.saved_model.loader.load(sess, ["serve"], str(path))
         loaded_names = set(graph._functions)
@@ -28,7 +28,7 @@ def test_function_names_equal_tensorflows(tf):
 
 def test_control_flow_branches_are_callees_of_their_function(tf):
     path = fixture("tf2_module")
-    data = {f["name"]: f for f in run_cli("functions", path, "--json").json()}
+    data = {f["name"]: f for f in run_cli("functions", path, "--json").json()["functions"]}
     found = 0
     for fdef in _library(path).function:
         for node in fdef.node_def:
@@ -48,22 +48,22 @@ def test_argument_types_and_node_counts_equal_the_functiondefs(tf):
     from tensorflow.core.framework import types_pb2
 
     path = fixture("tf2_module")
-    data = {f["name"]: f for f in run_cli("functions", path, "--json").json()}
+    data = {f["name"]: f for f in run_cli("functions", path, "--json").json()["functions"]}
     for fdef in _library(path).function:
         ours = data[fdef.signature.name]
-        assert ours["nodes"] == len(fdef.node_def)
-        assert [(a["name"], a["type"]) for a in ours["inputs"]] == \
+        assert ours["node_count"] == len(fdef.node_def)
+        assert [(a["name"], a["dtype"]) for a in ours["inputs"]] == \
             [(a.name, types_pb2.DataType.Name(a.type)) for a in fdef.signature.input_arg]
         assert [a["name"] for a in ours["outputs"]] == [a.name for a in fdef.signature.output_arg]
         assert ours["recursive"] is False
 
 
 def test_signatures_reach_their_functions():
-    data = {f["name"]: f for f in run_cli("functions", fixture("tf2_module"), "--json").json()}
+    data = {f["name"]: f for f in run_cli("functions", fixture("tf2_module"), "--json").json()["functions"]}
     # the fixture's classify runs the while loop; serving_default does not
-    assert "classify" in data["while_body_64"]["signatures"]
-    assert "serving_default" not in data["while_body_64"]["signatures"]
-    assert data["__inference__traced_save_179"]["signatures"] == []
+    assert "classify" in data["while_body_64"]["signature_keys"]
+    assert "serving_default" not in data["while_body_64"]["signature_keys"]
+    assert data["__inference__traced_save_179"]["signature_keys"] == []
 
 
 def test_one_function_lists_its_nodes(tf):
@@ -71,10 +71,10 @@ def test_one_function_lists_its_nodes(tf):
     for fdef in _library(path).function:
         if fdef.signature.name.startswith("while_body"):
             break
-    data = run_cli("functions", path, "--name", fdef.signature.name, "--json").json()
-    assert [n["name"] for n in data["node_list"]] == [n.name for n in fdef.node_def]
-    assert [n["op"] for n in data["node_list"]] == [n.op for n in fdef.node_def]
-    assert [n["inputs"] for n in data["node_list"]] == [list(n.input) for n in fdef.node_def]
+    (data,) = run_cli("functions", path, "--name", fdef.signature.name, "--json").json()["functions"]
+    assert [n["name"] for n in data["nodes"]] == [n.name for n in fdef.node_def]
+    assert [n["op_type"] for n in data["nodes"]] == [n.op for n in fdef.node_def]
+    assert [n["inputs"] for n in data["nodes"]] == [list(n.input) for n in fdef.node_def]
     table = run_cli("functions", path, "--name", fdef.signature.name)
     assert table.code == 0 and fdef.node_def[0].name in table.out
 
@@ -92,4 +92,4 @@ def test_graphs_without_functions_say_so(tf, parts):
     table = run_cli("functions", path)
     assert table.code == 0, table.err
     assert "No functions" in table.out
-    assert run_cli("functions", path, "--json").json() == []
+    assert run_cli("functions", path, "--json").json()["functions"] == []

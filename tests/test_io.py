@@ -24,7 +24,7 @@ def test_frozen_graph_io_and_tensorflow_runs_the_suggestion(tf):
                   for op in graph.get_operations() if op.type == "Const"}
         got = sess.run(data["suggestion"]["outputs"][0], {data["suggestion"]["inputs"][0]: 6.0})
     assert got == consts["m"] * 6.0 + consts["b"]
-    assert data["parameters"] == sum(v.size for v in consts.values())
+    assert data["elements"] == sum(v.size for v in consts.values())
     table = run_cli("io", path)
     assert "--inputs x:0 --outputs y:0" in table.out
 
@@ -46,7 +46,7 @@ def test_seed002_meta_inputs_and_no_training_machinery(tf):
     assert outputs, "a loss or prediction is expected"
     assert not outputs & (train_ops | summaries)
     assert not any(n.startswith(("training/", "save/")) or n == "init" for n in outputs)
-    assert data["parameters"] == 2
+    assert data["elements"] == 2
 
 
 def test_tf2_module_inputs_include_the_signature_placeholders(tf):
@@ -56,10 +56,10 @@ def test_tf2_module_inputs_include_the_signature_placeholders(tf):
         meta = tf.compat.v1.saved_model.loader.load(sess, ["serve"], str(path))
         wanted = {info.name for key, sig in meta.signature_def.items() for info in sig.inputs.values()}
         saver_filename = meta.saver_def.filename_tensor_name
-    tensors = {t["tensor"] for t in data["inputs"]}
+    tensors = {t["tensor_name"] for t in data["inputs"]}
     assert wanted <= tensors
     assert saver_filename not in tensors
-    assert "serving_default" in data["signatures"]
+    assert "serving_default" in data["signature_keys"]
 
 
 def test_placeholder_with_default_is_optional(tf, tmp_path):

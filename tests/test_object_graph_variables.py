@@ -61,7 +61,7 @@ def test_graph_and_checkpoint_match_with_slots(keras_serving):
 
 
 def test_ckpt_names_keras_variables_by_layer_path(keras_serving):
-    tensors = {row["key"]: row for row in run_cli("ckpt", keras_serving, "--json").json()}
+    tensors = {row["checkpoint_key"]: row for row in run_cli("ckpt", keras_serving, "--json").json()["tensors"]}
     row = tensors["layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE"]
     assert row["name"] == "dense/kernel"
     slot = tensors["layer_with_weights-0/kernel/.OPTIMIZER_SLOT/optimizer/m/.ATTRIBUTES/VARIABLE_VALUE"]
@@ -88,16 +88,16 @@ def test_keras_export_counts_each_weight_once(tf, keras_model):
     distinct = {id(v): v for v in loaded.variables}.values()
     assert sum(int(np.prod(v.shape)) for v in distinct) == expected
     data = run_cli("variables", path, "--json").json()
-    assert data["totals"]["parameters"] == expected and data["totals"]["count"] == len(model.variables)
+    assert data["totals"]["elements"] == expected and data["totals"]["count"] == len(model.variables)
     # The checkpoint really holds every weight twice (TensorFlow lists both copies).
     stored = sum(int(np.prod(shape)) for key, shape in tf.train.list_variables(str(path / "variables" / "variables"))
                  if key != "_CHECKPOINTABLE_OBJECT_GRAPH")
     assert stored == 2 * expected
-    assert data["totals"]["copies"]["parameters"] == expected
+    assert data["totals"]["copies"]["elements"] == expected
     assert data["totals"]["copies"]["bytes"] == 4 * expected
-    assert run_cli("io", path, "--json").json()["parameters"] == expected
+    assert run_cli("io", path, "--json").json()["elements"] == expected
     shown = run_cli("show", path, "--json").json()["meta_graphs"][0]["variables"]
-    assert (shown["parameters"], shown["copies"]) == (expected, len(model.variables))
+    assert (shown["elements"], shown["copies"]) == (expected, len(model.variables))
     table = run_cli("variables", path).out
     assert f"{len(model.variables)} variables, {expected} parameters" in table
     assert "stores 4 of these variables twice" in table
@@ -109,7 +109,7 @@ def test_keras_export_variables_are_named_by_layer_path(keras_model):
     originals = {row["name"]: row for row in rows if row["copy_of"] is None}
     assert set(originals) == {v.path for v in model.variables}
     assert {row["copy_of"] for row in rows if row["copy_of"]} == set(originals)
-    listed = {row["name"] for row in run_cli("ckpt", path, "--json").json()}
+    listed = {row["name"] for row in run_cli("ckpt", path, "--json").json()["tensors"]}
     assert {v.path for v in model.variables} <= listed
     for variable in model.variables:
         values = run_cli("ckpt", path, "--values", variable.path, "--json").json()
@@ -129,7 +129,7 @@ def test_fixture_keras_export_counts_each_weight_once(tf):
     path = fixture("keras_export")
     loaded = tf.saved_model.load(str(path))
     expected = sum(int(np.prod(v.shape)) for v in {id(v): v for v in loaded.variables}.values())
-    assert run_cli("variables", path, "--json").json()["totals"]["parameters"] == expected == 58
+    assert run_cli("variables", path, "--json").json()["totals"]["elements"] == expected == 58
 
 
 def test_without_a_readable_checkpoint_names_and_counts_come_from_the_graph(tmp_path):
@@ -140,6 +140,6 @@ def test_without_a_readable_checkpoint_names_and_counts_come_from_the_graph(tmp_
     result = run_cli("variables", path, "--json")
     assert result.code == 0, result.err
     data = result.json()
-    assert data["totals"]["parameters"] == 58 and data["totals"]["copies"]["count"] == 4
+    assert data["totals"]["elements"] == 58 and data["totals"]["copies"]["count"] == 4
     assert {row["checkpoint_key"] for row in data["variables"]} == {
         f"{prefix}/{i}/.ATTRIBUTES/VARIABLE_VALUE" for prefix in ("variables", "_all_variables") for i in range(4)}

@@ -44,7 +44,7 @@ def tensor_name(reference: str) -> str:
 def assert_rows_are_tensorflows(tf, rows, graph):
     """Names, types, order, inputs, devices, output dtypes and shapes against TF's Graph."""
     operations = graph.get_operations()
-    assert [(r["name"], r["op"]) for r in rows] == [(op.name, op.type) for op in operations]
+    assert [(r["name"], r["op_type"]) for r in rows] == [(op.name, op.type) for op in operations]
     for row, op in zip(rows, operations):
         assert [tensor_name(i) for i in row["data_inputs"]] == [t.name for t in op.inputs], op.name
         assert sorted(row["control_inputs"]) == sorted(c.name for c in op.control_inputs), op.name
@@ -71,7 +71,7 @@ def _dt_name(tf, dtype) -> str:
 @pytest.mark.parametrize("parts", META_GRAPHS, ids="/".join)
 def test_operations_of_a_meta_graph_are_tensorflows(tf, parts):
     path = fixture(*parts)
-    rows = run_cli("ops", path, "--json").json()
+    rows = run_cli("ops", path, "--json").json()["ops"]
     assert_rows_are_tensorflows(tf, rows, import_meta(tf, path))
     # a .meta carries the OpDefs: every operation's outputs are known
     assert all(r["outputs"] is not None and r["outputs_from"] == "op_def" for r in rows)
@@ -82,7 +82,7 @@ def test_operations_of_a_meta_graph_are_tensorflows(tf, parts):
                          ids="/".join)
 def test_operations_of_a_graph_def_are_tensorflows(tf, parts):
     path = fixture(*parts)
-    rows = run_cli("ops", path, "--json").json()
+    rows = run_cli("ops", path, "--json").json()["ops"]
     assert_rows_are_tensorflows(tf, rows, import_graph_def(tf, path))
     # no OpDefs in a GraphDef: tfinspect's table of common ops covers these graphs
     assert {r["outputs_from"] for r in rows} == {"known_ops"}
@@ -90,17 +90,17 @@ def test_operations_of_a_graph_def_are_tensorflows(tf, parts):
 
 def test_operations_of_a_saved_model_are_tensorflows(tf):
     path = fixture("seed001", "mnist", "2")
-    rows = run_cli("ops", path, "--json").json()
+    rows = run_cli("ops", path, "--json").json()["ops"]
     with tf.Graph().as_default() as graph, tf.compat.v1.Session(graph=graph) as sess:
         tf.compat.v1.saved_model.loader.load(sess, ["serve"], str(path))
     assert_rows_are_tensorflows(tf, rows, graph)
-    (restore,) = [r for r in rows if r["op"] == "RestoreV2"]
+    (restore,) = [r for r in rows if r["op_type"] == "RestoreV2"]
     assert len(restore["outputs"]) == len(graph.get_operation_by_name(restore["name"]).outputs) > 1
 
 
 def test_output_dtypes_and_shapes_of_chosen_nodes(tf):
     path = fixture("seed002", "model.meta")
-    rows = {r["name"]: r for r in run_cli("ops", path, "--json").json()}
+    rows = {r["name"]: r for r in run_cli("ops", path, "--json").json()["ops"]}
     graph = import_meta(tf, path)
     assert rows["inputs/Placeholder"]["outputs"] == [{"dtype": "DT_DOUBLE", "shape": [-1, -1]}]
     assert rows["model_variables/slope"]["outputs"] == [{"dtype": "DT_DOUBLE", "shape": []}]
@@ -126,18 +126,18 @@ def test_filters_type_scope_and_match(tf):
     path = fixture("seed002", "model.meta")
     operations = import_meta(tf, path).get_operations()
 
-    rows = run_cli("ops", path, "--type", "Const,Identity", "--json").json()
+    rows = run_cli("ops", path, "--type", "Const,Identity", "--json").json()["ops"]
     assert [r["name"] for r in rows] == [op.name for op in operations if op.type in ("Const", "Identity")]
 
-    rows = run_cli("ops", path, "--scope", "model_variables/", "--json").json()
+    rows = run_cli("ops", path, "--scope", "model_variables/", "--json").json()["ops"]
     expected = [op.name for op in operations if op.name.startswith("model_variables/")]
     assert [r["name"] for r in rows] == expected and expected
 
-    rows = run_cli("ops", path, "--match", r"Assign(_\d+)?$", "--json").json()
+    rows = run_cli("ops", path, "--match", r"Assign(_\d+)?$", "--json").json()["ops"]
     expected = [op.name for op in operations if re.search(r"Assign(_\d+)?$", op.name)]
     assert [r["name"] for r in rows] == expected and expected
 
-    rows = run_cli("ops", path, "--scope", "save/", "--type", "Assign", "--json").json()
+    rows = run_cli("ops", path, "--scope", "save/", "--type", "Assign", "--json").json()["ops"]
     assert [r["name"] for r in rows] == [op.name for op in operations
                                          if op.name.startswith("save/") and op.type == "Assign"]
 
@@ -146,7 +146,7 @@ def test_the_table_ends_with_a_count_line():
     path = fixture("seed002", "model.meta")
     result = run_cli("ops", path, "--scope", "model_variables/")
     assert result.code == 0, result.err
-    count = len(run_cli("ops", path, "--scope", "model_variables/", "--json").json())
+    count = len(run_cli("ops", path, "--scope", "model_variables/", "--json").json()["ops"])
     assert re.search(rf"^{count} of 90 operations$", result.out, re.MULTILINE), result.out[-300:]
     assert "model_variables/slope/Assign" in result.out
     none = run_cli("ops", path, "--type", "Conv2D")
@@ -166,19 +166,19 @@ def test_functions_adds_the_nodes_inside_library_functions(tf):
     graph_def = saved.meta_graphs[0].graph_def
     library = {f.signature.name: f for f in graph_def.library.function}
 
-    top = run_cli("ops", path, "--json").json()
+    top = run_cli("ops", path, "--json").json()["ops"]
     assert [r["name"] for r in top] == [n.name for n in graph_def.node]
     assert all(r["function"] is None for r in top)
 
-    rows = run_cli("ops", path, "--functions", "--json").json()
+    rows = run_cli("ops", path, "--functions", "--json").json()["ops"]
     inside = [r for r in rows if r["function"] is not None]
     assert rows[:len(top)] == top
     assert len(inside) == sum(len(f.node_def) for f in library.values())
     assert {r["function"] for r in inside} == set(library)
     for row in inside:
         node = {n.name: n for n in library[row["function"]].node_def}[row["name"]]
-        assert row["op"] == node.op and row["inputs"] == list(node.input)
-    (loop,) = [r for r in inside if r["op"] == "While"]
+        assert row["op_type"] == node.op and row["inputs"] == list(node.input)
+    (loop,) = [r for r in inside if r["op_type"] == "While"]
     loop_node = {n.name: n for n in library[loop["function"]].node_def}[loop["name"]]
     assert [o["dtype"] for o in loop["outputs"]] == [_dt_name(tf, tf.dtypes.as_dtype(t))
                                                      for t in loop_node.attr["T"].list.type]
@@ -190,7 +190,7 @@ def test_functions_adds_the_nodes_inside_library_functions(tf):
 
 def test_attrs_summarise_a_large_const(tmp_path, tf):
     path, _ = frozen_graph_with_big_const(tmp_path, tf)
-    rows = run_cli("ops", path, "--attrs", "--match", f"^{BIG_CONST}$", "--json").json()
+    rows = run_cli("ops", path, "--attrs", "--match", f"^{BIG_CONST}$", "--json").json()["ops"]
     (row,) = rows
     assert row["attrs"]["dtype"] == "DT_FLOAT"
     assert row["attrs"]["value"].startswith("DT_FLOAT [10000] = [0, 0.142857, 0.285714,")
@@ -200,7 +200,7 @@ def test_attrs_summarise_a_large_const(tmp_path, tf):
     assert table.code == 0, table.err
     assert "value: DT_FLOAT [10000] = [0, 0.142857" in table.out
     assert len(table.out) < 4000 and "1428.43" not in table.out  # the 10,000th value is never printed
-    plain = run_cli("ops", path, "--json").json()
+    plain = run_cli("ops", path, "--json").json()["ops"]
     assert all("attrs" not in r for r in plain)
 
 
@@ -214,14 +214,14 @@ def test_a_hostile_node_name_prints_literally(tmp_path, tf):
     assert result.code == 0, result.err
     lines = [line for line in result.out.splitlines() if hostile in line]
     assert len(lines) == 2  # the Placeholder, and Mul's input
-    rows = run_cli("ops", path, "--json").json()
-    assert [r["name"] for r in rows if r["op"] == "Placeholder"] == [hostile]
+    rows = run_cli("ops", path, "--json").json()["ops"]
+    assert [r["name"] for r in rows if r["op_type"] == "Placeholder"] == [hostile]
     assert hostile in next(r for r in rows if r["name"] == "Mul")["inputs"]
 
 
 def test_a_checkpoint_with_its_meta_and_without(tmp_path):
-    with_meta = run_cli("ops", fixture("seed004", "results"), "--json").json()
-    assert with_meta == run_cli("ops", fixture("seed004", "results", "model.ckpt-10.meta"), "--json").json()
+    with_meta = run_cli("ops", fixture("seed004", "results"), "--json").json()["ops"]
+    assert with_meta == run_cli("ops", fixture("seed004", "results", "model.ckpt-10.meta"), "--json").json()["ops"]
     assert_clean_failure(run_cli("ops", fixture("ckpt_sharded")), "has no graph", ".meta", "SavedModel")
     copy = copy_fixture(tmp_path, "seed003")
     (copy / "model.meta").unlink()
@@ -255,9 +255,9 @@ def test_type_filter_searches_functions_and_ignores_case(tf):
     tf_matmuls = sorted(n.name for f in library.function for n in f.node_def if n.op == "MatMul")
     assert len(tf_matmuls) == 2
 
-    rows = run_cli("ops", path, "--type", "matmul", "--json").json()
+    rows = run_cli("ops", path, "--type", "matmul", "--json").json()["ops"]
     assert sorted(r["name"] for r in rows) == tf_matmuls
-    assert {r["op"] for r in rows} == {"MatMul"} and all(r["function"] for r in rows)
+    assert {r["op_type"] for r in rows} == {"MatMul"} and all(r["function"] for r in rows)
 
     table = run_cli("ops", path, "--type", "MATMUL,conv2d")
     assert table.code == 0, table.err
@@ -268,5 +268,5 @@ def test_type_filter_searches_functions_and_ignores_case(tf):
     by_name = run_cli("ops", path, "--match", "MatMul")
     assert by_name.code == 0, by_name.err
     assert "2 more operations are inside library functions; add --functions to list them" in by_name.out
-    listed = run_cli("ops", path, "--match", "MatMul", "--functions", "--json").json()
+    listed = run_cli("ops", path, "--match", "MatMul", "--functions", "--json").json()["ops"]
     assert sorted(r["name"] for r in listed) == tf_matmuls

@@ -38,11 +38,11 @@ def test_const_bytes_of_a_frozen_graph_are_tensorflows_in_every_command(frozen_b
     nbytes = sum(b for _, b in sizes.values())
 
     shown = _json("show", path)["meta_graphs"][0]["constants"]
-    assert (shown["count"], shown["parameters"], shown["bytes"]) == (len(sizes), elements, nbytes)
+    assert (shown["count"], shown["elements"], shown["bytes"]) == (len(sizes), elements, nbytes)
     listed = _json("variables", path)["constants"]
     assert (listed["count"], listed["elements"], listed["bytes"]) == (len(sizes), elements, nbytes)
     assert {c["name"]: (c["elements"], c["bytes"]) for c in listed["largest"]} == sizes
-    assert _json("io", path)["parameters"] == elements  # every Const here is float32
+    assert _json("io", path)["elements"] == elements  # every Const here is float32
 
     table = run_cli("show", path)
     assert f"constants: {len(sizes)} (" in table.out
@@ -68,16 +68,16 @@ def test_const_bytes_of_a_saved_model_graph_count_strings_by_their_bytes(tf):
     sizes = _tf_const_sizes(tf, meta.graph_def)
     shown = _json("show", path)["meta_graphs"][0]
     assert shown["constants"]["bytes"] == sum(b for _, b in sizes.values())
-    assert shown["constants"]["parameters"] == sum(e for e, _ in sizes.values())
+    assert shown["constants"]["elements"] == sum(e for e, _ in sizes.values())
 
     parameters = sum(n for n, _ in global_variables)
     nbytes = sum(n * size for n, size in global_variables)
     totals = _json("variables", path)["totals"]
-    assert (totals["count"], totals["parameters"], totals["bytes"]) == (len(global_variables), parameters, nbytes)
+    assert (totals["count"], totals["elements"], totals["bytes"]) == (len(global_variables), parameters, nbytes)
     variables = shown["variables"]
-    assert (variables["count"], variables["parameters"], variables["bytes"]) == (len(global_variables),
+    assert (variables["count"], variables["elements"], variables["bytes"]) == (len(global_variables),
                                                                                   parameters, nbytes)
-    assert _json("io", path)["parameters"] == parameters
+    assert _json("io", path)["elements"] == parameters
 
 
 def test_partitioned_checkpoint_tensors_count_their_slices_in_ckpt_and_show(tf):
@@ -88,11 +88,11 @@ def test_partitioned_checkpoint_tensors_count_their_slices_in_ckpt_and_show(tf):
     reader = tf.train.load_checkpoint(prefix)
     nbytes = {key: reader.get_tensor(key).nbytes for key, _ in tf.train.list_variables(prefix)
               if key != "_CHECKPOINTABLE_OBJECT_GRAPH"}
-    rows = _json("ckpt", path)
-    assert {r["key"]: r["bytes"] for r in rows} == nbytes
+    rows = _json("ckpt", path)["tensors"]
+    assert {r["checkpoint_key"]: r["bytes"] for r in rows} == nbytes
     shards = sum(p.stat().st_size for p in path.glob("ckpt.data-*"))
     summary = _json("show", path)["checkpoint"]
     assert summary["bytes"] == shards  # every byte of the shards is tensor data here
-    assert summary["tensors"] == len(tf.train.list_variables(prefix))
+    assert summary["tensor_count"] == len(tf.train.list_variables(prefix))
     assert f"4 tensors (0 optimizer slots), 32,768 values, {sum(nbytes.values()) / 1024:.1f} KiB" \
         in run_cli("ckpt", path).out

@@ -137,7 +137,7 @@ def test_run_the_request_template(tmp_path, model, signature, target):
     body.write_text(json.dumps(template["body"]))
     result = run_cli("run", model, "--signature", signature, "--input", body, "--target", target, "--json")
     assert result.code == 0, result.err
-    signatures = run_cli("signatures", model, "--signature", signature, "--json").json()
+    signatures = run_cli("signatures", model, "--signature", signature, "--json").json()["signatures"]
     assert sorted(o["alias"] for o in result.json()["outputs"]) == sorted(t["alias"] for t in signatures[0]["outputs"])
 
 

@@ -21,20 +21,20 @@ def test_show_every_kind(name):
     assert data["path"] == str(path)
     assert data["kind"] in {"saved_model", "meta_graph", "graph_def", "checkpoint"}
     for meta in data["meta_graphs"]:
-        assert sum(meta["op_types"].values()) == meta["nodes"] + meta["function_nodes"]
+        assert sum(meta["op_types"].values()) == meta["node_count"] + meta["function_node_count"]
 
 
 def test_show_seed003_saved_model_has_the_misspelled_alias(tf):
     data = run_cli("show", fixture("seed003", "SavedModel"), "--json").json()
     (meta,) = data["meta_graphs"]
-    assert meta["tags"] == ["serve"]
+    assert meta["tag_set"] == ["serve"]
     assert meta["tensorflow_version"] == tf.__version__
-    (sig,) = [s for s in meta["signatures"] if s["key"] == "serving_default"]
-    assert sig["method"] == "tensorflow/serving/predict"
+    (sig,) = [s for s in meta["signatures"] if s["signature_key"] == "serving_default"]
+    assert sig["method_name"] == "tensorflow/serving/predict"
     assert [t["alias"] for t in sig["outputs"]] == ["ouputs"]
-    assert sig["inputs"] == [{"alias": "inputs", "name": "x:0", "dtype": "DT_FLOAT", "shape": None, "shape_recorded": True,
+    assert sig["inputs"] == [{"alias": "inputs", "tensor_name": "x:0", "dtype": "DT_FLOAT", "shape": None, "shape_recorded": True,
                               "encoding": "name"}]
-    assert meta["variables"]["count"] == 2 and meta["variables"]["parameters"] == 2
+    assert meta["variables"]["count"] == 2 and meta["variables"]["elements"] == 2
 
 
 def test_show_variables_agree_with_tensorflow(tf):
@@ -46,7 +46,7 @@ def test_show_variables_agree_with_tensorflow(tf):
         params = sum(int(v.shape.num_elements()) for v in variables)
     totals = data["meta_graphs"][0]["variables"]
     assert totals["count"] == len(variables)
-    assert totals["parameters"] == params
+    assert totals["elements"] == params
     assert totals["bytes"] == params * 4
 
 
@@ -70,9 +70,9 @@ def test_show_version_tree_says_which_version():
 def test_show_tf2_export_lists_functions_and_fingerprint():
     data = run_cli("show", fixture("tf2_module"), "--json").json()
     meta = data["meta_graphs"][0]
-    assert meta["functions"] > 0 and meta["concrete_functions"] > 0
-    assert {s["key"] for s in meta["signatures"]} >= {"serving_default", "classify"}
-    init = [s for s in meta["signatures"] if s["key"] == "__saved_model_init_op"]
+    assert meta["function_count"] > 0 and meta["concrete_function_count"] > 0
+    assert {s["signature_key"] for s in meta["signatures"]} >= {"serving_default", "classify"}
+    init = [s for s in meta["signatures"] if s["signature_key"] == "__saved_model_init_op"]
     assert init and init[0]["internal"] is True
     assert data["fingerprint"]["saved_model_checksum"] > 0
 

@@ -25,7 +25,7 @@ def _dtype(tf, enum):
 @pytest.mark.parametrize("parts", SAVED_MODELS, ids="/".join)
 def test_signatures_equal_what_tensorflow_loads(tf, parts):
     path = fixture(*parts)
-    data = run_cli("signatures", path, "--json").json()
+    data = run_cli("signatures", path, "--json").json()["signatures"]
     with tf.Graph().as_default() as graph, tf.compat.v1.Session(graph=graph) as sess:
         meta = tf.compat.v1.saved_model.loader.load(sess, ["serve"], str(path))
         expected = {}
@@ -40,14 +40,14 @@ def test_signatures_equal_what_tensorflow_loads(tf, parts):
                         assert graph.get_tensor_by_name(info.name).dtype.as_datatype_enum == info.dtype
             expected[key] = (sig.method_name, tensors["inputs"], tensors["outputs"])
     got = {
-        s["key"]: (s["method"],
-                   sorted((t["alias"], t["name"], t["dtype"], t["shape"]) for t in s["inputs"]),
-                   sorted((t["alias"], t["name"], t["dtype"], t["shape"]) for t in s["outputs"]))
+        s["signature_key"]: (s["method_name"],
+                             sorted((t["alias"], t["tensor_name"], t["dtype"], t["shape"]) for t in s["inputs"]),
+                             sorted((t["alias"], t["tensor_name"], t["dtype"], t["shape"]) for t in s["outputs"]))
         for s in data
     }
     assert got == expected
-    assert all(s["tags"] == ["serve"] for s in data)
-    assert {s["key"] for s in data if s["internal"]} == \
+    assert all(s["tag_set"] == ["serve"] for s in data)
+    assert {s["signature_key"] for s in data if s["internal"]} == \
         {k for k in expected if k in ("__saved_model_init_op", "__saved_model_train_op")}
 
 
@@ -76,7 +76,7 @@ def _our_facts(tf, arg):
 
 def test_tf2_module_concrete_functions_agree_with_tensorflow(tf):
     path = fixture("tf2_module")
-    entries = run_cli("signatures", path, "--concrete", "--json").json()
+    entries = run_cli("signatures", path, "--json").json()["concrete_functions"]
     loaded = tf.saved_model.load(str(path))
     for key in ("serving_default", "classify"):
         args, kwargs = loaded.signatures[key].structured_input_signature
@@ -97,7 +97,7 @@ def test_tf2_module_concrete_functions_agree_with_tensorflow(tf):
 
 def test_keras_export_concrete_functions_agree_with_tensorflow(tf):
     path = fixture("keras_export")
-    entries = run_cli("signatures", path, "--concrete", "--json").json()
+    entries = run_cli("signatures", path, "--json").json()["concrete_functions"]
     loaded = tf.saved_model.load(str(path))
     _, kwargs = loaded.signatures["serving_default"].structured_input_signature
     entry = _by_path(entries, "signatures/serving_default")
@@ -120,13 +120,13 @@ def test_frozen_graph_has_no_signatures():
     assert table.code == 0, table.err
     assert "No signatures" in table.out
     data = run_cli("signatures", path, "--json")
-    assert data.code == 0 and data.json() == []
+    assert data.code == 0 and data.json()["signatures"] == []
 
 
 def test_one_signature_by_key_and_unknown_key():
     path = fixture("tf2_module")
-    data = run_cli("signatures", path, "--signature", "classify", "--json").json()
-    assert [s["key"] for s in data] == ["classify"]
+    data = run_cli("signatures", path, "--signature", "classify", "--json").json()["signatures"]
+    assert [s["signature_key"] for s in data] == ["classify"]
     bad = run_cli("signatures", path, "--signature", "nope")
     assert bad.code == 2 and bad.out == ""
     assert "nope" in bad.err and "classify" in bad.err and "serving_default" in bad.err
@@ -150,5 +150,5 @@ def test_hostile_alias_prints_literally(tmp_path):
     result = run_cli("signatures", model)
     assert result.code == 0, result.err
     assert "[red]x" in result.out
-    data = run_cli("signatures", model, "--json").json()
+    data = run_cli("signatures", model, "--json").json()["signatures"]
     assert "[red]x" in [t["alias"] for t in data[0]["inputs"] + data[-1]["inputs"]]

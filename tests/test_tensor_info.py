@@ -64,7 +64,7 @@ def test_signatures_json_reports_the_ref_dtype_and_the_shape_tensorflow_uses(edi
     path, seen = edited
     result = run_cli("signatures", path, "--json")
     assert result.code == 0, result.err
-    (sig,) = [s for s in result.json() if s["key"] == "serving_default"]
+    (sig,) = [s for s in result.json()["signatures"] if s["signature_key"] == "serving_default"]
     (ref,) = sig["inputs"]
     (no_shape,) = sig["outputs"]
     assert ref["dtype"] == "DT_FLOAT_REF"
@@ -77,7 +77,7 @@ def test_show_agrees_in_text_and_json(edited):
     path, _ = edited
     shown = run_cli("show", path, "--json")
     assert shown.code == 0, shown.err
-    (sig,) = [s for s in shown.json()["meta_graphs"][0]["signatures"] if s["key"] == "serving_default"]
+    (sig,) = [s for s in shown.json()["meta_graphs"][0]["signatures"] if s["signature_key"] == "serving_default"]
     assert sig["inputs"][0]["dtype"] == "DT_FLOAT_REF"
     assert (sig["outputs"][0]["shape"], sig["outputs"][0]["shape_recorded"]) == ([], False)
     text = run_cli("show", path)

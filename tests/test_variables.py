@@ -49,10 +49,10 @@ def test_saved_model_variables_equal_tensorflows(tf, parts):
         nbytes = sum(v.shape.num_elements() * v.dtype.size for v in tf.compat.v1.global_variables())
     assert _ours(data) == everything
     assert {v["name"] for v in data["variables"] if v["trainable"]} == trainable
-    assert data["totals"] == {"count": len(everything), "parameters": parameters, "bytes": nbytes,
-                              "copies": {"count": 0, "parameters": 0, "bytes": 0}}
+    assert data["totals"] == {"count": len(everything), "elements": parameters, "bytes": nbytes,
+                              "copies": {"count": 0, "elements": 0, "bytes": 0}}
     for v in data["variables"]:
-        assert v["op"] == "VariableV2"
+        assert v["op_type"] == "VariableV2"
         assert v["snapshot"] == f"{v['name']}/read:0"
         assert v["initializer"] == f"{v['name']}/Assign"
 
@@ -71,7 +71,7 @@ def test_tf2_variables_have_tensorflows_paths(tf):
             restored = getattr(restored, part)
         assert restored.shape.as_list() == v["shape"]
         assert v["trainable"] == restored.trainable
-        assert v["op"] == "VarHandleOp"
+        assert v["op_type"] == "VarHandleOp"
     table = run_cli("variables", path)
     assert "2 variables" in table.out
 

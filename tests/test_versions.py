@@ -45,8 +45,8 @@ def test_broken_newest_version_is_served_and_fails(messy_tree):
     assert sorted(by_number) == [1, 2, 3, 4]
     assert "no saved_model.pb" in by_number[4]["error"]
     assert data["skipped"] == ["3.backup"]
-    assert by_number[1]["signatures"][0]["inputs"] == ["words", "x"]
-    assert by_number[2]["signatures"][0]["inputs"] == ["features", "words"]
+    assert by_number[1]["signatures"][0]["input_aliases"] == ["words", "x"]
+    assert by_number[2]["signatures"][0]["input_aliases"] == ["features", "words"]
     assert all(by_number[n]["error"] is None and by_number[n]["check_errors"] == [] for n in (1, 2, 3))
     # Each version against the next: 1 -> 2 renames x, 2 -> 3 changes its dtype (tests/diff_tree.py).
     assert [(c["old"], c["new"], c["kinds"]) for c in data["changes"]] == [

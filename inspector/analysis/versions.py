@@ -190,8 +190,8 @@ def _inspect(version: Version, check: Check | None) -> None:
     if meta is not None:
         version.tensorflow_version = meta.tensorflow_version
         version.signatures = [
-            {"tag_set": ",".join(sorted(meta.tag_set)), "signature_key": s.key, "method_name": s.method_name,
-             "inputs": [t.alias for t in s.inputs], "outputs": [t.alias for t in s.outputs]}
+            {"tag_set": sorted(meta.tag_set), "signature_key": s.key, "method_name": s.method_name,
+             "input_aliases": [t.alias for t in s.inputs], "output_aliases": [t.alias for t in s.outputs]}
             for s in meta.signatures.values() if not s.internal
         ]
     if check is not None:

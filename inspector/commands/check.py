@@ -8,7 +8,15 @@ from ..checks import RULES, TARGETS, Severity, runner
 from ..checks.core import TARGET_MEANING
 from ..errors import SelectionError
 from ..report import jsonout
-from ..report.check import finding_json, render_explanation, render_findings, render_rules, rule_json, sarif
+from ..report.check import (
+    findings_json,
+    render_explanation,
+    render_findings,
+    render_rules,
+    rules_json,
+    sarif,
+    targets_json,
+)
 from ..report.style import console
 
 
@@ -40,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         if fmt == "table":
             console().print(f"target {name}: {TARGET_MEANING[name]}", markup=False, highlight=False)
         else:
-            jsonout.emit({"schema_version": 1, "targets": [{"target": name, "meaning": TARGET_MEANING[name]}]})
+            jsonout.emit(targets_json({name: TARGET_MEANING[name]}))
         return 0
     if args.explain:
         rule = RULES.get(args.explain.strip().upper())
@@ -50,14 +58,14 @@ def run(args: argparse.Namespace) -> int:
         if fmt == "table":
             render_explanation(rule, console())
         else:
-            jsonout.emit(rule_json(rule))
+            jsonout.emit(rules_json([rule]))
         return 0
     if args.list_rules:
         rules = [RULES[c] for c in sorted(RULES)]
         if fmt == "table":
             render_rules(rules, console())
         else:
-            jsonout.emit([rule_json(r) for r in rules])
+            jsonout.emit(rules_json(rules))
         return 0
     if not args.path:
         raise SelectionError(None, "check needs a PATH (or --explain CODE / --list-rules)")
@@ -66,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
                                   ignore=ignore, tf_version=args.tf_version, inputs=runner.names(args.inputs),
                                   outputs=runner.names(args.outputs))
     if fmt == "json":
-        jsonout.emit({"target": args.target, "findings": [finding_json(f) for f in findings]})
+        jsonout.emit(findings_json(args.target, findings))
     elif fmt == "sarif":
         jsonout.emit(sarif(findings, rules, str(args.path)))
     else:

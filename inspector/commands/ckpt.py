@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import base64
 import sys
-from dataclasses import asdict
 
 import numpy as np
 from rich.text import Text
@@ -15,13 +13,12 @@ from ..checkpoint import CheckpointIndex
 from ..errors import NotFound, SelectionError
 from ..load import load
 from ..report import jsonout
-from ..report.ckpt import render_audit, render_listing, render_stats
+from ..report.ckpt import listing_json, render_audit, render_listing, render_stats, values_json
 from ..report.sanitize import visible
 from ..report.style import console, plain
 from . import common
 
 PROGRESS_FROM_BYTES = 64 << 20
-JSON_VALUES_LIMIT = 100_000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,16 +71,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         for warning in own_warnings:
             sys.stderr.write(f"tfinspect: warning: {visible(warning)}\n")
-        tensors = [asdict(r) for r in view.rows]
-        if report is None and stats is None and findings is None:
-            jsonout.emit(tensors)
-        else:
-            jsonout.emit({
-                "tensors": tensors,
-                "audit": _audit_json(report) if report is not None else None,
-                "stats": [asdict(s) for s in stats] if stats is not None else None,
-                "verify": [asdict(f) for f in findings] if findings is not None else None,
-            })
+        jsonout.emit(listing_json(view, report, stats, findings))
         return status
     out = console()
     render_listing(view, out)
@@ -119,19 +107,6 @@ def _graph(artifact, tag_set: str | None, required: bool):
         return None
 
 
-def _audit_json(report) -> dict:
-    result = report.result
-    return {
-        "source": report.source,
-        "restored": [e.key for e in report.expected],
-        "ok": result.ok,
-        "missing": result.missing,
-        "unused": result.unused,
-        "dtype_mismatches": [asdict(m) for m in result.dtype_mismatches],
-        "shape_mismatches": [asdict(m) for m in result.shape_mismatches],
-    }
-
-
 def _verify(reader: CheckpointIndex, quiet: bool):
     total = sum(e.size for e in reader.entries())
     out = console(stderr=True)
@@ -149,12 +124,7 @@ def _values(reader: CheckpointIndex, args: argparse.Namespace, names: dict[str, 
     entry = reader.entry(key)
     values = reader.read(key)
     if args.json:
-        flat = values.reshape(-1)
-        jsonout.emit({
-            "name": key, "dtype": entry.dtype_name, "shape": list(entry.shape),
-            "truncated": bool(flat.size > JSON_VALUES_LIMIT),
-            "values": [_json_value(v) for v in flat[:JSON_VALUES_LIMIT]],
-        })
+        jsonout.emit(values_json(key, entry.dtype_name, list(entry.shape), values.reshape(-1)))
         return 0
     out = console()
     out.print(plain(f"{key}  {entry.dtype_name} {list(entry.shape)}"))
@@ -162,17 +132,3 @@ def _values(reader: CheckpointIndex, args: argparse.Namespace, names: dict[str, 
         out.print(repr(values) if values.dtype == object else str(values), markup=False)
     return 0
 
-
-def _json_value(value):
-    if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            return {"base64": base64.b64encode(value).decode("ascii")}
-    if isinstance(value, (complex, np.complexfloating)):
-        return [float(value.real), float(value.imag)]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return str(value)
-    return value

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
         if args.key is not None:
             raise SelectionError(artifact.path, f"has no collection {args.key!r}: {NO_COLLECTIONS_IN_GRAPH_DEF}")
         if args.json:
-            jsonout.emit({})
+            jsonout.emit(collections_json([], [NO_COLLECTIONS_IN_GRAPH_DEF]))
         else:
             console().print(Text(NO_COLLECTIONS_IN_GRAPH_DEF))
         return 0

@@ -6,7 +6,7 @@ import argparse
 
 from ..analysis.functions import library_view
 from ..report import jsonout
-from ..report.functions import function_json, render_function, render_functions
+from ..report.functions import functions_json, render_function, render_functions
 from ..report.style import console
 from . import common
 
@@ -25,11 +25,11 @@ def run(args: argparse.Namespace) -> int:
     if args.name is not None:
         (info,) = infos
         if args.json:
-            jsonout.emit(function_json(info, with_nodes=True))
+            jsonout.emit(functions_json([info], with_nodes=True))
         else:
             render_function(info, console())
     elif args.json:
-        jsonout.emit([function_json(i) for i in infos])
+        jsonout.emit(functions_json(infos))
     else:
         render_functions(infos, console())
     return 0

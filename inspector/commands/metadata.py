@@ -11,6 +11,7 @@ from ..analysis.metadata import metadata_response, served_version
 from ..analysis.requests import model_name, serving_meta_graph
 from ..load import load
 from ..report import jsonout
+from ..report.requests import metadata_json
 from ..report.sanitize import visible
 from . import common
 
@@ -39,8 +40,7 @@ def run(args: argparse.Namespace) -> int:
     response = metadata_response(meta, name, version)
     url = f"/v1/models/{name}" + (f"/versions/{args.model_version}" if args.model_version is not None else "")
     if args.json:
-        jsonout.emit({"schema_version": 1, "url_path": url + "/metadata", "tag_set": list(meta.tags),
-                      "notes": [note] if note else [], "response": response})
+        jsonout.emit(metadata_json(url + "/metadata", list(meta.tags), [note] if note else [], response))
         return 0
     if note:
         sys.stderr.write(f"tfinspect: note: {visible(note)}\n")

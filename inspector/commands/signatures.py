@@ -6,7 +6,7 @@ import argparse
 
 from ..analysis.signatures import signatures_view
 from ..report import jsonout
-from ..report.signatures import concrete_json, render_signatures, signatures_json
+from ..report.signatures import render_signatures, signatures_json
 from ..report.style import console
 from . import common
 
@@ -19,7 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--signature", metavar="KEY", help="show only the signature with this key")
     parser.add_argument("--concrete", action="store_true",
-                        help="with --json: print the concrete functions instead of the signatures")
+                        help="kept for old scripts: --json always holds both 'signatures' and "
+                        "'concrete_functions'")
     common.add_json(parser)
 
 
@@ -27,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     artifact = common.load_artifact(args)
     view = signatures_view(artifact, args.tag_set, args.signature)
     if args.json:
-        jsonout.emit(concrete_json(view) if args.concrete else signatures_json(view))
+        jsonout.emit(signatures_json(view))
     else:
         render_signatures(view, console())
     return 0

@@ -10,6 +10,7 @@ from rich.text import Text
 from .. import __version__
 from ..checks.core import Finding, Rule, Severity
 from .grid import print_lines
+from .jsonout import document, tag_set_json
 from .sanitize import visible
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -70,8 +71,8 @@ def finding_json(finding: Finding) -> dict:
         "code": finding.code,
         "rule": finding.rule,
         "severity": finding.severity.value,
-        "tag_set": finding.tag_set,
-        "signature": finding.signature,
+        "tag_set": tag_set_json(finding.tag_set),
+        "signature_key": finding.signature,
         "location": finding.location,
         "stage": finding.stage,
         "message": finding.message,
@@ -82,6 +83,20 @@ def finding_json(finding: Finding) -> dict:
 def rule_json(rule: Rule) -> dict:
     return {"code": rule.code, "name": rule.name, "severity": rule.severity.value, "summary": rule.summary,
             "targets": sorted(rule.targets), "explanation": rule.explanation}
+
+
+def findings_json(target: str, findings: list[Finding]) -> dict:
+    return document(target=target, findings=[finding_json(f) for f in findings])
+
+
+def rules_json(rules: list[Rule]) -> dict:
+    """``--list-rules`` and ``--explain CODE``: the same object, one rule or all of them."""
+    return document(rules=[rule_json(r) for r in rules])
+
+
+def targets_json(meanings: dict[str, str]) -> dict:
+    """``--explain TARGET``."""
+    return document(targets=[{"target": name, "meaning": text} for name, text in meanings.items()])
 
 
 def render_rules(rules: list[Rule], out: Console) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from rich.console import Console
 from rich.text import Text
 
 from ..analysis.checkpoint import GraphAudit, Listing, TensorStats
 from .grid import print_table
+from .jsonout import bytes_json, document, renamed
 from .sanitize import visible
 from .style import human_bytes, human_count, plain, table
 
@@ -86,3 +89,53 @@ def _num(value: float | None) -> str:
 
 def _flag(count: int) -> Text:
     return Text(str(count), style="bold red" if count else "")
+
+
+JSON_VALUES_LIMIT = 100_000
+
+
+def listing_json(view: Listing, audit: GraphAudit | None, stats: list[TensorStats] | None, verify) -> dict:
+    """The listing, with the audit, statistics and crc32c findings (null when not asked)."""
+    return document(
+        prefix=view.prefix,
+        format_version=view.format_version,
+        tensors=[renamed(asdict(r), key="checkpoint_key") for r in view.rows],
+        audit=None if audit is None else _audit_json(audit),
+        stats=None if stats is None else [asdict(s) for s in stats],
+        verify=None if verify is None else [renamed(asdict(f), key="checkpoint_key") for f in verify],
+        notes=list(view.notes),
+        warnings=list(view.warnings),
+    )
+
+
+def _audit_json(report: GraphAudit) -> dict:
+    result = report.result
+    return {
+        "source": report.source,
+        "restored": [e.key for e in report.expected],
+        "ok": result.ok,
+        "missing": result.missing,
+        "unused": result.unused,
+        "dtype_mismatches": [renamed(asdict(m), key="checkpoint_key") for m in result.dtype_mismatches],
+        "shape_mismatches": [renamed(asdict(m), key="checkpoint_key") for m in result.shape_mismatches],
+    }
+
+
+def values_json(key: str, dtype: str, shape: list[int], flat) -> dict:
+    """``--values``: one tensor's values, flattened, at most JSON_VALUES_LIMIT of them."""
+    return document(checkpoint_key=key, dtype=dtype, shape=shape, truncated=bool(flat.size > JSON_VALUES_LIMIT),
+                    values=[_json_value(v) for v in flat[:JSON_VALUES_LIMIT]])
+
+
+def _json_value(value):
+    import numpy as np
+
+    if isinstance(value, bytes):
+        return bytes_json(value)
+    if isinstance(value, (complex, np.complexfloating)):
+        return [float(value.real), float(value.imag)]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return str(value)
+    return value

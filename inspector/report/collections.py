@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import math
 
 from rich.console import Console, Group
@@ -10,6 +9,7 @@ from rich.text import Text
 
 from ..analysis.collections import Collection, Undecoded
 from ..model.attrs import short_bytes
+from .jsonout import bytes_json, document
 from .sanitize import visible
 from .style import plain, table
 
@@ -77,16 +77,17 @@ def _short(value) -> str:
     return text if len(text) <= MAX_FIELD_TEXT else text[:MAX_FIELD_TEXT] + "..."
 
 
-def collections_json(collections: list[Collection]) -> dict:
-    return {
-        c.key: {"kind": c.kind, "type": c.type, "items": [_item_json(item) for item in c.items]}
-        for c in collections
-    }
+def collections_json(collections: list[Collection], notes: list[str] | None = None) -> dict:
+    return document(
+        collections=[{"key": c.key, "kind": c.kind, "type": c.type, "items": [_item_json(item) for item in c.items]}
+                     for c in collections],
+        notes=list(notes or []),
+    )
 
 
 def _item_json(item):
     if isinstance(item, Undecoded):
-        return base64.b64encode(item.data).decode("ascii")
+        return bytes_json(item.data)
     if isinstance(item, float) and not math.isfinite(item):
         return "NaN" if math.isnan(item) else ("Infinity" if item > 0 else "-Infinity")
     return item

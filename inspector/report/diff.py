@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..analysis.diff import BREAKING, COMPATIBLE, SEVERITIES, Change, DiffResult
+from .jsonout import document, tag_set_json
 from .sanitize import visible
 from .style import table
 
@@ -14,20 +15,20 @@ _MARK = {BREAKING: "❌ breaking", COMPATIBLE: "✅ compatible", "info": "ℹ️
 
 
 def change_json(change: Change) -> dict:
-    return {"kind": change.kind, "severity": change.severity, "where": change.where,
+    where = {k: tag_set_json(v) if k == "tag_set" else v for k, v in change.where.items()}
+    return {"kind": change.kind, "severity": change.severity, "where": where,
             "old": change.old, "new": change.new, "message": change.message}
 
 
 def diff_json(result: DiffResult) -> dict:
-    return {
-        "schema_version": 1,
-        "old": {"path": result.old_path, "kind": result.old_kind},
-        "new": {"path": result.new_path, "kind": result.new_kind},
-        "breaking": bool(result.breaking),
-        "counts": result.counts(),
-        "notes": result.notes,
-        "changes": [change_json(c) for c in _ordered(result.changes)],
-    }
+    return document(
+        old={"path": result.old_path, "kind": result.old_kind},
+        new={"path": result.new_path, "kind": result.new_kind},
+        breaking=bool(result.breaking),
+        counts=result.counts(),
+        notes=result.notes,
+        changes=[change_json(c) for c in _ordered(result.changes)],
+    )
 
 
 def _ordered(changes: list[Change]) -> list[Change]:

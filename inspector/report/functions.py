@@ -8,6 +8,7 @@ from rich.text import Text
 from ..analysis.functions import Argument, FunctionInfo
 from ..model.functions import Call
 from .grid import print_table
+from .jsonout import document
 from .sanitize import visible
 from .style import plain, table
 
@@ -17,20 +18,25 @@ def function_json(info: FunctionInfo, *, with_nodes: bool = False) -> dict:
         "name": info.name,
         "inputs": [_arg(a) for a in info.inputs],
         "outputs": [_arg(a) for a in info.outputs],
-        "nodes": info.nodes,
+        "node_count": info.nodes,
         "calls": list(info.calls),
         "missing_calls": list(info.missing),
         "called_by": [{"caller": c.caller, "node": c.node, "attr": c.attr} for c in info.called_by],
-        "signatures": list(info.signatures),
+        "signature_keys": list(info.signatures),
         "recursive": info.recursive,
     }
     if with_nodes:
-        data["node_list"] = [{"name": n.name, "op": n.op, "inputs": list(n.inputs)} for n in info.node_list]
+        data["nodes"] = [{"name": n.name, "op_type": n.op, "inputs": list(n.inputs)} for n in info.node_list]
     return data
 
 
+def functions_json(infos: list[FunctionInfo], *, with_nodes: bool = False) -> dict:
+    """Every function (``--name``: the one asked for, with its nodes), always as a list."""
+    return document(functions=[function_json(i, with_nodes=with_nodes) for i in infos])
+
+
 def _arg(arg: Argument) -> dict:
-    return {"name": arg.name, "type": arg.type}
+    return {"name": arg.name, "dtype": arg.type}
 
 
 def _args_text(args: tuple[Argument, ...]) -> str:

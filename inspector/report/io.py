@@ -8,6 +8,7 @@ from rich.text import Text
 from ..analysis.io import IOTensor, IOView
 from ..model.tensors import format_shape
 from .grid import print_table
+from .jsonout import document
 from .sanitize import visible
 from .style import human_count, plain, table
 
@@ -22,18 +23,18 @@ def suggestion_line(view: IOView) -> str:
 
 
 def io_json(view: IOView) -> dict:
-    return {
-        "inputs": [_tensor(t, with_default=True) for t in view.inputs],
-        "outputs": [_tensor(t) for t in view.outputs],
-        "parameters": view.parameters,
-        "parameters_from": view.parameters_from,
-        "signatures": view.signatures,
-        "suggestion": suggestion(view),
-    }
+    return document(
+        inputs=[_tensor(t, with_default=True) for t in view.inputs],
+        outputs=[_tensor(t) for t in view.outputs],
+        elements=view.parameters,
+        elements_from=view.parameters_from,
+        signature_keys=view.signatures,
+        suggestion=suggestion(view),
+    )
 
 
 def _tensor(t: IOTensor, with_default: bool = False) -> dict:
-    data = {"name": t.name, "tensor": t.tensor, "op": t.op, "dtype": t.dtype, "shape": t.shape}
+    data = {"name": t.name, "tensor_name": t.tensor, "op_type": t.op, "dtype": t.dtype, "shape": t.shape}
     if with_default:
         data["optional"] = t.optional
         data["default"] = t.default

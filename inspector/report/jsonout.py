@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 from dataclasses import asdict
@@ -9,6 +10,13 @@ from dataclasses import asdict
 from ..analysis.overview import Overview
 from ..model.metagraph import Signature, SignatureTensor
 from .sanitize import json_safe
+
+SCHEMA_VERSION = 1
+
+
+def document(items: dict | None = None, /, **more) -> dict:
+    """One command's JSON output: always an object, ``schema_version`` first (docs/schemas/)."""
+    return {"schema_version": SCHEMA_VERSION, **(items or {}), **more}
 
 
 def dumps(data) -> str:
@@ -20,10 +28,28 @@ def emit(data, stream=None) -> None:
     (stream or sys.stdout).write(dumps(data) + "\n")
 
 
+def renamed(data: dict, **names: str) -> dict:
+    """``data`` with its keys renamed old=new, in the same order (a dataclass's field to the JSON word)."""
+    return {names.get(key, key): value for key, value in data.items()}
+
+
+def bytes_json(value: bytes) -> str | dict:
+    """Bytes from an artifact: the text when they are UTF-8, else ``{"base64": ...}`` (every command alike)."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"base64": base64.b64encode(value).decode("ascii")}
+
+
+def tag_set_json(label: str | None) -> list[str] | None:
+    """A comma-joined tag-set label as the list every JSON output uses (null: no MetaGraph tags)."""
+    return None if label is None else [tag for tag in label.split(",") if tag]
+
+
 def tensor_json(tensor: SignatureTensor) -> dict:
     data = {
         "alias": tensor.alias,
-        "name": tensor.name,
+        "tensor_name": tensor.name,
         "dtype": tensor.dtype,
         "shape": tensor.shape,
         "shape_recorded": tensor.shape_recorded,
@@ -36,9 +62,9 @@ def tensor_json(tensor: SignatureTensor) -> dict:
 
 def signature_json(signature: Signature, tags: list[str] | tuple[str, ...]) -> dict:
     return {
-        "tags": list(tags),
-        "key": signature.key,
-        "method": signature.method_name,
+        "tag_set": list(tags),
+        "signature_key": signature.key,
+        "method_name": signature.method_name,
         "internal": signature.internal,
         "inputs": [tensor_json(t) for t in signature.inputs],
         "outputs": [tensor_json(t) for t in signature.outputs],
@@ -47,7 +73,7 @@ def signature_json(signature: Signature, tags: list[str] | tuple[str, ...]) -> d
 
 
 def overview_json(view: Overview) -> dict:
-    return {
+    return document({
         "kind": view.kind.value,
         "path": view.path,
         "root": view.root,
@@ -60,29 +86,29 @@ def overview_json(view: Overview) -> dict:
         "notes": view.notes,
         "warnings": view.warnings,
         "fingerprint": view.fingerprint,
-        "checkpoint": asdict(view.checkpoint) if view.checkpoint else None,
+        "checkpoint": renamed(asdict(view.checkpoint), tensors="tensor_count", shards="shard_count") if view.checkpoint else None,
         "meta_graphs": [
             {
-                "tags": mg.tags,
+                "tag_set": mg.tags,
                 "tensorflow_version": mg.tensorflow_version,
                 "tensorflow_git_version": mg.tensorflow_git_version,
                 "meta_graph_version": mg.meta_graph_version,
                 "producer": mg.producer,
                 "min_consumer": mg.min_consumer,
-                "nodes": mg.node_count,
-                "functions": mg.function_count,
-                "function_nodes": mg.function_node_count,
+                "node_count": mg.node_count,
+                "function_count": mg.function_count,
+                "function_node_count": mg.function_node_count,
                 "op_types": dict(mg.op_histogram),
                 "signatures": [signature_json(s, mg.tags) for s in mg.signatures],
-                "variables": asdict(mg.variables),
-                "constants": asdict(mg.constants),
+                "variables": renamed(asdict(mg.variables), parameters="elements"),
+                "constants": renamed(asdict(mg.constants), parameters="elements"),
                 "collections": [asdict(c) for c in mg.collections],
                 "saver": mg.saver,
-                "assets": [asdict(a) for a in mg.assets],
-                "object_graph_nodes": mg.object_graph_nodes,
-                "concrete_functions": mg.concrete_functions,
+                "assets": [renamed(asdict(a), tensor="tensor_name") for a in mg.assets],
+                "object_graph_node_count": mg.object_graph_nodes,
+                "concrete_function_count": mg.concrete_functions,
                 "frozen": mg.frozen,
             }
             for mg in view.meta_graphs
         ],
-    }
+    })

@@ -9,6 +9,7 @@ from ..analysis.operations import Operation, OperationList
 from ..model.outputs import TensorOutput
 from ..model.tensors import format_shape
 from .grid import print_grid
+from .jsonout import document
 from .sanitize import visible
 from .style import plain
 
@@ -78,14 +79,20 @@ def _attrs(op: Operation) -> Text:
     return Text("\n".join(visible(f"{key}: {value}") for key, value in (op.attrs or {}).items()))
 
 
-def operations_json(result: OperationList, *, with_attrs: bool = False) -> list[dict]:
-    return [_operation_json(op, with_attrs) for op in result.operations]
+def operations_json(result: OperationList, *, with_attrs: bool = False) -> dict:
+    return document(
+        total=result.total,
+        functions_searched=result.functions_searched,
+        missing_op_types=list(result.missing_types),
+        function_matches=result.function_matches,
+        ops=[_operation_json(op, with_attrs) for op in result.operations],
+    )
 
 
 def _operation_json(op: Operation, with_attrs: bool) -> dict:
     data = {
         "name": op.name,
-        "op": op.op,
+        "op_type": op.op,
         "device": op.device,
         "inputs": op.inputs,
         "data_inputs": op.data_inputs,

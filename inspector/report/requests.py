@@ -10,13 +10,13 @@ from rich.console import Console
 from ..analysis.json_request import Checked
 from ..analysis.requests import RequestTemplate
 from ..model.tensors import format_shape
+from .jsonout import document
 from .sanitize import visible
 from .style import plain, table
 
 
 def template_json(template: RequestTemplate) -> dict:
-    return {
-        "schema_version": 1,
+    return document({
         "signature_key": template.signature_key,
         "tag_set": template.tag_set,
         "method": template.method,
@@ -38,7 +38,12 @@ def template_json(template: RequestTemplate) -> dict:
             for f in template.features if f.known
         ],
         "notes": template.notes,
-    }
+    })
+
+
+def metadata_json(url_path: str, tag_set: list[str], notes: list[str], response: dict) -> dict:
+    """`metadata --json`: the server's body under ``response``, with where it is served from."""
+    return document(url_path=url_path, tag_set=tag_set, notes=notes, response=response)
 
 
 def body_text(body, indent: str = "") -> str:
@@ -71,16 +76,15 @@ def render_template(template: RequestTemplate, out: Console) -> None:
 
 
 def checked_json(checked: Checked, body_path: str) -> dict:
-    return {
-        "schema_version": 1,
-        "body": body_path,
-        "signature_key": checked.signature_key,
-        "format": checked.format,
-        "valid": not checked.errors,
-        "problems": [asdict(p) for p in checked.problems],
-        "tensors": [{"alias": t.alias, "dtype": t.dtype, "shape": t.shape} for t in checked.tensors.values()],
-        "examples": len(checked.examples),
-    }
+    return document(
+        body_path=body_path,
+        signature_key=checked.signature_key,
+        format=checked.format,
+        valid=not checked.errors,
+        problems=[asdict(p) for p in checked.problems],
+        tensors=[{"alias": t.alias, "dtype": t.dtype, "shape": t.shape} for t in checked.tensors.values()],
+        examples=len(checked.examples),
+    )
 
 
 def render_checked(checked: Checked, body_path: str, out: Console) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-
 from rich.console import Console
 
 from ..analysis.json_request import Problem
 from ..execute.launch import Output
 from ..model.tensors import dtype_name, format_shape, shape_from_proto
 from ..model.values import decode, summarise_tensor
+from .jsonout import bytes_json, document
 from .sanitize import visible
 from .style import plain, table
 
@@ -18,10 +17,7 @@ def _json_value(value):
     if isinstance(value, list):
         return [_json_value(v) for v in value]
     if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            return {"b64": base64.b64encode(value).decode()}
+        return bytes_json(value)
     return value
 
 
@@ -35,8 +31,7 @@ def outputs_json(key: str, target: str, tensorflow: str, outputs: list[Output]) 
             "shape": shape_from_proto(out.tensor.tensor_shape),
             "values": None if values is None else _json_value(values.tolist()),
         })
-    return {"schema_version": 1, "signature_key": key, "target": target, "tensorflow_version": tensorflow,
-            "outputs": rows}
+    return document(signature_key=key, target=target, tensorflow_version=tensorflow, outputs=rows)
 
 
 def render_outputs(key: str, target: str, tensorflow: str, outputs: list[Output], out: Console) -> None:

@@ -8,19 +8,21 @@ from rich.text import Text
 from ..analysis.signatures import ConcreteArgument, ConcreteFunction, SignaturesView
 from ..model.metagraph import Signature, SignatureTensor
 from .grid import print_group
-from .jsonout import signature_json
+from .jsonout import document, signature_json
 from .sanitize import visible
 from .style import plain, table
 
 
-def signatures_json(view: SignaturesView) -> list[dict]:
-    return [signature_json(t.signature, t.tags) for t in view.signatures]
+def signatures_json(view: SignaturesView) -> dict:
+    """Both lists, whatever the flags: the SignatureDefs and (TF2) the concrete functions."""
+    return document(signatures=[signature_json(t.signature, t.tags) for t in view.signatures],
+                    concrete_functions=_concrete_json(view))
 
 
-def concrete_json(view: SignaturesView) -> list[dict]:
+def _concrete_json(view: SignaturesView) -> list[dict]:
     return [
         {
-            "tags": list(cf.tags),
+            "tag_set": list(cf.tags),
             "path": cf.path,
             "function": cf.function,
             "kind": cf.kind,

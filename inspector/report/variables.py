@@ -8,16 +8,17 @@ from rich.text import Text
 from ..analysis.variables import ConstantsView, VariablesView
 from ..model.tensors import format_shape
 from .grid import print_table
+from .jsonout import document
 from .style import human_bytes, human_count, plain, table
 
 
 def variables_json(view: VariablesView) -> dict:
     constants = view.constants
-    return {
+    return document({
         "variables": [
             {
                 "name": v.name,
-                "op": v.op,
+                "op_type": v.op,
                 "dtype": v.dtype,
                 "shape": v.shape,
                 "elements": v.elements,
@@ -34,8 +35,8 @@ def variables_json(view: VariablesView) -> dict:
             }
             for v in view.variables
         ],
-        "totals": {"count": view.count, "parameters": view.parameters, "bytes": view.nbytes,
-                   "copies": {"count": view.copies.count, "parameters": view.copies.parameters,
+        "totals": {"count": view.count, "elements": view.parameters, "bytes": view.nbytes,
+                   "copies": {"count": view.copies.count, "elements": view.copies.parameters,
                               "bytes": view.copies.nbytes}},
         "constants": None if constants is None else {
             "count": constants.count,
@@ -46,7 +47,7 @@ def variables_json(view: VariablesView) -> dict:
                 for c in constants.largest
             ],
         },
-    }
+    })
 
 
 def render_variables(view: VariablesView, out: Console) -> None:

@@ -7,6 +7,7 @@ from rich.text import Text
 
 from ..analysis.diff import BREAKING, COMPATIBLE
 from ..analysis.versions import Version, VersionsView
+from .jsonout import document
 from .sanitize import visible
 from .style import human_bytes, table
 
@@ -27,21 +28,20 @@ def version_json(version: Version) -> dict:
 
 
 def versions_json(view: VersionsView) -> dict:
-    return {
-        "schema_version": 1,
+    return document({
         "root": view.root,
         "policy": view.policy.describe(),
         "served": [v.number for v in view.served],
         "versions": [version_json(v) for v in view.versions],
-        "changes": [{"old": s.old, "new": s.new, "counts": s.counts, "breaking": s.breaking, "kinds": s.kinds}
+        "changes": [{"old": s.old, "new": s.new, "counts": s.counts, "breaking_changes": s.breaking, "kinds": s.kinds}
                     for s in view.steps],
         "skipped": view.skipped,
         "notes": view.notes,
-    }
+    })
 
 
 def _signatures_text(version: Version) -> str:
-    return "; ".join(f"{s['signature_key']}({', '.join(s['inputs'])}) -> {', '.join(s['outputs'])}"
+    return "; ".join(f"{s['signature_key']}({', '.join(s['input_aliases'])}) -> {', '.join(s['output_aliases'])}"
                      for s in version.signatures) or "-"
 
 

@@ -80,13 +80,13 @@ def units(target: str, model: str, tf_result: dict, findings: list[dict]) -> lis
     errors = [f for f in findings if f["severity"] == "error"]
     result: list[Unit] = []
     for tag_set, verdict in sorted(tf_result.items()):
-        mine = [f for f in errors if target == "python" or f["tag_set"] in (tag_set, None)]
+        mine = [f for f in errors if target == "python" or (f["tag_set"] is None or ",".join(f["tag_set"]) == tag_set)]
         load = tuple(sorted({f["code"] for f in mine if f["stage"] == "load"}))
         result.append(Unit(model, tag_set, "(load)", verdict["load"], load))
         if verdict["load"] is not None:
             continue
         for key, error in sorted(verdict["signatures"].items()):
-            codes = tuple(sorted({f["code"] for f in mine if f["stage"] == "run" and f["signature"] == key}))
+            codes = tuple(sorted({f["code"] for f in mine if f["stage"] == "run" and f["signature_key"] == key}))
             result.append(Unit(model, tag_set, key, error, codes))
     return result
 

@@ -72,28 +72,30 @@ def _each_graph(artifact, facts):
 
 def _signature_json(signature: dict) -> dict:
     def tensors(items):
-        return {t["alias"]: {"encoding": t["encoding"], "name": t["name"], "dtype": t["dtype"],
+        return {t["alias"]: {"encoding": t["encoding"], "name": t["tensor_name"], "dtype": t["dtype"],
                              "shape": t["shape"]} for t in items}
 
-    return {"method": signature["method"], "inputs": tensors(signature["inputs"]),
+    return {"method": signature["method_name"], "inputs": tensors(signature["inputs"]),
             "outputs": tensors(signature["outputs"])}
 
 
 def _signatures(artifact, facts):
     for tag_args, theirs in _each_graph(artifact, facts):
-        ours = {s["key"]: _signature_json(s) for s in cli_json("signatures", artifact.path, *tag_args)}
+        ours = {s["signature_key"]: _signature_json(s)
+                for s in cli_json("signatures", artifact.path, *tag_args)["signatures"]}
         assert ours == theirs["signatures"], tag_args
 
 
 def _ops(artifact, facts):
     for tag_args, theirs in _each_graph(artifact, facts):
-        ours = [[row["name"], row["op"]] for row in cli_json("ops", artifact.path, *tag_args)]
+        ours = [[row["name"], row["op_type"]] for row in cli_json("ops", artifact.path, *tag_args)["ops"]]
         assert ours == theirs["ops"], tag_args
 
 
 def _collections(artifact, facts):
     for tag_args, theirs in _each_graph(artifact, facts):
-        assert sorted(cli_json("collections", artifact.path, *tag_args)) == theirs["collections"], tag_args
+        keys = sorted(c["key"] for c in cli_json("collections", artifact.path, *tag_args)["collections"])
+        assert keys == theirs["collections"], tag_args
 
 
 def _variables(artifact, facts):
@@ -110,12 +112,12 @@ def _variables(artifact, facts):
                     assert (row["dtype"], row["shape"]) == (nodes[row["node"]]["dtype"],
                                                           nodes[row["node"]]["shape"]), row
         else:
-            ours = sorted((v["name"], v["op"], v["dtype"], v["shape"]) for v in view["variables"]
-                          if v["op"] in VARIABLE_OPS)
+            ours = sorted((v["name"], v["op_type"], v["dtype"], v["shape"]) for v in view["variables"]
+                          if v["op_type"] in VARIABLE_OPS)
             assert ours == sorted((v["name"], v["op"], v["dtype"], v["shape"]) for v in theirs["variables"])
             expected = [elements(v["shape"]) for v in theirs["variables"]]
             if None not in expected:
-                assert view["totals"]["parameters"] == sum(expected)
+                assert view["totals"]["elements"] == sum(expected)
 
 
 def _object_variables(view: dict, theirs: dict) -> None:
@@ -128,7 +130,7 @@ def _object_variables(view: dict, theirs: dict) -> None:
         assert (found[0]["dtype"], found[0]["shape"]) == (variable["dtype"], variable["shape"]), variable
     # The distinct parameters: Keras's own list of the model's variables when the export keeps one.
     listed = theirs.get("root_variables") or theirs["object_variables"]
-    assert view["totals"]["parameters"] == sum(elements(v["shape"]) or 0 for v in listed)
+    assert view["totals"]["elements"] == sum(elements(v["shape"]) or 0 for v in listed)
 
 
 def _restored_values(artifact, facts):
@@ -156,7 +158,8 @@ def _tensors(artifact, facts):
     reader = inspector.load(artifact.path).checkpoint
     ours = {e.key: {"dtype": e.dtype_name, "shape": list(e.shape)} for e in reader.entries()}
     assert ours == facts["tensors"]
-    listed = {row["key"]: {"dtype": row["dtype"], "shape": row["shape"]} for row in cli_json("ckpt", artifact.path)}
+    listed = {row["checkpoint_key"]: {"dtype": row["dtype"], "shape": row["shape"]}
+              for row in cli_json("ckpt", artifact.path)["tensors"]}
     assert listed == {k: v for k, v in facts["tensors"].items() if k != OBJECT_GRAPH_KEY}
 
 
