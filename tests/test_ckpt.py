@@ -75,6 +75,24 @@ def test_ckpt_groups_tf1_optimizer_slots_under_their_variable():
     assert sorted(r["slot"] for r in slots) == ["Adam", "Adam_1"]
 
 
+def test_ckpt_groups_slots_of_keras_optimizers_in_a_tf1_graph_under_their_variable():
+    """An Estimator training with Keras optimizers (OptimizerV2 in graph mode) names a slot
+    ``training/<Optimizer>/<variable>/<slot>``; the optimizer's own hyperparameters
+    (``training/Ftrl/learning_rate``) are not slots."""
+    model_dir = FIXTURES.parent.parent / "shared" / "corpus" / "tfx" / "estimator_training"
+    rows = {r["key"]: r for r in run_cli("ckpt", model_dir, "--json").json()}
+    assert (rows["training/Adagrad/dnn/logits/kernel/accumulator"]["slot_of"],
+            rows["training/Adagrad/dnn/logits/kernel/accumulator"]["slot"]) == ("dnn/logits/kernel", "Adagrad/accumulator")
+    ftrl = "training/Ftrl/linear/linear_model/bias_weights/linear"
+    assert (rows[ftrl]["slot_of"], rows[ftrl]["slot"]) == ("linear/linear_model/bias_weights", "Ftrl/linear")
+    assert rows["training/Ftrl/learning_rate"]["slot_of"] is None
+    slots = [k for k, r in rows.items() if r["slot_of"]]
+    assert len(slots) == sum(1 for k in rows if k.startswith("training/") and k.rsplit("/", 1)[1]
+                             in ("accumulator", "linear"))
+    assert all(rows[k]["slot_of"] in rows for k in slots)
+    assert f"({len(slots)} optimizer slots)" in run_cli("ckpt", model_dir).out
+
+
 def test_ckpt_verify_passes_on_real_checkpoints_and_names_a_corrupt_tensor(tmp_path):
     assert run_cli("ckpt", fixture("ckpt_sharded"), "--verify").code == 0
     folder = copy_fixture(tmp_path, "seed002")
