@@ -217,3 +217,10 @@ def test_a_fingerprint_only_one_side_has_is_called_added_or_removed(tmp_path):
     assert [c.message for c in removed] == ["fingerprint.pb removed: NEW has none"]
     added = [c for c in _diff(without, fixture("keras_export")).changes if c.kind == "fingerprint_changed"]
     assert [c.message for c in added] == ["fingerprint.pb added: OLD had none"]
+
+
+def test_a_fact_one_side_does_not_record_is_named_so_not_as_none():
+    changes = _diff(fixture("seed003", "frozen_graph.pb"), fixture("seed003", "SavedModel")).changes
+    (version,) = [c for c in changes if c.kind == "tensorflow_version_changed"]
+    assert version.message == "TensorFlow version not recorded -> 2.21.0"
+    assert version.old is None
