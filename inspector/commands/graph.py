@@ -67,6 +67,10 @@ def run(args: argparse.Namespace) -> int:
     if out != "-" and suffix not in FORMATS:
         raise InspectorError(out, f"unknown output format {suffix or '(no extension)'!r}",
                              "use .dot, .svg, .png, .pdf or .html, or -o - for DOT on stdout")
+    if out != "-" and not Path(out).resolve().parent.is_dir():
+        # Said before the model is read and drawn, and before any note about the drawing.
+        raise InspectorError(out, f"the folder {Path(out).parent} does not exist",
+                             "create it, or write the diagram somewhere else")
     if args.depth is not None and args.depth < 1:
         raise InspectorError(None, "--depth must be at least 1")
     fmt = FORMATS.get(suffix)
