@@ -216,3 +216,12 @@ def test_unreadable_input_exits_2(tmp_path):
     missing = tmp_path / "nothing"
     result = run_cli("check", missing)
     assert result.code == 2 and result.out == "" and str(missing) in result.err
+
+
+@pytest.mark.parametrize("name", ["seed003/frozen_graph.pb", "ckpt_v1", "ckpt_dtypes"])
+def test_not_a_saved_model_suggests_io_only_where_io_answers(name):
+    path = fixture(*name.split("/"))
+    (finding,) = [f for f in findings(path)[1] if f["code"] == "TFI104"]
+    io = run_cli("io", path)
+    assert ("tfinspect io" in finding["hint"]) == (io.code == 0), (finding["hint"], io.err)
+    assert "tf.compat.v1.saved_model.Builder" in finding["hint"] or "tf.saved_model.save" in finding["hint"]

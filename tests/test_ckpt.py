@@ -7,6 +7,7 @@ import pytest
 from conftest import FIXTURES, copy_fixture, fixture, run_cli
 
 import inspector
+from inspector.analysis.checkpoint import listing
 
 PREFIXES = sorted(str(p)[: -len(".index")] for p in FIXTURES.rglob("*.index"))
 
@@ -73,6 +74,24 @@ def test_ckpt_groups_tf1_optimizer_slots_under_their_variable():
     rows = run_cli("ckpt", fixture("seed000", "exported_model"), "--json").json()["tensors"]
     slots = [r for r in rows if r["slot_of"] == "layer_1/weights1"]
     assert sorted(r["slot"] for r in slots) == ["Adam", "Adam_1"]
+
+
+def test_ckpt_groups_slots_of_keras_optimizers_in_a_tf1_graph_under_their_variable():
+    """An Estimator training with Keras optimizers (OptimizerV2 in graph mode) names a slot
+    ``training/<Optimizer>/<variable>/<slot>``; the optimizer's own hyperparameters
+    (``training/Ftrl/learning_rate``) are not slots."""
+    model_dir = FIXTURES.parent.parent / "shared" / "corpus" / "tfx" / "estimator_training"
+    rows = {r.key: r for r in listing(inspector.load(model_dir).checkpoint).rows}
+    adagrad = rows["training/Adagrad/dnn/logits/kernel/accumulator"]
+    assert (adagrad.slot_of, adagrad.slot) == ("dnn/logits/kernel", "Adagrad/accumulator")
+    ftrl = rows["training/Ftrl/linear/linear_model/bias_weights/linear"]
+    assert (ftrl.slot_of, ftrl.slot) == ("linear/linear_model/bias_weights", "Ftrl/linear")
+    assert rows["training/Ftrl/learning_rate"].slot_of is None
+    slots = [k for k, r in rows.items() if r.slot_of]
+    assert len(slots) == sum(1 for k in rows if k.startswith("training/") and k.rsplit("/", 1)[1]
+                             in ("accumulator", "linear"))
+    assert all(rows[k].slot_of in rows for k in slots)
+    assert f"({len(slots)} optimizer slots)" in run_cli("ckpt", model_dir).out
 
 
 def test_ckpt_verify_passes_on_real_checkpoints_and_names_a_corrupt_tensor(tmp_path):

@@ -60,3 +60,12 @@ def test_every_registered_command_has_a_module_with_its_entry_points():
     for info in COMMANDS:
         module = info.load()
         assert callable(module.add_arguments) and callable(module.run), info.name
+
+
+def test_the_command_list_names_every_format_graph_writes():
+    from inspector.commands.graph import FORMATS
+
+    summary = next(info for info in COMMANDS if info.name == "graph").summary
+    for suffix, fmt in FORMATS.items():
+        if fmt is not None:
+            assert fmt.upper() in summary, f"{suffix} is missing from: {summary}"

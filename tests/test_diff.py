@@ -207,3 +207,20 @@ def test_tf2_renamed_argument_is_a_rename(built, replay):
     assert [(c.kind, c.old["alias"], c.new["alias"]) for c in result.breaking] == [("input_renamed", "x", "inputs")]
     assert result.breaking[0].old["tensor_name"] != result.breaking[0].new["tensor_name"]
     assert replay["tf2"]["ran"] is False and "missing a required argument: 'inputs'" in replay["tf2"]["error"]
+
+
+def test_a_fingerprint_only_one_side_has_is_called_added_or_removed(tmp_path):
+    without = tmp_path / "without"
+    shutil.copytree(fixture("keras_export"), without)
+    (without / "fingerprint.pb").unlink()
+    removed = [c for c in _diff(fixture("keras_export"), without).changes if c.kind == "fingerprint_changed"]
+    assert [c.message for c in removed] == ["fingerprint.pb removed: NEW has none"]
+    added = [c for c in _diff(without, fixture("keras_export")).changes if c.kind == "fingerprint_changed"]
+    assert [c.message for c in added] == ["fingerprint.pb added: OLD had none"]
+
+
+def test_a_fact_one_side_does_not_record_is_named_so_not_as_none():
+    changes = _diff(fixture("seed003", "frozen_graph.pb"), fixture("seed003", "SavedModel")).changes
+    (version,) = [c for c in changes if c.kind == "tensorflow_version_changed"]
+    assert version.message == "TensorFlow version not recorded -> 2.21.0"
+    assert version.old is None

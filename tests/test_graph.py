@@ -406,3 +406,10 @@ def test_html_page_says_when_boxes_cannot_open(tmp_path, monkeypatch, capsys):
     assert sum(len(level["expand"]) for level in data["levels"]) == 1
     groups = [key for key in data["levels"][0]["nodes"].values() if data["details"][key]["kind"] == "scope"]
     assert len(groups) > 2  # seed002 has more collapsed scopes than the page could open
+
+
+def test_an_output_folder_that_does_not_exist_is_one_line_before_any_work(tmp_path):
+    result = run_cli("graph", fixture("keras_export"), "-o", tmp_path / "missing" / "model.svg")
+    assert result.code == 2 and result.out == ""
+    assert result.err.count("\n") == 1, result.err
+    assert "missing" in result.err and "does not exist" in result.err

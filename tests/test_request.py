@@ -124,6 +124,17 @@ def test_table_output_escapes_names_and_body_is_ascii(bytes_alias_model):
     assert "\x1b" not in result.out and "/v1/models/a%1B%5B31mb:predict" in result.out
 
 
+def test_table_output_prints_a_body_and_curl_line_that_can_be_copied():
+    result = run_cli("request", fixture("keras_export"), "--model-name", "taxi")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    start = lines.index("body (save as request.json):") + 1
+    end = next(i for i in range(start, len(lines)) if lines[i].startswith("curl "))
+    body = json.loads("\n".join(lines[start:end]))
+    assert body == {"instances": [[0.0, 0.0, 0.0, 0.0]]}
+    assert lines[end].endswith("http://localhost:8501/v1/models/taxi:predict")
+
+
 # -- --validate ----------------------------------------------------------------------------------
 
 def test_the_template_is_valid(tmp_path):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 
@@ -97,6 +99,19 @@ def test_a_model_tensorflow_cannot_run_is_one_line_exit_2(tmp_path):
     assert result.code == 2 and result.out == ""
     assert result.err.count("\n") == 1
     assert "No OpKernel was registered to support Op 'BoostedTreesBucketize'" in result.err
+
+
+def test_a_fifo_in_the_model_is_refused_before_tensorflow_blocks_on_it(tmp_path):
+    model = tmp_path / "model"
+    shutil.copytree(KERAS, model)
+    (shard,) = (model / "variables").glob("variables.data-*")
+    shard.unlink()
+    os.mkfifo(shard)
+    body = tmp_path / "body.json"
+    body.write_text(json.dumps({"instances": ROWS}))
+    result = run_cli("run", model, "--input", body, "--timeout", "30")
+    assert result.code == 2 and result.out == "" and result.err.count("\n") == 1
+    assert "named pipe" in result.err and shard.name in result.err, result.err
 
 
 def test_a_crashing_child_cannot_take_tfinspect_down(monkeypatch):

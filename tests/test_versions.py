@@ -133,3 +133,7 @@ def test_not_a_base_path_exits_2(built, tmp_path):
     assert "is a SavedModel, not a model base path" in saved_model.err
     missing = run_cli("versions", tmp_path / "nothing")
     assert missing.code == 2 and missing.err.count("\n") == 1
+    assert "no such file or directory" in missing.err and "not a directory" not in missing.err
+    (tmp_path / "model.pb").write_bytes(b"")
+    a_file = run_cli("versions", tmp_path / "model.pb")
+    assert a_file.code == 2 and "is not a directory" in a_file.err

@@ -29,6 +29,9 @@ from .restore import ExpectedTensor, expected_tensors
 # TF1 optimizers name their slot variables "<variable>/<Optimizer>[_n]".
 _TF1_SLOT = re.compile(r"^(?P<var>.+)/(?P<slot>(Adam|Adagrad|Adadelta|Ftrl|RMSProp|Momentum|"
                        r"ExponentialMovingAverage|AdamW|Nadam|Adamax)(_\d+)?)$")
+# Keras optimizers (OptimizerV2) in a TF1 graph, e.g. an Estimator's, name theirs
+# "[scope/]<Optimizer>/<variable>/<slot>": training/Ftrl/linear/weights/accumulator.
+_V2_OPTIMIZER = re.compile(r"^(Adam|Adagrad|Adadelta|Ftrl|RMSprop|SGD|AdamW|Nadam|Adamax|Lion|Adafactor)(_\d+)?$")
 
 
 @dataclass
@@ -111,7 +114,13 @@ def _row(entry: TensorEntry, readable: set[str], names: dict[str, str]) -> Tenso
             candidate = "/".join(parts[start:])
             if candidate in readable:
                 row.slot_of, row.slot = candidate, match.group("slot")
-                break
+                return row
+    parts = entry.key.split("/")
+    for start, part in enumerate(parts[:-2]):
+        variable = "/".join(parts[start + 1:-1])
+        if _V2_OPTIMIZER.match(part) and variable in readable:
+            row.slot_of, row.slot = variable, f"{part}/{parts[-1]}"
+            break
     return row
 
 

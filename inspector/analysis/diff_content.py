@@ -252,13 +252,16 @@ def version_changes(old: Artifact, new: Artifact, tag_set: str | None) -> list[C
         for kind, label, get in facts:
             a, b = get(old_meta), get(new_meta)
             if a != b:
-                changes.append(Change(f"{kind}_changed", INFO, f"{label} {a} -> {b}", {}, a, b))
+                shown = ["not recorded" if v is None else v for v in (a, b)]
+                changes.append(Change(f"{kind}_changed", INFO, f"{label} {shown[0]} -> {shown[1]}", {}, a, b))
     if old.fingerprint is not None or new.fingerprint is not None:
         a, b = fingerprint_summary(old), fingerprint_summary(new)
-        if a != b:
+        if a is None or b is None:
+            what = "added: OLD had none" if a is None else "removed: NEW has none"
+            changes.append(Change("fingerprint_changed", INFO, f"fingerprint.pb {what}", {}, a, b))
+        elif a != b:
             changes.append(Change("fingerprint_changed", INFO, "fingerprint.pb changed: "
-                                  + ", ".join(k for k in (a or b) if (a or {}).get(k) != (b or {}).get(k)),
-                                  {}, a, b))
+                                  + ", ".join(k for k in a if a.get(k) != b.get(k)), {}, a, b))
     return changes
 
 

@@ -106,6 +106,8 @@ Check = Callable[[Artifact], tuple[list[str], int]]  # -> (error lines, warning 
 def versions_view(root: str | os.PathLike, policy: Policy, *, check: Check | None = None,
                   registered_ops: frozenset[str] | None = None) -> VersionsView:
     base = Path(root)
+    if not base.exists() and not base.is_symlink():
+        raise NotFound(base, "no such file or directory", "check the path")
     if not base.is_dir():
         raise NotFound(base, "is not a directory", "pass the model base path that holds the numbered versions")
     if (base / SAVED_MODEL_PB).exists() or (base / SAVED_MODEL_PBTXT).exists():

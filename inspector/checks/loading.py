@@ -87,9 +87,14 @@ def _not_saved_model(ctx: CheckContext) -> Iterator[Issue]:
     """
     kind = ctx.artifact.kind
     if kind is not ArtifactKind.SAVED_MODEL:
-        yield Issue(f"{ctx.artifact.path} is a {kind.label}, not a SavedModel",
-                    "convert it with tf.compat.v1.saved_model.Builder and a signature "
-                    "(tfinspect io suggests the inputs and outputs)")
+        if not ctx.artifact.meta_graphs:
+            # A checkpoint without its .meta holds values only: there is no graph to convert.
+            fix = ("rebuild the model in Python, restore this checkpoint into it, and export it "
+                   "with tf.saved_model.save")
+        else:
+            fix = ("convert it with tf.compat.v1.saved_model.Builder and a signature "
+                   "(tfinspect io suggests the inputs and outputs)")
+        yield Issue(f"{ctx.artifact.path} is a {kind.label}, not a SavedModel", fix)
 
 
 @rule("TFI105", "init-op", Severity.ERROR,

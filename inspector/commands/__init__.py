@@ -43,7 +43,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
                 "print the protobuf as pbtxt (or JSON): the whole file, a node, function, signature or collection"),
     CommandInfo("ckpt", "ckpt",
                 "checkpoint tensors (names, dtypes, shapes, sizes), values, statistics, checksums, graph audit"),
-    CommandInfo("graph", "graph", "draw the graph (or a signature's part of it) as Graphviz DOT, SVG, PNG or PDF"),
+    CommandInfo("graph", "graph", "draw the graph (or a signature's part of it) as DOT, SVG, PNG, PDF or an interactive HTML page"),
     CommandInfo("check", "check", "find why a SavedModel or graph will fail to load or serve (rules with codes and fixes)"),
     CommandInfo("diff", "diff", "what changed between two artifacts, and whether clients of the old one break"),
     CommandInfo("versions", "versions",

@@ -55,6 +55,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     out = args.output
     fmt = diagram.output_format(out)
+    if out != "-" and not Path(out).resolve().parent.is_dir():
+        # Said before the model is read and drawn, and before any note about the drawing.
+        raise InspectorError(out, f"the folder {Path(out).parent} does not exist",
+                             "create it, or write the diagram somewhere else")
     if args.depth is not None and args.depth < 1:
         raise InspectorError(None, "--depth must be at least 1")
     dot_binary = diagram.dot_program(fmt, out)

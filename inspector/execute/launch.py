@@ -16,6 +16,7 @@ import numpy as np
 from .. import protos
 from ..analysis.json_request import Problem, Tensor
 from ..errors import InspectorError, NotFound, UnreadableInput
+from ..load.files import require_regular
 from ..model.metagraph import Signature
 from ..model.tensors import format_shape
 from ..model.values import numpy_dtype
@@ -129,9 +130,20 @@ def _npy_problem(alias: str, array: np.ndarray, tensor) -> Problem | None:
     return None
 
 
+def _require_regular_files(root: Path) -> None:
+    """TensorFlow opens whatever the SavedModel folder holds: a FIFO there would block the
+    child until --timeout, a device would be read without end.  Refuse them first, as the
+    rest of tfinspect does."""
+    for folder, _, files in os.walk(root):
+        for name in files:
+            if os.path.exists(Path(folder) / name):  # a dangling link is TensorFlow's to report, if it reads it
+                require_regular(Path(folder) / name)
+
+
 def execute(path: Path, tags: list[str], key: str, target: str, inputs: dict[str, protos.TensorProto],
             timeout: float) -> tuple[list[Output], str]:
     """Run the signature in a child process; the outputs and the TensorFlow version that made them."""
+    _require_regular_files(path)
     with tempfile.TemporaryDirectory(prefix="tfinspect-run-") as tmp:
         folder = Path(tmp)
         names = {}

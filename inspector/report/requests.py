@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict
 
 from rich.console import Console
+from rich.text import Text
 
 from ..analysis.json_request import Checked
 from ..analysis.requests import RequestTemplate
@@ -68,9 +69,13 @@ def render_template(template: RequestTemplate, out: Console) -> None:
     for t in template.inputs:
         grid.add_row(plain(visible(t.alias)), plain(t.dtype), plain(format_shape(t.shape)), plain(t.value))
     out.print(grid)
-    out.print(plain("\nbody (save as request.json):"))
-    out.print(plain(body_text(template.body)), soft_wrap=True)
-    out.print(plain("\n" + visible(template.curl)), soft_wrap=True)
+    # The body is ASCII JSON laid out in lines (body_text), so its newlines stay; plain()
+    # would show them as "\n" and the body could no longer be copied.
+    out.print()
+    out.print(plain("body (save as request.json):"))
+    out.print(Text(body_text(template.body)), soft_wrap=True)
+    out.print()
+    out.print(plain(template.curl), soft_wrap=True)
     for note in template.notes:
         out.print(plain("note: " + visible(note)))
 
