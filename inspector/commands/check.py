@@ -16,9 +16,9 @@ from . import common
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", nargs="?", help="the artifact to check (a SavedModel directory usually)")
-    parser.add_argument("--version", dest="model_version", type=int, metavar="N",
-                        help="for a version tree, check version N instead of the newest")
+    common.GraphArgs(path_optional=True, path_help="the artifact to check (a SavedModel directory usually)",
+                     version_help="for a version tree, check version N instead of the newest",
+                     tag_help=None).add_to(parser)
     parser.add_argument("--target", choices=TARGETS, default="tf-serving",
                         help="the loader that will run the model: " + "; ".join(
                             f"{name}: {text}" for name, text in TARGET_MEANING.items()).replace("%", "%%"))
@@ -93,7 +93,7 @@ def _findings(args: argparse.Namespace, rules, select, ignore) -> list[Finding]:
             rule = RULES["TFI101"]
             return [Finding(rule.code, rule.severity, early.message, early.hint, None, None, None, rule.name)]
         raise InspectorError(args.path, early.message, early.hint)
-    artifact = common.load_artifact(args)
+    artifact = common.GRAPH.load(args)
     context = CheckContext(
         artifact=artifact, target=args.target, tf_version=args.tf_version,
         inputs=[t.strip() for t in (args.inputs or "").split(",") if t.strip()],

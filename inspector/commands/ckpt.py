@@ -12,7 +12,7 @@ from rich.text import Text
 
 from ..analysis.checkpoint import find_key, graph_audit, listing, statistics, variable_names
 from ..checkpoint import CheckpointIndex
-from ..errors import NotFound, SelectionError
+from ..errors import NotFound
 from ..load import load
 from ..report import jsonout
 from ..report.ckpt import render_audit, render_listing, render_stats
@@ -25,8 +25,7 @@ JSON_VALUES_LIMIT = 100_000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    common.add_path(parser)
-    common.add_tag_set(parser)
+    common.GRAPH.add_to(parser)
     parser.add_argument("--checkpoint", metavar="PREFIX",
                         help="audit PATH's graph against this checkpoint instead of the one next to it")
     parser.add_argument("--audit", action="store_true",
@@ -40,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    artifact = common.load_artifact(args)
+    artifact = common.GRAPH.load(args)
     if args.checkpoint:
         other = load(args.checkpoint)
         reader = other.checkpoint
@@ -53,7 +52,10 @@ def run(args: argparse.Namespace) -> int:
             raise NotFound(args.path, f"is a {artifact.kind.label} with no checkpoint beside it",
                            "pass the checkpoint with --checkpoint PREFIX")
     wants_audit = args.audit or args.checkpoint or not args.json
-    graph = _graph(artifact, args.tag_set, required=wants_audit and not args.values)
+    # The graph names the checkpoint's variables and is audited against it; when it only names
+    # them, an ambiguous choice of tag-set leaves the checkpoint's own names.
+    graph = (common.GRAPH.meta_graph(args, artifact, required=bool(wants_audit and not args.values))
+             if artifact.meta_graphs else None)
     names, copies = variable_names(graph, reader)
     if args.values:
         return _values(reader, args, names)
@@ -104,19 +106,6 @@ def run(args: argparse.Namespace) -> int:
                            "to their shapes (a V1 checkpoint has no per-tensor checksum)")
             out.print(message, style="green")
     return status
-
-
-def _graph(artifact, tag_set: str | None, required: bool):
-    """The MetaGraph that names the checkpoint's variables and is audited against it; when it only
-    names them, an ambiguous choice of tag-set leaves the checkpoint's own names."""
-    if not artifact.meta_graphs:
-        return None
-    try:
-        return artifact.meta_graph(tag_set)
-    except SelectionError:
-        if required or tag_set is not None:
-            raise
-        return None
 
 
 def _audit_json(report) -> dict:

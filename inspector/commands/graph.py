@@ -9,7 +9,6 @@ from pathlib import Path
 
 from ..analysis import graphsel, layers
 from ..errors import InspectorError, SelectionError
-from ..model.artifact import ArtifactKind
 from ..report import render
 from ..report.dot import DotOptions, build_dot
 from ..report.layers_dot import build_layer_dot, count_boxes
@@ -23,8 +22,7 @@ AUTO_HIDE_CONTROL = 400
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    common.add_path(parser)
-    common.add_tag_set(parser)
+    common.GRAPH.add_to(parser)
     parser.add_argument("-o", "--output", required=True, metavar="OUT",
                         help="output file; the extension picks the format: .dot, .svg, .png, .pdf, "
                         ".html (interactive, self-contained); - writes DOT to stdout")
@@ -74,11 +72,7 @@ def run(args: argparse.Namespace) -> int:
     if fmt and dot_binary is None:
         raise InspectorError(out, "the Graphviz 'dot' program was not found", render.INSTALL_HINT)
 
-    artifact = common.load_artifact(args)
-    if artifact.kind == ArtifactKind.CHECKPOINT:
-        raise InspectorError(artifact.path, "a checkpoint holds no graph to draw",
-                             "pass the .meta file or SavedModel that goes with it")
-    meta = artifact.meta_graph(args.tag_set)
+    artifact, meta = common.GRAPH.load_graph(args)
     if args.signature and args.function:
         raise SelectionError(None, "--signature and --function cannot be combined")
     title = Path(artifact.path).name + (f" ({meta.tag_label})" if meta.tags else "")
