@@ -16,9 +16,9 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import google_crc32c
-import numpy as np
 from google.protobuf.message import DecodeError
 
 from inspector import protos
@@ -49,6 +49,9 @@ from inspector.errors import (
     UnreadableInput,
 )
 from inspector.load.files import open_regular
+
+if TYPE_CHECKING:
+    import numpy as np
 
 HEADER_KEY = b""
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
@@ -261,6 +264,8 @@ class BundleReader(CheckpointIndex):
         return data
 
     def _read_partitioned(self, entry: TensorEntry) -> np.ndarray:
+        import numpy as np
+
         dtype = self._dtype_for(entry, entry.key)
         out = np.empty(entry.shape, dtype=dtype)
         stored = {
@@ -306,16 +311,38 @@ class BundleReader(CheckpointIndex):
         """The ``TrackableObjectGraph`` of a TF2 checkpoint, or None for a TF1 one."""
         if OBJECT_GRAPH_KEY not in self._entries:
             return None
-        value = self.read(OBJECT_GRAPH_KEY)
+        entry = self.entry(OBJECT_GRAPH_KEY)
+        if entry.dtype == DT_STRING and not entry.has_slices:  # as always: read without numpy
+            values = _checked_strings(entry, self._read_bytes(entry, entry.key), self.header.big_endian,
+                                      self._corrupt_data(entry, entry.key))
+        else:
+            values = list(self.read(OBJECT_GRAPH_KEY).reshape(-1))
         graph = protos.TrackableObjectGraph()
         try:
-            graph.ParseFromString(bytes(value.reshape(-1)[0]))
+            graph.ParseFromString(bytes(values[0]))
         except (DecodeError, IndexError):
             raise CorruptArtifact(
                 self.index_path,
                 f"{OBJECT_GRAPH_KEY} does not hold a valid TrackableObjectGraph",
             ) from None
         return graph
+
+
+def _checked_strings(entry: TensorEntry, data: bytearray, big_endian: bool,
+                     corrupt: Callable[[str], CorruptArtifact]) -> list[bytes]:
+    """The elements of a DT_STRING tensor, checked against its crc32c (no numpy needed)."""
+    try:
+        values, actual = decode_strings(data, entry.num_elements, big_endian)
+    except ValueError as exc:
+        raise corrupt(str(exc)) from None
+    _check_crc(entry, actual, corrupt)
+    return values
+
+
+def _check_crc(entry: TensorEntry, actual: int, corrupt: Callable[[str], CorruptArtifact]) -> None:
+    expected = unmask_crc(entry.crc32c)
+    if actual != expected:
+        raise corrupt(f"crc32c mismatch: the index says {expected:08x}, the bytes give {actual:08x}")
 
 
 def _decode_value(
@@ -325,27 +352,24 @@ def _decode_value(
     big_endian: bool,
     corrupt: Callable[[str], CorruptArtifact],
 ) -> np.ndarray:
-    expected = unmask_crc(entry.crc32c)
+    import numpy as np
+
     if entry.dtype == DT_STRING:
-        try:
-            values, actual = decode_strings(data, entry.num_elements, big_endian)
-        except ValueError as exc:
-            raise corrupt(str(exc)) from None
+        values = _checked_strings(entry, data, big_endian, corrupt)
         flat = np.empty(len(values), dtype=object)
         flat[:] = values
-    else:
-        needed = entry.num_elements * dtype.itemsize
-        if len(data) != needed:
-            raise corrupt(
-                f"the index gives {len(data)} bytes, but {entry.dtype_name} of shape "
-                f"{list(entry.shape)} needs {needed}"
-            )
-        actual = crc_of(data)
-        flat = np.frombuffer(data, dtype=dtype)
-        if big_endian:
-            flat = to_native(flat)
-    if actual != expected:
-        raise corrupt(f"crc32c mismatch: the index says {expected:08x}, the bytes give {actual:08x}")
+        return flat.reshape(entry.shape)
+    needed = entry.num_elements * dtype.itemsize
+    if len(data) != needed:
+        raise corrupt(
+            f"the index gives {len(data)} bytes, but {entry.dtype_name} of shape "
+            f"{list(entry.shape)} needs {needed}"
+        )
+    actual = crc_of(data)
+    flat = np.frombuffer(data, dtype=dtype)
+    if big_endian:
+        flat = to_native(flat)
+    _check_crc(entry, actual, corrupt)
     return flat.reshape(entry.shape)
 
 

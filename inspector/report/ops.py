@@ -8,7 +8,7 @@ from rich.text import Text
 from ..analysis.operations import Operation, OperationList
 from ..model.outputs import TensorOutput
 from ..model.tensors import format_shape
-from .grid import print_grid
+from .grid import STREAM_FROM, print_grid, stream_rows
 from .sanitize import visible
 from .style import plain
 
@@ -19,6 +19,10 @@ def render_operations(result: OperationList, out: Console, *, show_functions: bo
     with_device = any(op.device for op in rows)
     headers = ["operation", "op", *(["device"] if with_device else []), "inputs", "outputs",
                *(["function"] if show_functions else []), *(["attrs"] if show_attrs else [])]
+    if len(rows) >= STREAM_FROM:  # plain text, each name made visible once, laid out once
+        stream_rows(out, headers, [_plain_row(op, with_device, show_functions, show_attrs) for op in rows],
+                    sanitized=True)
+        rows = []
     cells = []
     for op in rows:
         row = [plain(op.name), plain(op.op)]
@@ -48,6 +52,23 @@ def count_line(result: OperationList) -> str:
     if result.functions_searched:
         where = f" (the graph and {result.functions_searched} functions)"
     return f"{len(result.operations)} of {result.total} operations{where}"
+
+
+def _plain_row(op: Operation, with_device: bool, show_functions: bool, show_attrs: bool) -> list[str]:
+    names = [visible(name) for name in op.data_inputs] + ["^" + visible(name) for name in op.control_inputs]
+    if op.outputs is None:
+        outputs = "?"
+    elif not op.outputs:
+        outputs = "(none)"
+    else:
+        many = len(op.outputs) > 1
+        outputs = "\n".join((f":{i} " if many else "") + visible(describe_output(o)) for i, o in enumerate(op.outputs))
+    row = [visible(op.name), visible(op.op), *([visible(op.device)] if with_device else []), "\n".join(names), outputs]
+    if show_functions:
+        row.append(visible(op.function) if op.function else "(graph)")
+    if show_attrs:
+        row.append(_attrs(op).plain)
+    return row
 
 
 def _inputs(op: Operation) -> Text:
