@@ -362,37 +362,15 @@ def decode_slice_key(key: bytes) -> tuple[str, tuple[tuple[int, int], ...]]:
 # -- stored values ------------------------------------------------------------------
 CHUNK_SIZE = 4 << 20  # bytes read and checksummed at a time
 DT_STRING = protos.DataType.Value("DT_STRING")
-def _numpy_by_name() -> dict[str, object]:
-    import ml_dtypes
-    import numpy as np
-
-    # fmt: off
-    by_name: dict[str, object] = {
-        "DT_FLOAT": np.float32, "DT_DOUBLE": np.float64, "DT_HALF": np.float16, "DT_BOOL": np.bool_,
-        "DT_INT8": np.int8, "DT_INT16": np.int16, "DT_INT32": np.int32, "DT_INT64": np.int64,
-        "DT_UINT8": np.uint8, "DT_UINT16": np.uint16, "DT_UINT32": np.uint32, "DT_UINT64": np.uint64,
-        "DT_COMPLEX64": np.complex64, "DT_COMPLEX128": np.complex128, "DT_STRING": object,
-        # quantized types are stored as their plain integer counterparts
-        "DT_QINT8": np.int8, "DT_QUINT8": np.uint8, "DT_QINT16": np.int16, "DT_QUINT16": np.uint16,
-        "DT_QINT32": np.int32,
-    }
-    ml = {  # one element per byte, as in TensorFlow's memory
-        "DT_BFLOAT16": "bfloat16", "DT_FLOAT8_E5M2": "float8_e5m2", "DT_FLOAT8_E4M3FN": "float8_e4m3fn",
-        "DT_FLOAT8_E4M3FNUZ": "float8_e4m3fnuz", "DT_FLOAT8_E5M2FNUZ": "float8_e5m2fnuz",
-        "DT_FLOAT8_E4M3B11FNUZ": "float8_e4m3b11fnuz", "DT_INT4": "int4", "DT_UINT4": "uint4",
-    }
-    # fmt: on
-    by_name.update({k: getattr(ml_dtypes, v) for k, v in ml.items() if hasattr(ml_dtypes, v)})
-    return by_name
-
-
 @functools.cache
 def _numpy_dtypes() -> dict[int, np.dtype]:
     """Built on first use: numpy (and ml_dtypes) load only when values are read."""
     import numpy as np
 
+    from inspector.model.values import numpy_types
+
     names = set(protos.DataType.keys())
-    return {protos.DataType.Value(name): np.dtype(t) for name, t in _numpy_by_name().items() if name in names}
+    return {protos.DataType.Value(name): np.dtype(t) for name, t in numpy_types().items() if name in names}
 
 
 def numpy_dtype(dtype: int) -> np.dtype:
