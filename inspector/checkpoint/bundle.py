@@ -25,10 +25,10 @@ from inspector import protos
 from inspector.checkpoint.entries import (
     BundleHeader,
     CheckpointIndex,
-    Finding,
     Progress,
     TensorEntry,
     UnsupportedDtype,
+    VerifyProblem,
 )
 from inspector.checkpoint.table import (
     CHUNK_SIZE,
@@ -292,14 +292,14 @@ class BundleReader(CheckpointIndex):
                 found.append((f"{name}{list(extents)}", part))
         return found
 
-    def verify(self, progress: Progress | None = None) -> list[Finding]:
+    def verify(self, progress: Progress | None = None) -> list[VerifyProblem]:
         """Recompute every tensor's crc32c; return what does not match (never raises
         for damaged data)."""
         by_shard: dict[str, list[tuple[str, TensorEntry]]] = {}
         for name, entry in self._stored_entries():
             by_shard.setdefault(entry.shard_path or "", []).append((name, entry))
         meter = _Meter(sum(e.size for items in by_shard.values() for _, e in items), progress)
-        findings: list[Finding] = []
+        findings: list[VerifyProblem] = []
         for path in sorted(by_shard):
             items = sorted(by_shard[path], key=lambda item: item[1].offset)
             findings.extend(_verify_shard(path, items, self.header.big_endian, meter))
@@ -392,15 +392,15 @@ class _Meter:
 
 def _verify_shard(
     path: str, items: list[tuple[str, TensorEntry]], big_endian: bool, meter: _Meter
-) -> list[Finding]:
+) -> list[VerifyProblem]:
     """Check the entries of one shard in offset order."""
-    findings: list[Finding] = []
+    findings: list[VerifyProblem] = []
     try:
         f = open_regular(path)  # closed in the finally below
     except (OSError, InspectorError) as exc:
         problem = "is missing" if isinstance(exc, FileNotFoundError) else \
             f"cannot be read: {getattr(exc, 'problem', None) or exc}"
-        findings.append(Finding(None, path, f"shard file {problem}; {len(items)} tensors not checked"))
+        findings.append(VerifyProblem(None, path, f"shard file {problem}; {len(items)} tensors not checked"))
         meter.advance(sum(e.size for _, e in items))
         return findings
     try:
@@ -409,7 +409,7 @@ def _verify_shard(
             end = entry.offset + entry.size
             if end > file_size:
                 problem = f"shard too short: the tensor needs bytes up to {end}, the shard has {file_size}"
-                findings.append(Finding(name, path, problem))
+                findings.append(VerifyProblem(name, path, problem))
                 meter.advance(entry.size)
                 continue
             f.seek(entry.offset)
@@ -417,7 +417,7 @@ def _verify_shard(
                 try:
                     _, actual = decode_strings(f.read(entry.size), entry.num_elements, big_endian)
                 except ValueError as exc:
-                    findings.append(Finding(name, path, str(exc)))
+                    findings.append(VerifyProblem(name, path, str(exc)))
                     continue
                 finally:
                     meter.advance(entry.size)
@@ -432,9 +432,9 @@ def _verify_shard(
                     meter.advance(len(chunk))
             expected = unmask_crc(entry.crc32c)
             if actual != expected:
-                findings.append(Finding(name, path, "crc32c mismatch", expected, actual))
+                findings.append(VerifyProblem(name, path, "crc32c mismatch", expected, actual))
     except OSError as exc:
-        findings.append(Finding(None, path, f"shard cannot be read: {exc.strerror or exc}"))
+        findings.append(VerifyProblem(None, path, f"shard cannot be read: {exc.strerror or exc}"))
     finally:
         f.close()
     return findings

@@ -55,7 +55,7 @@ class BundleHeader:
 
 
 @dataclass(frozen=True)
-class Finding:
+class VerifyProblem:
     """A problem ``verify`` found; ``key`` is None when a whole shard is affected."""
 
     key: str | None

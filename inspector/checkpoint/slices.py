@@ -33,10 +33,10 @@ from inspector import protos
 from inspector.checkpoint.entries import (
     BundleHeader,
     CheckpointIndex,
-    Finding,
     Progress,
     TensorEntry,
     UnsupportedDtype,
+    VerifyProblem,
 )
 from inspector.checkpoint.table import (
     BlockHandle,
@@ -223,7 +223,7 @@ class SliceReader(CheckpointIndex):
                                   "the checkpoint file is damaged")
         return values
 
-    def verify(self, progress: Progress | None = None) -> list[Finding]:
+    def verify(self, progress: Progress | None = None) -> list[VerifyProblem]:
         """Decode every tensor (V1 files have no per-tensor checksum; each block's is checked)."""
         findings = []
         for entry in self._entries.values():
@@ -232,7 +232,7 @@ class SliceReader(CheckpointIndex):
             except UnsupportedDtype:
                 continue
             except InspectorError as exc:
-                findings.append(Finding(entry.key, exc.path or entry.shard_path or "", exc.problem))
+                findings.append(VerifyProblem(entry.key, exc.path or entry.shard_path or "", exc.problem))
         total = self.stored_bytes()
         if progress is not None:
             progress(total, total)
