@@ -7,7 +7,6 @@ import base64
 import sys
 from dataclasses import asdict
 
-import numpy as np
 from rich.text import Text
 
 from ..analysis.checkpoint import find_key, graph_audit, listing, statistics, variable_names
@@ -145,6 +144,8 @@ def _values(reader: CheckpointIndex, args: argparse.Namespace, names: dict[str, 
             "values": [_json_value(v) for v in flat[:JSON_VALUES_LIMIT]],
         })
         return 0
+    import numpy as np  # loaded only for values
+
     out = console()
     out.print(plain(f"{key}  {entry.dtype_name} {list(entry.shape)}"))
     with np.printoptions(threshold=200, edgeitems=4, linewidth=max(out.width, 80), precision=6):
@@ -153,6 +154,7 @@ def _values(reader: CheckpointIndex, args: argparse.Namespace, names: dict[str, 
 
 
 def _json_value(value):
+    import numpy as np
     if isinstance(value, bytes):
         try:
             return value.decode("utf-8")
