@@ -139,8 +139,9 @@ def _plain_row_lines(cells: Sequence[str], widths: list[int], line) -> list[str]
     if all(len(cell) <= width and "\n" not in cell for cell, width in zip(cells, widths)):
         return [line(*cells).rstrip()]
     folded = [_fold_plain(cell, width) for cell, width in zip(cells, widths)]
-    height = max(len(parts) for parts in folded)
-    return [line(*[parts[i] if i < len(parts) else "" for parts in folded]).rstrip() for i in range(height)]
+    height = max(map(len, folded))
+    padded = [parts if len(parts) == height else parts + [""] * (height - len(parts)) for parts in folded]
+    return [line(*parts).rstrip() for parts in zip(*padded)]
 
 
 def _fold_plain(cell: str, width: int) -> list[str]:

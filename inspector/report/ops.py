@@ -9,7 +9,7 @@ from ..analysis.operations import Operation, OperationList
 from ..model.outputs import TensorOutput
 from ..model.tensors import format_shape
 from .grid import STREAM_FROM, print_grid, stream_rows
-from .sanitize import visible
+from .sanitize import all_visible, visible
 from .style import plain
 
 
@@ -55,7 +55,9 @@ def count_line(result: OperationList) -> str:
 
 
 def _plain_row(op: Operation, with_device: bool, show_functions: bool, show_attrs: bool) -> list[str]:
-    names = [visible(name) for name in op.data_inputs] + ["^" + visible(name) for name in op.control_inputs]
+    # Names as they are when one scan finds nothing to escape (nearly always), else each made visible.
+    show = _same if all_visible((op.name, op.op, op.device, op.function or "", *op.inputs)) else visible
+    names = [show(name) for name in op.data_inputs] + ["^" + show(name) for name in op.control_inputs]
     if op.outputs is None:
         outputs = "?"
     elif not op.outputs:
@@ -63,12 +65,16 @@ def _plain_row(op: Operation, with_device: bool, show_functions: bool, show_attr
     else:
         many = len(op.outputs) > 1
         outputs = "\n".join((f":{i} " if many else "") + visible(describe_output(o)) for i, o in enumerate(op.outputs))
-    row = [visible(op.name), visible(op.op), *([visible(op.device)] if with_device else []), "\n".join(names), outputs]
+    row = [show(op.name), show(op.op), *([show(op.device)] if with_device else []), "\n".join(names), outputs]
     if show_functions:
-        row.append(visible(op.function) if op.function else "(graph)")
+        row.append(show(op.function) if op.function else "(graph)")
     if show_attrs:
         row.append(_attrs(op).plain)
     return row
+
+
+def _same(text: str) -> str:
+    return text
 
 
 def _inputs(op: Operation) -> Text:
