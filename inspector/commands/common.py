@@ -84,10 +84,6 @@ class GraphArgs:
                 return None
         return artifact.meta_graph(tag_set)
 
-    def meta_graphs(self, args: argparse.Namespace, artifact: Artifact) -> list[MetaGraph]:
-        """Every MetaGraph, or the one ``--tag-set`` names (for commands that report them all)."""
-        return artifact.select(getattr(args, "tag_set", None))
-
     def load_graph(self, args: argparse.Namespace) -> tuple[Artifact, MetaGraph]:
         artifact = self.load(args)
         return artifact, self.meta_graph(args, artifact)
