@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 from conftest import FIXTURES, copy_fixture, fixture, run_cli
@@ -143,3 +145,11 @@ def test_checkpoint_option_that_names_no_checkpoint():
     result = run_cli("ckpt", fixture("seed003", "model.meta"), "--checkpoint", other)
     assert result.code == 2 and result.out == ""
     assert f"{other}: is a GraphDef, not a checkpoint" in result.err
+
+
+def test_the_listing_title_prints_a_path_with_brackets_literally(tmp_path):
+    folder = tmp_path / "[red]x"
+    shutil.copytree(fixture("ckpt_sharded"), folder)
+    result = run_cli("ckpt", folder)
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[0].strip() == f"Checkpoint {folder}/ckpt"

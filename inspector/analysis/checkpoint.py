@@ -7,8 +7,6 @@ import os
 import re
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from ..checkpoint import (
     OBJECT_GRAPH_KEY,
     AuditResult,
@@ -169,6 +167,8 @@ class TensorStats:
 
 
 def statistics(reader: CheckpointIndex, rows: list[TensorRow]) -> list[TensorStats]:
+    import numpy as np  # loaded only for values
+
     result = []
     for row in rows:
         if item_size(row.dtype) is None or row.dtype == "DT_BOOL":

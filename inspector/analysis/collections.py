@@ -50,10 +50,6 @@ class Collection:
     items: list
 
 
-def collection_keys(meta: MetaGraph) -> list[str]:
-    return sorted(meta.collections)
-
-
 def collections_of(meta: MetaGraph, key: str | None = None, *, where: object = None) -> list[Collection]:
     """Every collection (sorted by key), or only ``key``; SelectionError for an unknown key."""
     found = meta.collections

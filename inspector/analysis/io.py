@@ -111,7 +111,7 @@ def machinery(meta: MetaGraph) -> set[str]:
                 if vdef.initializer_name:
                     names.add(parse_tensor_name(vdef.initializer_name)[0])
     # Everything computed from the saver's filename is save/restore machinery.
-    names.update(_downstream(graph, seeds))
+    names.update(graph.descendants(seeds))
     return names
 
 
@@ -150,18 +150,6 @@ def _reads_variable(node: protos.NodeDef, graph) -> bool:
         return False
     source = graph.node(TensorRef.parse(node.input[0]).node)
     return source is not None and source.op in ("VariableV2", "Variable", "VarHandleOp")
-
-
-def _downstream(graph, seeds: list[str]) -> set[str]:
-    seen: set[str] = set()
-    stack = [s for s in seeds if s in graph]
-    while stack:
-        current = stack.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        stack.extend(e.consumer for e in graph.consumers.get(current, []))
-    return seen
 
 
 def _is_machinery_op(op: str) -> bool:

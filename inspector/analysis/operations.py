@@ -100,14 +100,15 @@ def list_operations(meta: MetaGraph, keep: OperationFilter | None = None, *,
 
 def _operation(node, function: str | None, resolver: OutputResolver, with_attrs: bool) -> Operation:
     inputs = list(node.input)
+    data = [i for i in inputs if i[:1] != "^"]
     resolved = resolver.outputs(node)
     return Operation(
         name=node.name,
         op=node.op,
         device=node.device,
         inputs=inputs,
-        data_inputs=[i for i in inputs if not i.startswith("^")],
-        control_inputs=[i[1:] for i in inputs if i.startswith("^")],
+        data_inputs=data,
+        control_inputs=[i[1:] for i in inputs if i[:1] == "^"] if len(data) < len(inputs) else [],
         outputs=list(resolved.outputs) if resolved.outputs is not None else None,
         outputs_from=resolved.source,
         function=function,

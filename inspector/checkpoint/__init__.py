@@ -25,10 +25,10 @@ from inspector.checkpoint.bundle import OBJECT_GRAPH_KEY, BundleReader
 from inspector.checkpoint.entries import (
     BundleHeader,
     CheckpointIndex,
-    Finding,
     TensorEntry,
     TensorNotFound,
     UnsupportedDtype,
+    VerifyProblem,
 )
 from inspector.checkpoint.slices import SliceReader
 from inspector.checkpoint.state import (
@@ -47,7 +47,6 @@ __all__ = [
     "CheckpointIndex",
     "CheckpointRef",
     "CheckpointStateInfo",
-    "Finding",
     "Mismatch",
     "ObjectGraphSummary",
     "SliceReader",
@@ -55,6 +54,7 @@ __all__ = [
     "TensorEntry",
     "TensorNotFound",
     "UnsupportedDtype",
+    "VerifyProblem",
     "audit",
     "is_bookkeeping",
     "open_checkpoint",

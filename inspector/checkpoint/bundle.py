@@ -16,19 +16,19 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import google_crc32c
-import numpy as np
 from google.protobuf.message import DecodeError
 
 from inspector import protos
 from inspector.checkpoint.entries import (
     BundleHeader,
     CheckpointIndex,
-    Finding,
     Progress,
     TensorEntry,
     UnsupportedDtype,
+    VerifyProblem,
 )
 from inspector.checkpoint.table import (
     CHUNK_SIZE,
@@ -49,6 +49,9 @@ from inspector.errors import (
     UnreadableInput,
 )
 from inspector.load.files import open_regular
+
+if TYPE_CHECKING:
+    import numpy as np
 
 HEADER_KEY = b""
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
@@ -261,6 +264,8 @@ class BundleReader(CheckpointIndex):
         return data
 
     def _read_partitioned(self, entry: TensorEntry) -> np.ndarray:
+        import numpy as np
+
         dtype = self._dtype_for(entry, entry.key)
         out = np.empty(entry.shape, dtype=dtype)
         stored = {
@@ -287,14 +292,14 @@ class BundleReader(CheckpointIndex):
                 found.append((f"{name}{list(extents)}", part))
         return found
 
-    def verify(self, progress: Progress | None = None) -> list[Finding]:
+    def verify(self, progress: Progress | None = None) -> list[VerifyProblem]:
         """Recompute every tensor's crc32c; return what does not match (never raises
         for damaged data)."""
         by_shard: dict[str, list[tuple[str, TensorEntry]]] = {}
         for name, entry in self._stored_entries():
             by_shard.setdefault(entry.shard_path or "", []).append((name, entry))
         meter = _Meter(sum(e.size for items in by_shard.values() for _, e in items), progress)
-        findings: list[Finding] = []
+        findings: list[VerifyProblem] = []
         for path in sorted(by_shard):
             items = sorted(by_shard[path], key=lambda item: item[1].offset)
             findings.extend(_verify_shard(path, items, self.header.big_endian, meter))
@@ -306,16 +311,38 @@ class BundleReader(CheckpointIndex):
         """The ``TrackableObjectGraph`` of a TF2 checkpoint, or None for a TF1 one."""
         if OBJECT_GRAPH_KEY not in self._entries:
             return None
-        value = self.read(OBJECT_GRAPH_KEY)
+        entry = self.entry(OBJECT_GRAPH_KEY)
+        if entry.dtype == DT_STRING and not entry.has_slices:  # as always: read without numpy
+            values = _checked_strings(entry, self._read_bytes(entry, entry.key), self.header.big_endian,
+                                      self._corrupt_data(entry, entry.key))
+        else:
+            values = list(self.read(OBJECT_GRAPH_KEY).reshape(-1))
         graph = protos.TrackableObjectGraph()
         try:
-            graph.ParseFromString(bytes(value.reshape(-1)[0]))
+            graph.ParseFromString(bytes(values[0]))
         except (DecodeError, IndexError):
             raise CorruptArtifact(
                 self.index_path,
                 f"{OBJECT_GRAPH_KEY} does not hold a valid TrackableObjectGraph",
             ) from None
         return graph
+
+
+def _checked_strings(entry: TensorEntry, data: bytearray, big_endian: bool,
+                     corrupt: Callable[[str], CorruptArtifact]) -> list[bytes]:
+    """The elements of a DT_STRING tensor, checked against its crc32c (no numpy needed)."""
+    try:
+        values, actual = decode_strings(data, entry.num_elements, big_endian)
+    except ValueError as exc:
+        raise corrupt(str(exc)) from None
+    _check_crc(entry, actual, corrupt)
+    return values
+
+
+def _check_crc(entry: TensorEntry, actual: int, corrupt: Callable[[str], CorruptArtifact]) -> None:
+    expected = unmask_crc(entry.crc32c)
+    if actual != expected:
+        raise corrupt(f"crc32c mismatch: the index says {expected:08x}, the bytes give {actual:08x}")
 
 
 def _decode_value(
@@ -325,27 +352,24 @@ def _decode_value(
     big_endian: bool,
     corrupt: Callable[[str], CorruptArtifact],
 ) -> np.ndarray:
-    expected = unmask_crc(entry.crc32c)
+    import numpy as np
+
     if entry.dtype == DT_STRING:
-        try:
-            values, actual = decode_strings(data, entry.num_elements, big_endian)
-        except ValueError as exc:
-            raise corrupt(str(exc)) from None
+        values = _checked_strings(entry, data, big_endian, corrupt)
         flat = np.empty(len(values), dtype=object)
         flat[:] = values
-    else:
-        needed = entry.num_elements * dtype.itemsize
-        if len(data) != needed:
-            raise corrupt(
-                f"the index gives {len(data)} bytes, but {entry.dtype_name} of shape "
-                f"{list(entry.shape)} needs {needed}"
-            )
-        actual = crc_of(data)
-        flat = np.frombuffer(data, dtype=dtype)
-        if big_endian:
-            flat = to_native(flat)
-    if actual != expected:
-        raise corrupt(f"crc32c mismatch: the index says {expected:08x}, the bytes give {actual:08x}")
+        return flat.reshape(entry.shape)
+    needed = entry.num_elements * dtype.itemsize
+    if len(data) != needed:
+        raise corrupt(
+            f"the index gives {len(data)} bytes, but {entry.dtype_name} of shape "
+            f"{list(entry.shape)} needs {needed}"
+        )
+    actual = crc_of(data)
+    flat = np.frombuffer(data, dtype=dtype)
+    if big_endian:
+        flat = to_native(flat)
+    _check_crc(entry, actual, corrupt)
     return flat.reshape(entry.shape)
 
 
@@ -368,15 +392,15 @@ class _Meter:
 
 def _verify_shard(
     path: str, items: list[tuple[str, TensorEntry]], big_endian: bool, meter: _Meter
-) -> list[Finding]:
+) -> list[VerifyProblem]:
     """Check the entries of one shard in offset order."""
-    findings: list[Finding] = []
+    findings: list[VerifyProblem] = []
     try:
         f = open_regular(path)  # closed in the finally below
     except (OSError, InspectorError) as exc:
         problem = "is missing" if isinstance(exc, FileNotFoundError) else \
             f"cannot be read: {getattr(exc, 'problem', None) or exc}"
-        findings.append(Finding(None, path, f"shard file {problem}; {len(items)} tensors not checked"))
+        findings.append(VerifyProblem(None, path, f"shard file {problem}; {len(items)} tensors not checked"))
         meter.advance(sum(e.size for _, e in items))
         return findings
     try:
@@ -385,7 +409,7 @@ def _verify_shard(
             end = entry.offset + entry.size
             if end > file_size:
                 problem = f"shard too short: the tensor needs bytes up to {end}, the shard has {file_size}"
-                findings.append(Finding(name, path, problem))
+                findings.append(VerifyProblem(name, path, problem))
                 meter.advance(entry.size)
                 continue
             f.seek(entry.offset)
@@ -393,7 +417,7 @@ def _verify_shard(
                 try:
                     _, actual = decode_strings(f.read(entry.size), entry.num_elements, big_endian)
                 except ValueError as exc:
-                    findings.append(Finding(name, path, str(exc)))
+                    findings.append(VerifyProblem(name, path, str(exc)))
                     continue
                 finally:
                     meter.advance(entry.size)
@@ -408,9 +432,9 @@ def _verify_shard(
                     meter.advance(len(chunk))
             expected = unmask_crc(entry.crc32c)
             if actual != expected:
-                findings.append(Finding(name, path, "crc32c mismatch", expected, actual))
+                findings.append(VerifyProblem(name, path, "crc32c mismatch", expected, actual))
     except OSError as exc:
-        findings.append(Finding(None, path, f"shard cannot be read: {exc.strerror or exc}"))
+        findings.append(VerifyProblem(None, path, f"shard cannot be read: {exc.strerror or exc}"))
     finally:
         f.close()
     return findings

@@ -6,10 +6,9 @@ bundle (:mod:`.bundle`) and the V1 tensor-slice file (:mod:`.slices`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-
-import numpy as np
 
 from inspector.errors import InspectorError, NotFound, SelectionError
 
@@ -44,7 +43,7 @@ class TensorEntry:
 
     @property
     def num_elements(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ class BundleHeader:
 
 
 @dataclass(frozen=True)
-class Finding:
+class VerifyProblem:
     """A problem ``verify`` found; ``key`` is None when a whole shard is affected."""
 
     key: str | None

@@ -21,21 +21,22 @@ its values are read, and values are decoded on demand.
 from __future__ import annotations
 
 import glob
+import math
 import os
 import re
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-import numpy as np
 from google.protobuf.message import DecodeError
 
 from inspector import protos
 from inspector.checkpoint.entries import (
     BundleHeader,
     CheckpointIndex,
-    Finding,
     Progress,
     TensorEntry,
     UnsupportedDtype,
+    VerifyProblem,
 )
 from inspector.checkpoint.table import (
     BlockHandle,
@@ -46,6 +47,9 @@ from inspector.checkpoint.table import (
     numpy_dtype,
 )
 from inspector.errors import CorruptArtifact, InspectorError, NotFound, UnreadableInput
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _SHARD = re.compile(r"-(\d{5})-of-(\d{5})$")
 _SUPPORTED_VERSION = 1  # TensorFlow's TF_CHECKPOINT_VERSION
@@ -185,6 +189,8 @@ class SliceReader(CheckpointIndex):
         if entry.num_elements > entry.size:  # every stored value takes at least one byte
             raise CorruptArtifact(entry.shard_path, f"tensor {key!r} claims shape {list(entry.shape)}, but its "
                                   f"slices hold only {entry.size} bytes", "the checkpoint file is damaged")
+        import numpy as np
+
         out = np.empty(entry.shape, dtype=dtype)
         for spec in self._slices[key]:
             extents = normalise_extents(spec, entry.shape)
@@ -209,7 +215,7 @@ class SliceReader(CheckpointIndex):
         tensor.tensor_shape.Clear()
         for _, length in extents:
             tensor.tensor_shape.dim.add(size=length)
-        count = int(np.prod([n for _, n in extents], dtype=np.int64))
+        count = math.prod(n for _, n in extents)
         values = decode(tensor) if stored_count(tensor) == count else None
         if values is None:
             raise CorruptArtifact(path, f"tensor {entry.key!r} slice {list(extents)} stores "
@@ -217,7 +223,7 @@ class SliceReader(CheckpointIndex):
                                   "the checkpoint file is damaged")
         return values
 
-    def verify(self, progress: Progress | None = None) -> list[Finding]:
+    def verify(self, progress: Progress | None = None) -> list[VerifyProblem]:
         """Decode every tensor (V1 files have no per-tensor checksum; each block's is checked)."""
         findings = []
         for entry in self._entries.values():
@@ -226,7 +232,7 @@ class SliceReader(CheckpointIndex):
             except UnsupportedDtype:
                 continue
             except InspectorError as exc:
-                findings.append(Finding(entry.key, exc.path or entry.shard_path or "", exc.problem))
+                findings.append(VerifyProblem(entry.key, exc.path or entry.shard_path or "", exc.problem))
         total = self.stored_bytes()
         if progress is not None:
             progress(total, total)

@@ -30,21 +30,24 @@ file of 16 MiB or more (a V1 checkpoint holds its values) is memory-mapped.
 
 from __future__ import annotations
 
+import functools
 import mmap
 import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cramjam
 import google_crc32c
-import ml_dtypes
-import numpy as np
 
 from inspector import protos
 from inspector.errors import CorruptArtifact, NotFound, UnreadableInput
 from inspector.load.files import INDEX_LIMIT, check_size, open_regular
+
+if TYPE_CHECKING:
+    import numpy as np
 
 TABLE_MAGIC = 0xDB4775248B80FB57
 FOOTER_SIZE = 48  # 2 * (10 + 10) bytes of handles and padding + 8-byte magic
@@ -359,33 +362,21 @@ def decode_slice_key(key: bytes) -> tuple[str, tuple[tuple[int, int], ...]]:
 # -- stored values ------------------------------------------------------------------
 CHUNK_SIZE = 4 << 20  # bytes read and checksummed at a time
 DT_STRING = protos.DataType.Value("DT_STRING")
-# fmt: off
-_NUMPY_BY_NAME: dict[str, object] = {
-    "DT_FLOAT": np.float32, "DT_DOUBLE": np.float64, "DT_HALF": np.float16, "DT_BOOL": np.bool_,
-    "DT_INT8": np.int8, "DT_INT16": np.int16, "DT_INT32": np.int32, "DT_INT64": np.int64,
-    "DT_UINT8": np.uint8, "DT_UINT16": np.uint16, "DT_UINT32": np.uint32, "DT_UINT64": np.uint64,
-    "DT_COMPLEX64": np.complex64, "DT_COMPLEX128": np.complex128, "DT_STRING": object,
-    # quantized types are stored as their plain integer counterparts
-    "DT_QINT8": np.int8, "DT_QUINT8": np.uint8, "DT_QINT16": np.int16, "DT_QUINT16": np.uint16,
-    "DT_QINT32": np.int32,
-}
-_ML_DTYPES = {  # one element per byte, as in TensorFlow's memory
-    "DT_BFLOAT16": "bfloat16", "DT_FLOAT8_E5M2": "float8_e5m2", "DT_FLOAT8_E4M3FN": "float8_e4m3fn",
-    "DT_FLOAT8_E4M3FNUZ": "float8_e4m3fnuz", "DT_FLOAT8_E5M2FNUZ": "float8_e5m2fnuz",
-    "DT_FLOAT8_E4M3B11FNUZ": "float8_e4m3b11fnuz", "DT_INT4": "int4", "DT_UINT4": "uint4",
-}
-# fmt: on
-_NUMPY_BY_NAME.update({k: getattr(ml_dtypes, v) for k, v in _ML_DTYPES.items() if hasattr(ml_dtypes, v)})
-_TF_NAMES = set(protos.DataType.keys())
-_NUMPY_DTYPES: dict[int, np.dtype] = {
-    protos.DataType.Value(name): np.dtype(t) for name, t in _NUMPY_BY_NAME.items() if name in _TF_NAMES
-}
+@functools.cache
+def _numpy_dtypes() -> dict[int, np.dtype]:
+    """Built on first use: numpy (and ml_dtypes) load only when values are read."""
+    import numpy as np
+
+    from inspector.model.values import numpy_types
+
+    names = set(protos.DataType.keys())
+    return {protos.DataType.Value(name): np.dtype(t) for name, t in numpy_types().items() if name in names}
 
 
 def numpy_dtype(dtype: int) -> np.dtype:
     """The numpy dtype a TensorFlow dtype decodes to; KeyError for resource,
     variant and unknown dtypes."""
-    return _NUMPY_DTYPES[dtype]
+    return _numpy_dtypes()[dtype]
 
 
 def normalise_extents(
@@ -420,7 +411,7 @@ def decode_strings(data: bytes | bytearray, count: int, big_endian: bool) -> tup
         lengths.append(length)
     order = ">" if big_endian else "<"
     if all(n <= 0xFFFFFFFF for n in lengths):
-        packed = np.asarray(lengths, dtype=f"{order}u4").tobytes()
+        packed = struct.pack(f"{order}{len(lengths)}I", *lengths)
     else:
         packed = b"".join(struct.pack(f"{order}I" if n <= 0xFFFFFFFF else f"{order}Q", n) for n in lengths)
     crc = google_crc32c.value(packed)
@@ -446,6 +437,8 @@ def decode_strings(data: bytes | bytearray, count: int, big_endian: bool) -> tup
 
 def to_native(flat: np.ndarray) -> np.ndarray:
     """Reverse the bytes of each element (each half, for complex numbers)."""
+    import numpy as np
+
     unit = flat.dtype.itemsize // (2 if flat.dtype.kind == "c" else 1)
     if unit == 1:
         return flat

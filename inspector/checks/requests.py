@@ -25,13 +25,6 @@ BINARY_PRODUCERS = frozenset({"EncodeJpeg", "EncodeJpegVariableQuality", "Encode
                               "SerializeTensor", "SerializeSparse", "EncodeProto"})
 
 
-def _tensors(signature: Signature) -> Iterator[tuple[str, SignatureTensor]]:
-    for tensor in signature.inputs:
-        yield "input", tensor
-    for tensor in signature.outputs:
-        yield "output", tensor
-
-
 @rule("TFI401", "rest-dtype", Severity.ERROR,
       "A signature tensor has a dtype the REST/JSON API cannot carry", targets=SERVING)
 def _rest_dtype(ctx: CheckContext) -> Iterator[Issue]:
@@ -46,7 +39,7 @@ def _rest_dtype(ctx: CheckContext) -> Iterator[Issue]:
     model: take and return DT_FLOAT (or DT_STRING) and convert inside the graph.
     """
     for meta, signature in ctx.signatures():
-        for kind, tensor in _tensors(signature):
+        for kind, tensor in signature.tensors():
             dtype = base_dtype(tensor.dtype)
             if dtype not in JSON_KINDS:
                 yield Issue(f"signature {signature.key} {kind} {tensor.alias} is {dtype}, which JSON cannot carry",
@@ -69,7 +62,7 @@ def _batch(ctx: CheckContext) -> Iterator[Issue]:
     server builds it from the request's examples, one serialized tf.Example each.
     """
     for meta, signature in ctx.signatures():
-        for kind, tensor in _tensors(signature):
+        for kind, tensor in signature.tensors():
             if kind == "input" and _server_built_example(signature, tensor):
                 continue
             shape = tensor.shape
@@ -151,7 +144,7 @@ def _bytes_alias(ctx: CheckContext) -> Iterator[Issue]:
     Rename the alias, e.g. `image` -> `image_bytes`.
     """
     for meta, signature in ctx.signatures():
-        for kind, tensor in _tensors(signature):
+        for kind, tensor in signature.tensors():
             if base_dtype(tensor.dtype) != "DT_STRING" or tensor.alias.endswith(BYTES_SUFFIX) or not tensor.name:
                 continue
             if kind == "input":

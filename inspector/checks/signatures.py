@@ -58,13 +58,6 @@ def _output_count(meta: MetaGraph, node) -> int | None:
     return None if dtypes is None else len(dtypes)
 
 
-def _all_tensors(signature: Signature) -> Iterator[tuple[str, SignatureTensor]]:
-    for tensor in signature.inputs:
-        yield "input", tensor
-    for tensor in signature.outputs:
-        yield "output", tensor
-
-
 @rule("TFI302", "dangling-tensor-info", Severity.ERROR,
       "A signature names a tensor that does not exist in the graph")
 def _dangling(ctx: CheckContext) -> Iterator[Issue]:
@@ -83,7 +76,7 @@ def _dangling(ctx: CheckContext) -> Iterator[Issue]:
     for meta in ctx.meta_graphs:
         tags = tag_label(meta)
         for signature in meta.signatures.values():
-            for kind, tensor in _all_tensors(signature):
+            for kind, tensor in signature.tensors():
                 for name in tensor_names(tensor):
                     problem = _dangling_problem(meta, name, internal=signature.internal)
                     if problem:
@@ -134,7 +127,7 @@ def _mismatch(ctx: CheckContext) -> Iterator[Issue]:
         for signature in meta.signatures.values():
             if signature.internal:
                 continue
-            for kind, tensor in _all_tensors(signature):
+            for kind, tensor in signature.tensors():
                 if tensor.encoding != "name" or not tensor.name:
                     continue
                 node_name, index = parse_tensor_name(tensor.name)
@@ -214,7 +207,7 @@ def _sparse(ctx: CheckContext) -> Iterator[Issue]:
     convert inside the graph, e.g. `tf.sparse.from_dense` or `tf.RaggedTensor.from_tensor`.
     """
     for meta, signature in ctx.signatures():
-        for kind, tensor in _all_tensors(signature):
+        for kind, tensor in signature.tensors():
             if tensor.encoding in ("coo_sparse", "composite_tensor"):
                 yield Issue(f"{_where(signature, tensor, kind)} is a {tensor.encoding} tensor "
                             f"({', '.join(tensor.components)})",
@@ -331,7 +324,7 @@ def _generated(ctx: CheckContext) -> Iterator[Issue]:
     dict of named outputs.
     """
     for meta, signature in ctx.signatures():
-        for kind, tensor in _all_tensors(signature):
+        for kind, tensor in signature.tensors():
             if GENERATED_ALIAS.match(tensor.alias):
                 yield Issue(f"{_where(signature, tensor, kind)} is a generated name",
                             "name it explicitly: Keras Input(name=...), or a tf.function with named "

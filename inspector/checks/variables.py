@@ -10,6 +10,7 @@ from .. import protos
 from ..analysis.restore import expected_tensors
 from ..checkpoint.audit import audit
 from ..errors import InspectorError
+from ..model import object_graph
 from ..model.graph import GraphIndex, TensorRef, parse_tensor_name
 from ..model.metagraph import MetaGraph
 from ..model.values import decode
@@ -124,8 +125,7 @@ def _unnamed_slot_keys(meta: MetaGraph) -> set[str]:
     graph = meta.proto.object_graph_def if meta.proto is not None else None
     if graph is None:
         return set()
-    slot_ids = {ref.slot_variable_node_id for node in graph.nodes for ref in node.slot_variables}
-    return {f"<object {i}>/.ATTRIBUTES/VARIABLE_VALUE" for i in slot_ids}
+    return {f"<object {i}>/.ATTRIBUTES/VARIABLE_VALUE" for i in object_graph.slots(graph)}
 
 
 def _is_table(op: str) -> bool:

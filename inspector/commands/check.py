@@ -18,12 +18,13 @@ from ..report.check import (
     targets_json,
 )
 from ..report.style import console
+from . import common
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", nargs="?", help="the artifact to check (a SavedModel directory usually)")
-    parser.add_argument("--version", dest="model_version", type=int, metavar="N",
-                        help="for a version tree, check version N instead of the newest")
+    common.GraphArgs(path_optional=True, path_help="the artifact to check (a SavedModel directory usually)",
+                     version_help="for a version tree, check version N instead of the newest",
+                     tag_help=None).add_to(parser)
     parser.add_argument("--target", choices=TARGETS, default="tf-serving",
                         help="the loader that will run the model: " + "; ".join(
                             f"{name}: {text}" for name, text in TARGET_MEANING.items()).replace("%", "%%"))

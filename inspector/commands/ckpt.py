@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-import numpy as np
 from rich.text import Text
 
 from ..analysis.checkpoint import find_key, graph_audit, listing, statistics, variable_names
 from ..checkpoint import CheckpointIndex
-from ..errors import NotFound, SelectionError
+from ..errors import NotFound
 from ..load import load
 from ..report import jsonout
 from ..report.ckpt import listing_json, render_audit, render_listing, render_stats, values_json
@@ -22,8 +21,7 @@ PROGRESS_FROM_BYTES = 64 << 20
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    common.add_path(parser)
-    common.add_tag_set(parser)
+    common.GRAPH.add_to(parser)
     parser.add_argument("--checkpoint", metavar="PREFIX",
                         help="audit PATH's graph against this checkpoint instead of the one next to it")
     parser.add_argument("--audit", action="store_true",
@@ -37,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    artifact = common.load_artifact(args)
+    artifact = common.GRAPH.load(args)
     if args.checkpoint:
         other = load(args.checkpoint)
         reader = other.checkpoint
@@ -50,7 +48,10 @@ def run(args: argparse.Namespace) -> int:
             raise NotFound(args.path, f"is a {artifact.kind.label} with no checkpoint beside it",
                            "pass the checkpoint with --checkpoint PREFIX")
     wants_audit = args.audit or args.checkpoint or not args.json
-    graph = _graph(artifact, args.tag_set, required=wants_audit and not args.values)
+    # The graph names the checkpoint's variables and is audited against it; when it only names
+    # them, an ambiguous choice of tag-set leaves the checkpoint's own names.
+    graph = (common.GRAPH.meta_graph(args, artifact, required=bool(wants_audit and not args.values))
+             if artifact.meta_graphs else None)
     names, copies = variable_names(graph, reader)
     if args.values:
         return _values(reader, args, names)
@@ -94,17 +95,6 @@ def run(args: argparse.Namespace) -> int:
     return status
 
 
-def _graph(artifact, tag_set: str | None, required: bool):
-    """The MetaGraph that names the checkpoint's variables and is audited against it; when it only
-    names them, an ambiguous choice of tag-set leaves the checkpoint's own names."""
-    if not artifact.meta_graphs:
-        return None
-    try:
-        return artifact.meta_graph(tag_set)
-    except SelectionError:
-        if required or tag_set is not None:
-            raise
-        return None
 
 
 def _verify(reader: CheckpointIndex, quiet: bool):
@@ -126,6 +116,8 @@ def _values(reader: CheckpointIndex, args: argparse.Namespace, names: dict[str, 
     if args.json:
         jsonout.emit(values_json(key, entry.dtype_name, list(entry.shape), values.reshape(-1)))
         return 0
+    import numpy as np  # loaded only for values
+
     out = console()
     out.print(plain(f"{key}  {entry.dtype_name} {list(entry.shape)}"))
     with np.printoptions(threshold=200, edgeitems=4, linewidth=max(out.width, 80), precision=6):

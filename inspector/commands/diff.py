@@ -6,23 +6,22 @@ import argparse
 from contextlib import contextmanager
 
 from ..analysis.diff import diff_artifacts
-from ..load import load
 from ..report import jsonout
 from ..report.diff import diff_json, render_diff, render_markdown
 from ..report.style import console
 from . import common
 
+SIDES = {side: common.GraphArgs(
+    side=side, path_help=f"the {side} artifact: SavedModel directory, version tree, .meta, frozen GraphDef "
+    "or checkpoint", version_help=f"when {side.upper()} is a version tree: version N instead of the newest",
+    tag_help=None) for side in ("old", "new")}
 BIG_CHECKPOINT = 64 << 20  # bytes of values above which --values shows a progress bar
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    for side in ("old", "new"):
-        parser.add_argument(side, metavar=side.upper(),
-                            help=f"the {side} artifact: SavedModel directory, version tree, .meta, frozen "
-                            "GraphDef or checkpoint")
-        parser.add_argument(f"--{side}-version", type=int, metavar="N",
-                            help=f"when {side.upper()} is a version tree: version N instead of the newest")
-    common.add_tag_set(parser)
+    for side in SIDES.values():
+        side.add_to(parser)
+    parser.add_argument("--tag-set", metavar="TAGS", help=common.TAG_SET_HELP)
     parser.add_argument("--values", action="store_true",
                         help="also compare checkpoint values: the largest absolute difference per tensor")
     parser.add_argument("--format", choices=("table", "markdown", "json"), default="table",
@@ -31,8 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    old = load(args.old, version=args.old_version)
-    new = load(args.new, version=args.new_version)
+    old, new = SIDES["old"].load(args), SIDES["new"].load(args)
     with _progress(args.values) as progress:
         result = diff_artifacts(old, new, tag_set=args.tag_set, values=args.values,
                                 registered_ops=_registered_ops(), progress=progress)

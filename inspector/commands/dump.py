@@ -10,12 +10,10 @@ from ..errors import SelectionError
 from ..model.artifact import ArtifactKind
 from ..report.dump import Elision, elide_large_tensors, to_json, to_pbtxt
 from . import common
-from .pick_graph import pick_graph, require_graph
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    common.add_path(parser)
-    common.add_tag_set(parser)
+    common.GRAPH.add_to(parser)
     parser.add_argument("--node", metavar="NAME",
                         help="one NodeDef of the graph (of a library function, with --function)")
     parser.add_argument("--function", metavar="NAME", help="one FunctionDef of the library")
@@ -31,9 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     request = _request(args)
-    artifact = common.load_artifact(args)
-    require_graph(artifact)
-    selected = _select(artifact, args.tag_set, request)
+    artifact = common.GRAPH.load(args)
+    selected = _select(artifact, args, request)
     message, elision = (selected.message, Elision()) if args.full else elide_large_tensors(selected.message)
     if args.json:
         text = to_json(message, elision) + "\n"
@@ -57,12 +54,13 @@ def _request(args: argparse.Namespace) -> ProtoRequest:
                         collection=args.collection, graph=args.graph)
 
 
-def _select(artifact, tag_set: str | None, request: ProtoRequest) -> SelectedProto:
-    if request.whole:
-        if tag_set is not None and artifact.kind is ArtifactKind.SAVED_MODEL:
-            meta = pick_graph(artifact, tag_set)
-            return SelectedProto(meta.proto, "MetaGraphDef")
-        if tag_set is not None:
-            artifact.select(tag_set)  # an unknown tag-set is an error, as for every command
-        return whole_file(artifact)
-    return select_proto(artifact, pick_graph(artifact, tag_set), request)
+def _select(artifact, args: argparse.Namespace, request: ProtoRequest) -> SelectedProto:
+    if not artifact.meta_graphs:
+        raise artifact.no_graph_error()
+    # The whole file needs no choice of graph, but an unknown --tag-set is still refused.
+    meta = common.GRAPH.meta_graph(args, artifact, required=not request.whole or args.tag_set is not None)
+    if not request.whole:
+        return select_proto(artifact, meta, request)
+    if args.tag_set is not None and artifact.kind is ArtifactKind.SAVED_MODEL:
+        return SelectedProto(meta.proto, "MetaGraphDef")
+    return whole_file(artifact)

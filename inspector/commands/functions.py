@@ -12,15 +12,13 @@ from . import common
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    common.add_path(parser)
-    common.add_tag_set(parser)
+    common.GRAPH.add_to(parser)
     parser.add_argument("--name", metavar="F", help="show one function and list its nodes")
     common.add_json(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    artifact = common.load_artifact(args)
-    meta = artifact.meta_graph(args.tag_set)
+    artifact, meta = common.GRAPH.load_graph(args)
     infos = library_view(meta, args.name, path=artifact.path)
     if args.name is not None:
         (info,) = infos

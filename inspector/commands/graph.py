@@ -14,8 +14,7 @@ from . import common
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    common.add_path(parser)
-    common.add_tag_set(parser)
+    common.GRAPH.add_to(parser)
     parser.add_argument("-o", "--output", required=True, metavar="OUT",
                         help="output file; the extension picks the format: .dot, .svg, .png, .pdf, "
                         ".html (interactive, self-contained); - writes DOT to stdout")
@@ -63,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         raise InspectorError(None, "--depth must be at least 1")
     dot_binary = diagram.dot_program(fmt, out)
 
-    artifact = common.load_artifact(args)
+    artifact = common.GRAPH.load(args)
     options = diagram.DiagramOptions(**{f.name: getattr(args, f.name) for f in fields(diagram.DiagramOptions)})
     drawing = diagram.draw(artifact, args.tag_set, options)
     data = drawing.encode(fmt, dot_binary, args.timeout, out)

@@ -12,14 +12,13 @@ from . import common
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    common.add_path(parser)
-    common.add_tag_set(parser)
+    common.GRAPH.add_to(parser)
     common.add_json(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    artifact = common.load_artifact(args)
-    view = io_view(artifact.meta_graph(args.tag_set), artifact.checkpoint_if_readable)
+    artifact, meta = common.GRAPH.load_graph(args)
+    view = io_view(meta, artifact.checkpoint_if_readable)
     if args.json:
         jsonout.emit(io_json(view))
     else:

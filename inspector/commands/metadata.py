@@ -8,18 +8,19 @@ import sys
 from pathlib import Path
 
 from ..analysis.metadata import metadata_response, served_version
-from ..analysis.requests import model_name, serving_meta_graph
+from ..analysis.requests import model_name
 from ..load import load
 from ..report import jsonout
 from ..report.requests import metadata_json
 from ..report.sanitize import visible
 from . import common
 
+GROUP = common.GraphArgs(serving=True, path_help="SavedModel directory, or a version tree (model/1, model/2, ...)",
+                         version_help="the version the server reports (and, in a version tree, the one to read)")
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", help="SavedModel directory, or a version tree (model/1, model/2, ...)")
-    parser.add_argument("--version", dest="model_version", type=int, metavar="N",
-                        help="the version the server reports (and, in a version tree, the one to read)")
+    GROUP.add_to(parser)
     common.add_serving(parser, signature=False)
     parser.add_argument("--json", action="store_true",
                         help="wrap the response in an object with schema_version, url_path and notes")
@@ -29,12 +30,12 @@ def _load(args: argparse.Namespace):
     path = Path(args.path)
     # A single SavedModel has no version folders: --version only names the version served.
     single = (path / "saved_model.pb").is_file() or (path / "saved_model.pbtxt").is_file() or path.is_file()
-    return load(args.path, version=None if single else args.model_version)
+    return load(args.path) if single else GROUP.load(args)
 
 
 def run(args: argparse.Namespace) -> int:
     artifact = _load(args)
-    meta = serving_meta_graph(artifact, args.tag_set)
+    meta = GROUP.meta_graph(args, artifact)
     name = model_name(artifact, args.model_name)
     version, note = served_version(artifact, args.model_version)
     response = metadata_response(meta, name, version)

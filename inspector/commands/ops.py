@@ -9,12 +9,10 @@ from ..report import jsonout
 from ..report.ops import operations_json, render_operations
 from ..report.style import console
 from . import common
-from .pick_graph import pick_graph
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    common.add_path(parser)
-    common.add_tag_set(parser)
+    common.GRAPH.add_to(parser)
     parser.add_argument("--type", dest="op_types", metavar="TYPES",
                         help="only these op types, comma-separated, any case (e.g. Conv2D,MatMul); "
                         "searches the library functions too")
@@ -31,8 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     keep = OperationFilter.build(args.op_types, args.scope, args.match)
-    artifact = common.load_artifact(args)
-    meta = pick_graph(artifact, args.tag_set)
+    _, meta = common.GRAPH.load_graph(args)
     result = list_operations(meta, keep, include_functions=args.functions, with_attrs=args.attrs)
     if args.json:
         jsonout.emit(operations_json(result, with_attrs=args.attrs))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..analysis.requests import build_request, serving_meta_graph, serving_signature
+from ..analysis.requests import build_request, serving_signature
 from ..report import jsonout
 from ..report.requests import body_text, render_template, template_json
 from ..report.style import console
@@ -12,7 +12,7 @@ from . import common
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    common.add_path(parser)
+    common.SERVING.add_to(parser)
     common.add_serving(parser)
     parser.add_argument("--format", choices=("row", "columnar"),
                         help="predict body: row ({\"instances\": [...]}) or columnar ({\"inputs\": {...}}); "
@@ -26,8 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    artifact = common.load_artifact(args)
-    meta = serving_meta_graph(artifact, args.tag_set)
+    artifact, meta = common.SERVING.load_graph(args)
     if args.validate:
         from .request_validate import validate
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..analysis.requests import serving_meta_graph, serving_signature
+from ..analysis.requests import serving_signature
 from ..execute import launch
 from ..report import jsonout
 from ..report.run import outputs_json, render_outputs, render_problems
@@ -22,7 +22,7 @@ from . import common
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = ("EXECUTES MODEL CODE: runs a signature of a SavedModel with TensorFlow, in a child "
                           "process, after checking the inputs. Run only models you trust.")
-    common.add_path(parser)
+    common.SERVING.add_to(parser)
     common.add_serving(parser, model_name=False)
     given = parser.add_mutually_exclusive_group(required=True)
     given.add_argument("--input", metavar="BODY.json",
@@ -37,8 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    artifact = common.load_artifact(args)
-    meta = serving_meta_graph(artifact, args.tag_set)
+    artifact, meta = common.SERVING.load_graph(args)
     key = args.signature
     try:
         if args.input:

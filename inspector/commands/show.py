@@ -12,13 +12,12 @@ from . import common
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    common.add_path(parser)
-    common.add_tag_set(parser)
+    common.GRAPH.add_to(parser)
     common.add_json(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    artifact = common.load_artifact(args)
+    artifact = common.GRAPH.load(args)
     view = overview(artifact, args.tag_set)
     if args.json:
         jsonout.emit(jsonout.overview_json(view))

@@ -12,11 +12,8 @@ from . import common
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    common.add_path(parser)
-    parser.add_argument(
-        "--tag-set", metavar="TAGS",
-        help="only the MetaGraph with exactly these comma-separated tags (default: every tag-set)",
-    )
+    common.GraphArgs(tag_help="only the MetaGraph with exactly these comma-separated tags "
+                     "(default: every tag-set)").add_to(parser)
     parser.add_argument("--signature", metavar="KEY", help="show only the signature with this key")
     parser.add_argument("--concrete", action="store_true",
                         help="kept for old scripts: --json always holds both 'signatures' and "
@@ -25,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    artifact = common.load_artifact(args)
+    artifact = common.GRAPH.load(args)
     view = signatures_view(artifact, args.tag_set, args.signature)
     if args.json:
         jsonout.emit(signatures_json(view))

@@ -12,8 +12,7 @@ from . import common
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    common.add_path(parser)
-    common.add_tag_set(parser)
+    common.GRAPH.add_to(parser)
     parser.add_argument("--trainable-only", action="store_true", help="list only trainable variables")
     parser.add_argument("--consts", action="store_true",
                         help="for a graph without variables, list every Const node, not only the 20 largest")
@@ -21,8 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    artifact = common.load_artifact(args)
-    meta = artifact.meta_graph(args.tag_set)
+    artifact, meta = common.GRAPH.load_graph(args)
     view = variables_view(meta, artifact.checkpoint_if_readable, trainable_only=args.trainable_only,
                           all_consts=args.consts)
     if args.json:

@@ -109,6 +109,8 @@ class Artifact(Displayed):
         """MetaGraphs matching a comma-separated tag-set exactly, or all of them."""
         if tag_set is None:
             return list(self.meta_graphs)
+        if not self.meta_graphs:
+            raise self.no_graph_error()
         wanted = parse_tag_set(tag_set)
         found = [mg for mg in self.meta_graphs if mg.tag_set == wanted]
         if not found:
@@ -120,10 +122,12 @@ class Artifact(Displayed):
         return found
 
     def meta_graph(self, tag_set: str | None = None) -> MetaGraph:
-        """One MetaGraph: the tag-set asked for; else ``serve``; else the only one."""
+        """One MetaGraph: the tag-set asked for; else ``serve``; else the only one.
+
+        Every command picks its graph here, so each failure has one error text.
+        """
         if not self.meta_graphs:
-            raise SelectionError(self.path, f"a {self.kind.label} holds no graph",
-                                 "pass the .meta file or SavedModel that goes with it")
+            raise self.no_graph_error()
         if tag_set is not None:
             return self.select(tag_set)[0]
         if len(self.meta_graphs) == 1:
@@ -136,6 +140,19 @@ class Artifact(Displayed):
             f"{len(self.meta_graphs)} MetaGraphs and none is tagged exactly 'serve'",
             f"choose one with --tag-set: {self.describe_tag_sets()}",
         )
+
+    def no_graph_error(self) -> SelectionError:
+        """The error for an artifact without a graph (a checkpoint saved without its ``.meta``)."""
+        if self.kind is ArtifactKind.CHECKPOINT:
+            prefix = self.checkpoint_prefix
+            return SelectionError(
+                self.path,
+                f"is a checkpoint and has no graph: it holds variable values only, and there is no "
+                f"{prefix.name if prefix else 'PREFIX'}.meta beside it",
+                "pass the .meta file saved with it, or the SavedModel, to see the graph",
+            )
+        return SelectionError(self.path, f"this {self.kind.label} holds no graph",
+                              "pass the .meta file or the SavedModel")
 
     def describe_tag_sets(self) -> str:
         return "; ".join("{" + ",".join(mg.tags) + "}" for mg in self.meta_graphs) or "none"

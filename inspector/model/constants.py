@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .. import protos
 from .tensors import Shape, base_dtype, dtype_name, item_size, num_elements, shape_from_proto
-from .values import decode
+from .values import MAX_EXPANDED
 
 FLOAT_DTYPES = frozenset({"DT_FLOAT", "DT_DOUBLE", "DT_HALF", "DT_BFLOAT16"})
 
@@ -74,5 +74,10 @@ def _value_bytes(tensor: protos.TensorProto, dtype: str, elements: int) -> int:
         return elements * size
     if base_dtype(dtype) != "DT_STRING":
         return 0
-    values = decode(tensor)
-    return 0 if values is None else sum(len(v) for v in values.reshape(-1))
+    # What ``decode`` holds, counted without materialising it: TensorFlow repeats the last
+    # stored string up to the shape's element count.
+    stored = tensor.string_val
+    if not stored or (elements > MAX_EXPANDED and elements > len(stored)):
+        return 0
+    kept = stored[:elements]
+    return sum(len(v) for v in kept) + (elements - len(kept)) * len(stored[-1])

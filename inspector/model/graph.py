@@ -94,6 +94,18 @@ class GraphIndex:
                     stack.append(ref.node)
         return seen
 
+    def descendants(self, seeds) -> set[str]:
+        """Every node that depends on one of ``seeds`` (through data and control inputs), and the seeds."""
+        seen: set[str] = set()
+        stack = [s for s in seeds if s in self.nodes]
+        while stack:
+            current = stack.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            stack.extend(e.consumer for e in self.consumers.get(current, []))
+        return seen
+
     @cached_property
     def edges(self) -> list[Edge]:
         edges = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -96,6 +97,13 @@ class Signature(Displayed):
         from ..report.notebook import signature_renderable
 
         return signature_renderable(self)
+
+    def tensors(self) -> Iterator[tuple[str, SignatureTensor]]:
+        """``("input", tensor)`` for each input, then ``("output", tensor)`` for each output."""
+        for tensor in self.inputs:
+            yield "input", tensor
+        for tensor in self.outputs:
+            yield "output", tensor
 
     @classmethod
     def from_proto(cls, key: str, sig: protos.SignatureDef) -> Signature:

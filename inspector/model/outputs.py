@@ -168,10 +168,8 @@ class OutputResolver:
 
 def recorded_shapes(node: protos.NodeDef) -> list[Shape] | None:
     """The shapes in ``_output_shapes``, one per output, or None without that attribute."""
-    if OUTPUT_SHAPES_ATTR not in node.attr:
-        return None
-    value = node.attr[OUTPUT_SHAPES_ATTR]
-    if value.WhichOneof("value") != "list":
+    value = node.attr.get(OUTPUT_SHAPES_ATTR)  # one map lookup: this runs for every node
+    if value is None or value.WhichOneof("value") != "list":
         return None
     return [shape_from_proto(s) for s in value.list.shape]
 

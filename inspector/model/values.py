@@ -7,19 +7,42 @@ the shape has elements, TensorFlow repeats the last one.
 
 from __future__ import annotations
 
-import numpy as np
+import functools
+from typing import TYPE_CHECKING
 
 from .. import protos
 from .tensors import dtype_name, num_elements, shape_from_proto
 
-_NUMPY = {
-    "DT_FLOAT": np.float32, "DT_DOUBLE": np.float64, "DT_HALF": np.float16,
-    "DT_INT8": np.int8, "DT_INT16": np.int16, "DT_INT32": np.int32, "DT_INT64": np.int64,
-    "DT_UINT8": np.uint8, "DT_UINT16": np.uint16, "DT_UINT32": np.uint32, "DT_UINT64": np.uint64,
-    "DT_BOOL": np.bool_, "DT_COMPLEX64": np.complex64, "DT_COMPLEX128": np.complex128,
-    "DT_QINT8": np.int8, "DT_QUINT8": np.uint8, "DT_QINT16": np.int16, "DT_QUINT16": np.uint16,
-    "DT_QINT32": np.int32,
-}
+if TYPE_CHECKING:
+    import numpy as np
+
+
+@functools.cache
+def numpy_types() -> dict[str, object]:
+    """The numpy type of each TensorFlow dtype name whose values numpy holds, one element per
+    value as in TensorFlow's memory.  Built on first use, so numpy loads only when values are read."""
+    import ml_dtypes
+    import numpy as np
+
+    # fmt: off
+    types: dict[str, object] = {
+        "DT_FLOAT": np.float32, "DT_DOUBLE": np.float64, "DT_HALF": np.float16, "DT_BOOL": np.bool_,
+        "DT_INT8": np.int8, "DT_INT16": np.int16, "DT_INT32": np.int32, "DT_INT64": np.int64,
+        "DT_UINT8": np.uint8, "DT_UINT16": np.uint16, "DT_UINT32": np.uint32, "DT_UINT64": np.uint64,
+        "DT_COMPLEX64": np.complex64, "DT_COMPLEX128": np.complex128, "DT_STRING": object,
+        # quantized types hold their plain integer counterparts
+        "DT_QINT8": np.int8, "DT_QUINT8": np.uint8, "DT_QINT16": np.int16, "DT_QUINT16": np.uint16,
+        "DT_QINT32": np.int32,
+    }
+    narrow = {
+        "DT_BFLOAT16": "bfloat16", "DT_FLOAT8_E5M2": "float8_e5m2", "DT_FLOAT8_E4M3FN": "float8_e4m3fn",
+        "DT_FLOAT8_E4M3FNUZ": "float8_e4m3fnuz", "DT_FLOAT8_E5M2FNUZ": "float8_e5m2fnuz",
+        "DT_FLOAT8_E4M3B11FNUZ": "float8_e4m3b11fnuz", "DT_INT4": "int4", "DT_UINT4": "uint4",
+    }
+    # fmt: on
+    types.update({k: getattr(ml_dtypes, v) for k, v in narrow.items() if hasattr(ml_dtypes, v)})
+    return types
+
 
 _TYPED_FIELD = {
     "DT_FLOAT": "float_val", "DT_DOUBLE": "double_val", "DT_HALF": "half_val",
@@ -33,11 +56,10 @@ _TYPED_FIELD = {
 
 
 def numpy_dtype(dtype: str):
-    if dtype == "DT_BFLOAT16":
-        import ml_dtypes
-
-        return ml_dtypes.bfloat16
-    return _NUMPY.get(dtype)
+    """The numpy type a TensorProto of this dtype decodes to, None when this module cannot decode it."""
+    if dtype not in _TYPED_FIELD or dtype == "DT_STRING":
+        return None
+    return numpy_types().get(dtype)
 
 
 def stored_count(tensor: protos.TensorProto) -> int:
@@ -47,6 +69,8 @@ def stored_count(tensor: protos.TensorProto) -> int:
     if tensor.tensor_content:
         if np_type is None:
             return 0
+        import numpy as np
+
         return len(tensor.tensor_content) // np.dtype(np_type).itemsize
     field = _TYPED_FIELD.get(dtype)
     if field is None:
@@ -66,6 +90,8 @@ def decode(tensor: protos.TensorProto, limit: int | None = None) -> np.ndarray |
     Returns None for dtypes numpy cannot hold (resources, variants).  With
     ``limit``, at most that many elements are materialised (flat).
     """
+    import numpy as np
+
     dtype = dtype_name(tensor.dtype)
     shape = shape_from_proto(tensor.tensor_shape) or []
     count = num_elements(shape)
@@ -124,6 +150,8 @@ def summarise_tensor(tensor: protos.TensorProto, max_values: int = 6) -> str:
 
 
 def _short_value(value) -> str:
+    import numpy as np
+
     if isinstance(value, bytes):
         text = value[:40].decode("utf-8", "backslashreplace")
         return repr(text + ("..." if len(value) > 40 else ""))

@@ -125,6 +125,15 @@ def object_graph_variables(meta: MetaGraph, checkpoint=None) -> list[Variable]:
     graph, matched to the SavedObjectGraph as TensorFlow's loader matches them,
     and the checksums that show a Keras export storing a variable twice.
     """
+    # Computed once per (graph, checkpoint): ``ckpt`` names variables and audits them with it.
+    cache = meta.__dict__.setdefault("_object_graph_variables", {})
+    hit = cache.get(id(checkpoint))
+    if hit is None or hit[0] is not checkpoint:
+        hit = cache[id(checkpoint)] = (checkpoint, _object_graph_variables(meta, checkpoint))
+    return list(hit[1])
+
+
+def _object_graph_variables(meta: MetaGraph, checkpoint) -> list[Variable]:
     graph = meta.object_graph
     if graph is None:
         return []

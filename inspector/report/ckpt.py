@@ -16,7 +16,8 @@ from .style import human_bytes, human_count, plain, table
 
 def render_listing(view: Listing, out: Console) -> None:
     grid = table(None, "tensor", "dtype", "shape", "elements", "bytes", "shard")
-    grid.title = f"Checkpoint {visible(view.prefix)}" + (" (V1)" if view.format_version == 1 else "")
+    # A Text title: the prefix is a path from the user's disk, never rich markup.
+    grid.title = plain(f"Checkpoint {view.prefix}" + (" (V1)" if view.format_version == 1 else ""))
     for column in grid.columns[3:]:
         column.justify = "right"
     for row in view.rows:
@@ -28,7 +29,7 @@ def render_listing(view: Listing, out: Console) -> None:
         if row.copy_of:
             name.append("  second copy of ", style="dim")
             name.append(plain(row.copy_of))
-        grid.add_row(name, row.dtype, "[" + ", ".join(map(str, row.shape)) + "]",
+        grid.add_row(name, Text(row.dtype), Text("[" + ", ".join(map(str, row.shape)) + "]"),
                      human_count(row.elements), human_bytes(row.bytes), str(row.shard))
     print_table(out, grid)
     slots = sum(1 for r in view.rows if r.slot)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..analysis import graphsel, layers
 from ..errors import InspectorError, SelectionError
-from ..model.artifact import Artifact, ArtifactKind
+from ..model.artifact import Artifact
 from ..model.metagraph import MetaGraph
 from . import render
 from .dot import DotOptions, build_dot
@@ -99,10 +99,7 @@ class Drawing:
 
 def draw(artifact: Artifact, tag_set: str | None, args: DiagramOptions) -> Drawing:
     """The diagram of one MetaGraph of ``artifact`` that ``args`` asks for."""
-    if artifact.kind == ArtifactKind.CHECKPOINT:
-        raise InspectorError(artifact.path, "a checkpoint holds no graph to draw",
-                             "pass the .meta file or SavedModel that goes with it")
-    meta = artifact.meta_graph(tag_set)
+    meta = artifact.meta_graph(tag_set)  # one error text for an artifact without a graph
     if args.signature and args.function:
         raise SelectionError(None, "--signature and --function cannot be combined")
     title = Path(artifact.path).name + (f" ({meta.tag_label})" if meta.tags else "")

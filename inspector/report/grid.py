@@ -13,7 +13,7 @@ artifact print literally and visibly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from rich.console import Console
 from rich.markup import RE_TAGS
@@ -81,16 +81,22 @@ def print_grid(out: Console, headers: Sequence[str], rows: Sequence[Sequence[Tex
 
 
 def stream_rows(out: Console, headers: Sequence[str], rows: Sequence[Sequence[str]], *,
-                right: Sequence[bool] | None = None, title: str | None = None) -> None:
-    """Write an aligned plain-text table straight to ``out``'s file, in chunks of lines."""
-    rows = [[visible_lines(cell) for cell in row] for row in rows]
+                right: Sequence[bool] | None = None, title: str | None = None, sanitized: bool = False) -> None:
+    """Write an aligned plain-text table straight to ``out``'s file, in chunks of lines.
+
+    ``sanitized``: the cells are already visible text (``sanitize.visible`` per name, newlines
+    only where the renderer broke lines), so they are not scanned again.
+    """
+    if not sanitized:
+        rows = [[visible_lines(cell) for cell in row] for row in rows]
     natural = [max([len(h)] + [_widest_line(row[i]) for row in rows]) for i, h in enumerate(headers)]
     widths = fit_widths(natural, out.width - GAP * (len(headers) - 1))
     right = list(right) if right is not None else [False] * len(headers)
     pending: list[str] = [visible_lines(title)] if title else []
-    pending.append(_plain_line(headers, widths, [False] * len(headers)))
+    pending.append(_template(widths, [False] * len(headers))(*headers).rstrip())
+    line = _template(widths, right)
     for row in rows:
-        pending.extend(_plain_row_lines(row, widths, right))
+        pending.extend(_plain_row_lines(row, widths, line))
         if len(pending) >= _CHUNK:
             _write(out, pending)
     _write(out, pending)
@@ -131,31 +137,30 @@ def _widest_line(text: str) -> int:
 
 
 # -- plain-text rows ----------------------------------------------------------------
-def _plain_row_lines(cells: Sequence[str], widths: list[int], right: list[bool]) -> Iterable[str]:
+def _template(widths: list[int], right: Sequence[bool]):
+    """``str.format`` of a line with the columns padded to ``widths`` (the last one left ragged)."""
+    last = len(widths) - 1
+    fields = [f"{{:>{w}}}" if right[i] else ("{}" if i == last else f"{{:<{w}}}") for i, w in enumerate(widths)]
+    return (" " * GAP).join(fields).format
+
+
+def _plain_row_lines(cells: Sequence[str], widths: list[int], line) -> list[str]:
     if all(len(cell) <= width and "\n" not in cell for cell, width in zip(cells, widths)):
-        return [_plain_line(cells, widths, right)]
+        return [line(*cells).rstrip()]
     folded = [_fold_plain(cell, width) for cell, width in zip(cells, widths)]
-    height = max(len(parts) for parts in folded)
-    return [_plain_line([parts[i] if i < len(parts) else "" for parts in folded], widths, right)
-            for i in range(height)]
-
-
-def _plain_line(cells: Sequence[str], widths: list[int], right: list[bool]) -> str:
-    last = len(cells) - 1
-    parts = []
-    for i, (cell, width) in enumerate(zip(cells, widths)):
-        if right[i]:
-            parts.append(cell.rjust(width))
-        elif i < last:
-            parts.append(cell.ljust(width))
-        else:
-            parts.append(cell)
-    return (" " * GAP).join(parts).rstrip()
+    height = max(map(len, folded))
+    padded = [parts if len(parts) == height else parts + [""] * (height - len(parts)) for parts in folded]
+    return [line(*parts).rstrip() for parts in zip(*padded)]
 
 
 def _fold_plain(cell: str, width: int) -> list[str]:
+    if len(cell) <= width and "\n" not in cell:
+        return [cell]
     parts: list[str] = []
     for line in cell.split("\n"):
+        if len(line) <= width:
+            parts.append(line)
+            continue
         starts = [0, *_breaks(line, width)]
         parts.extend(line[a:b] for a, b in zip(starts, [*starts[1:], len(line)]))
     return parts or [""]

@@ -8,9 +8,9 @@ from rich.text import Text
 from ..analysis.operations import Operation, OperationList
 from ..model.outputs import TensorOutput
 from ..model.tensors import format_shape
-from .grid import print_grid
+from .grid import STREAM_FROM, print_grid, stream_rows
 from .jsonout import document
-from .sanitize import visible
+from .sanitize import all_visible, visible
 from .style import plain
 
 
@@ -20,6 +20,10 @@ def render_operations(result: OperationList, out: Console, *, show_functions: bo
     with_device = any(op.device for op in rows)
     headers = ["operation", "op", *(["device"] if with_device else []), "inputs", "outputs",
                *(["function"] if show_functions else []), *(["attrs"] if show_attrs else [])]
+    if len(rows) >= STREAM_FROM:  # plain text, each name made visible once, laid out once
+        stream_rows(out, headers, [_plain_row(op, with_device, show_functions, show_attrs) for op in rows],
+                    sanitized=True)
+        rows = []
     cells = []
     for op in rows:
         row = [plain(op.name), plain(op.op)]
@@ -49,6 +53,29 @@ def count_line(result: OperationList) -> str:
     if result.functions_searched:
         where = f" (the graph and {result.functions_searched} functions)"
     return f"{len(result.operations)} of {result.total} operations{where}"
+
+
+def _plain_row(op: Operation, with_device: bool, show_functions: bool, show_attrs: bool) -> list[str]:
+    # Names as they are when one scan finds nothing to escape (nearly always), else each made visible.
+    show = _same if all_visible((op.name, op.op, op.device, op.function or "", *op.inputs)) else visible
+    names = [show(name) for name in op.data_inputs] + ["^" + show(name) for name in op.control_inputs]
+    if op.outputs is None:
+        outputs = "?"
+    elif not op.outputs:
+        outputs = "(none)"
+    else:
+        many = len(op.outputs) > 1
+        outputs = "\n".join((f":{i} " if many else "") + visible(describe_output(o)) for i, o in enumerate(op.outputs))
+    row = [show(op.name), show(op.op), *([show(op.device)] if with_device else []), "\n".join(names), outputs]
+    if show_functions:
+        row.append(show(op.function) if op.function else "(graph)")
+    if show_attrs:
+        row.append(_attrs(op).plain)
+    return row
+
+
+def _same(text: str) -> str:
+    return text
 
 
 def _inputs(op: Operation) -> Text:

@@ -32,6 +32,11 @@ def visible(value: object) -> str:
     return _UNSAFE.sub(_show, text) if _UNSAFE.search(text) else text
 
 
+def all_visible(texts) -> bool:
+    """True when none of ``texts`` (strings) holds a character ``visible`` would escape: one scan for many."""
+    return not _UNSAFE.search("".join(texts))
+
+
 def visible_lines(value: object) -> str:
     """Like ``visible`` but newlines stay: for text already laid out in lines by a renderer."""
     text = "" if value is None else str(value)
