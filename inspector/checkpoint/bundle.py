@@ -48,6 +48,7 @@ from inspector.errors import (
     NotFound,
     UnreadableInput,
 )
+from inspector.load import location
 from inspector.load.files import open_regular
 
 HEADER_KEY = b""
@@ -76,7 +77,7 @@ class BundleReader(CheckpointIndex):
     def __init__(self, prefix: str | Path):
         self.prefix = split_prefix(prefix)
         self.index_path = f"{self.prefix}.index"
-        if not os.path.exists(self.index_path):
+        if not location.exists(self.index_path):
             raise NotFound(
                 self.index_path,
                 "no tensor-bundle index here",
@@ -194,7 +195,7 @@ class BundleReader(CheckpointIndex):
     def missing_shards(self) -> list[str]:
         """The data shard files the header promises that are not there (listing works
         without them; values and verification do not)."""
-        return [path for path in self.shard_paths() if not os.path.exists(path)]
+        return [path for path in self.shard_paths() if not location.exists(path)]
 
     # -- reading values ----------------------------------------------------
     def read(self, key: str) -> np.ndarray:
@@ -235,7 +236,7 @@ class BundleReader(CheckpointIndex):
         assert path is not None
         try:
             with open_regular(path) as f:
-                file_size = os.fstat(f.fileno()).st_size
+                file_size = location.handle_size(f)
                 # never allocate more than the shard holds: the index may claim any size
                 data = bytearray(max(0, min(entry.size, file_size - entry.offset)))
                 f.seek(entry.offset)
@@ -380,7 +381,7 @@ def _verify_shard(
         meter.advance(sum(e.size for _, e in items))
         return findings
     try:
-        file_size = os.fstat(f.fileno()).st_size
+        file_size = location.handle_size(f)
         for name, entry in items:
             end = entry.offset + entry.size
             if end > file_size:

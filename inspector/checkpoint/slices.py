@@ -20,7 +20,6 @@ its values are read, and values are decoded on demand.
 
 from __future__ import annotations
 
-import glob
 import os
 import re
 from dataclasses import dataclass, replace
@@ -46,6 +45,7 @@ from inspector.checkpoint.table import (
     numpy_dtype,
 )
 from inspector.errors import CorruptArtifact, InspectorError, NotFound, UnreadableInput
+from inspector.load import location
 
 _SHARD = re.compile(r"-(\d{5})-of-(\d{5})$")
 _SUPPORTED_VERSION = 1  # TensorFlow's TF_CHECKPOINT_VERSION
@@ -57,7 +57,7 @@ def v1_files(pattern: str | os.PathLike) -> list[str]:
     file, or the files its glob pattern (``model.ckpt-?????-of-00002``) matches."""
     text = os.fspath(pattern)
     if any(ch in text for ch in "*?["):
-        found = sorted(glob.glob(text))
+        found = location.glob_files(text)
     else:
         found = [text]
     return [path for path in found if is_table_file(path)]

@@ -1,0 +1,363 @@
+"""Where an artifact lives: a local path, or a URL read through fsspec.
+
+Local paths stay ``pathlib.Path`` objects and keep every local guarantee of
+``files.py`` (regular files only, opened without blocking, size caps).  A URL
+(``gs://``, ``s3://``, ``https://``, ``memory://``, any protocol fsspec knows)
+becomes a ``UrlPath``: the small part of the ``Path`` interface the loader and
+the checkpoint readers use (``/``, ``name``, ``parent``, ``suffix``,
+``exists``, ``is_dir``, ``is_file``, ``iterdir``, ``glob``, ``stat``,
+``open``), implemented with fsspec calls.  ``file://`` URLs are turned into
+local paths.  Reads of remote files fetch byte ranges (``RemoteFile``): a
+tensor's value is one ranged read of its bytes, not a download of its shard.
+
+Credentials are taken the way gcsfs and s3fs take them (environment,
+application default credentials, ``~/.aws``); fsspec's own configuration
+(``FSSPEC_GCS_TOKEN=anon``, ``FSSPEC_S3_ENDPOINT_URL=...``) applies too.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import posixpath
+import re
+import stat
+from pathlib import Path, PurePosixPath
+from types import SimpleNamespace
+
+from ..errors import InspectorError, NotFound, UnreadableInput
+
+_URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<rest>.*)$", re.DOTALL)
+# The extra of pyproject.toml that installs each protocol's fsspec implementation.
+_EXTRAS = {"gs": ("gcsfs", "gcs"), "gcs": ("gcsfs", "gcs"), "s3": ("s3fs", "s3"), "s3a": ("s3fs", "s3"),
+           "http": ("aiohttp", "remote"), "https": ("aiohttp", "remote")}
+# Seconds before a remote request that gets no answer is given up (connection and read).
+TIMEOUT = float(os.environ.get("TFINSPECT_REMOTE_TIMEOUT", "20"))
+
+
+def is_url(path: object) -> bool:
+    """Whether ``path`` is a URL (a ``UrlPath`` or text with a ``scheme://``)."""
+    if isinstance(path, UrlPath):
+        return True
+    return isinstance(path, str) and _URL.match(path) is not None and not _windows_drive(path)
+
+
+def _windows_drive(text: str) -> bool:
+    return len(text) > 1 and text[1] == ":" and text[0].isalpha() and not text.startswith(("//", "\\\\"))
+
+
+def as_path(path: str | os.PathLike) -> Path | UrlPath:
+    """A ``UrlPath`` for a URL, a ``Path`` for anything else (``file://`` URLs included)."""
+    if isinstance(path, (UrlPath, Path)):
+        return path
+    text = os.fspath(path)
+    match = _URL.match(text) if isinstance(text, str) else None
+    if match is None:
+        return Path(text)
+    scheme = match.group("scheme").lower()
+    if scheme in ("file", "local"):
+        return Path(match.group("rest") or "/")
+    return UrlPath.from_url(scheme, text)
+
+
+def _filesystem(scheme: str, url: str):
+    try:
+        import fsspec
+    except ImportError:
+        raise UnreadableInput(url, "reading URLs needs fsspec, which is not installed",
+                              'pip install "tfinspect[remote]"') from None
+    module, extra = _EXTRAS.get(scheme, (None, "remote"))
+    try:
+        cls = fsspec.get_filesystem_class(scheme)
+    except ValueError:
+        raise UnreadableInput(url, f"no file system is known for {scheme}:// URLs",
+                              "use a local path, or gs://, s3://, https:// or another fsspec protocol") from None
+    except ImportError:
+        raise UnreadableInput(url, f"reading {scheme}:// URLs needs {module or 'an fsspec plugin'}, "
+                              "which is not installed", f'pip install "tfinspect[{extra}]"') from None
+    options = dict(fsspec.config.conf.get(scheme, {}))
+    options.update(_timeouts(scheme, options))
+    try:
+        return cls(**options)
+    except InspectorError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - credentials or configuration the library refuses
+        raise UnreadableInput(url, f"cannot set up {scheme}:// access: {_one_line(exc)}",
+                              "check the credentials and settings of the storage library") from None
+
+
+def _timeouts(scheme: str, options: dict) -> dict:
+    """Bounded waits, so an unreachable host fails within seconds instead of hanging."""
+    if scheme in ("s3", "s3a"):
+        config = dict(options.get("config_kwargs") or {})
+        config.setdefault("connect_timeout", TIMEOUT)
+        config.setdefault("read_timeout", TIMEOUT)
+        config.setdefault("retries", {"max_attempts": 2})
+        return {"config_kwargs": config}
+    if scheme in ("gs", "gcs"):
+        return {"requests_timeout": options.get("requests_timeout", TIMEOUT), "retries": options.get("retries", 2)}
+    return {}
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:300]
+
+
+class UrlPath:
+    """A file or directory at a URL; the subset of ``pathlib.Path`` tfinspect uses."""
+
+    __slots__ = ("fs", "path", "scheme")
+
+    def __init__(self, fs, scheme: str, path: str):
+        self.fs, self.scheme, self.path = fs, scheme, path.rstrip("/") or path
+
+    @classmethod
+    def from_url(cls, scheme: str, url: str) -> UrlPath:
+        fs = _filesystem(scheme, url)
+        return cls(fs, scheme, fs._strip_protocol(url))
+
+    # -- names ---------------------------------------------------------------
+    def __str__(self) -> str:
+        return f"{self.scheme}://{self.path}"
+
+    __fspath__ = __str__
+
+    def __repr__(self) -> str:
+        return f"UrlPath({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, UrlPath) and str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+    def __lt__(self, other: UrlPath) -> bool:
+        return str(self) < str(other)
+
+    def __truediv__(self, name: str) -> UrlPath:
+        return UrlPath(self.fs, self.scheme, posixpath.join(self.path, os.fspath(name)))
+
+    def _sibling(self, path: str) -> UrlPath:
+        return UrlPath(self.fs, self.scheme, path)
+
+    @property
+    def name(self) -> str:
+        return posixpath.basename(self.path)
+
+    @property
+    def parent(self) -> UrlPath:
+        return self._sibling(posixpath.dirname(self.path) or self.path)
+
+    @property
+    def suffix(self) -> str:
+        return PurePosixPath(self.name).suffix
+
+    @property
+    def stem(self) -> str:
+        return PurePosixPath(self.name).stem
+
+    def with_name(self, name: str) -> UrlPath:
+        return self.parent / name
+
+    def with_suffix(self, suffix: str) -> UrlPath:
+        return self.parent / PurePosixPath(self.name).with_suffix(suffix).name
+
+    def resolve(self) -> UrlPath:
+        return self
+
+    absolute = resolve
+
+    # -- questions -----------------------------------------------------------
+    def _info(self) -> dict | None:
+        try:
+            return call(self, self.fs.info, self.path)
+        except FileNotFoundError:
+            return None
+
+    def exists(self) -> bool:
+        return self._info() is not None
+
+    def is_dir(self) -> bool:
+        info = self._info()
+        return info is not None and info.get("type") == "directory"
+
+    def is_file(self) -> bool:
+        info = self._info()
+        return info is not None and info.get("type") == "file"
+
+    def is_symlink(self) -> bool:
+        return False
+
+    def stat(self) -> SimpleNamespace:
+        info = self._info()
+        if info is None:
+            raise FileNotFoundError(2, "no such file", str(self))
+        mode = stat.S_IFDIR if info.get("type") == "directory" else stat.S_IFREG
+        return SimpleNamespace(st_size=int(info.get("size") or 0), st_mode=mode, st_ino=0, st_mtime_ns=0)
+
+    def iterdir(self) -> list[UrlPath]:
+        """The directory's children, in one listing request."""
+        names = call(self, self.fs.ls, self.path, detail=False)
+        return [self._sibling(n.rstrip("/")) for n in names if n.rstrip("/") != self.path]
+
+    def glob(self, pattern: str) -> list[UrlPath]:
+        found = call(self, self.fs.glob, posixpath.join(self.path, pattern))
+        return [self._sibling(p) for p in found]
+
+    def rglob(self, pattern: str) -> list[UrlPath]:
+        found = call(self, self.fs.find, self.path)
+        return [self._sibling(p) for p in found if PurePosixPath(p).match(pattern)]
+
+    # -- reading -------------------------------------------------------------
+    def open(self, mode: str = "rb") -> RemoteFile:
+        """The file for ranged reads; a directory or missing file raises as ``open`` does."""
+        if mode != "rb":
+            raise ValueError("URLs are opened for reading only")
+        info = self._info()
+        if info is None:
+            raise FileNotFoundError(2, "no such file", str(self))
+        if info.get("type") != "file":
+            raise IsADirectoryError(21, "is a directory", str(self))
+        return RemoteFile(self, int(info.get("size") or 0))
+
+
+class RemoteFile(io.RawIOBase):
+    """A remote file read by byte ranges: every ``read`` fetches exactly what it asks for."""
+
+    def __init__(self, location: UrlPath, size: int):
+        super().__init__()
+        self.location, self.size, self.position = location, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self.position, 2: self.size}[whence]
+        self.position = max(0, base + offset)
+        return self.position
+
+    def tell(self) -> int:
+        return self.position
+
+    def read(self, count: int = -1) -> bytes:
+        end = self.size if count is None or count < 0 else min(self.size, self.position + count)
+        if end <= self.position:
+            return b""
+        data = fetch(self.location, self.position, end)
+        self.position += len(data)
+        return data
+
+    def readall(self) -> bytes:
+        return self.read(-1)
+
+    def readinto(self, buffer) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+def fetch(location: UrlPath, start: int, end: int) -> bytes:
+    """Bytes ``start`` to ``end`` (exclusive) of a remote file, in one request."""
+    return call(location, location.fs.cat_file, location.path, start=start, end=end)
+
+
+def call(location: UrlPath, function, *args, **kwargs):
+    """Run one fsspec call; ``FileNotFoundError`` and ``PermissionError`` pass through (as
+    for local files), anything else becomes a one-line ``UnreadableInput``."""
+    try:
+        return function(*args, **kwargs)
+    except (FileNotFoundError, PermissionError, InspectorError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - every library error becomes one line
+        raise remote_error(location, exc) from None
+
+
+def remote_error(location: UrlPath, exc: BaseException) -> InspectorError:
+    """A one-line error for a failed remote call."""
+    text = _one_line(exc)
+    lowered = text.lower()
+    code = getattr(exc, "code", None) or getattr(exc, "status", None)
+    if isinstance(exc, PermissionError) or code in (401, 403) or "forbidden" in lowered or "access denied" in lowered or "accessdenied" in lowered:
+        return UnreadableInput(location, f"permission denied: {text}",
+                               "check the credentials the storage library uses and their access to the bucket")
+    if "nosuchbucket" in lowered or "bucket does not exist" in lowered:
+        return NotFound(location, f"the bucket {bucket(location)!r} does not exist", "check the bucket name")
+    if isinstance(exc, (TimeoutError, ConnectionError, OSError)) or _network_class(exc):
+        return UnreadableInput(location, f"the storage service cannot be reached ({text})",
+                               "check the network connection and the endpoint, then try again")
+    return UnreadableInput(location, f"cannot be read: {text}")
+
+
+def _network_class(exc: BaseException) -> bool:
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & {"ClientConnectorError", "ClientError", "ServerTimeoutError", "EndpointConnectionError",
+                         "ConnectTimeoutError", "ReadTimeoutError", "ConnectionClosedError", "TimeoutError"})
+
+
+def bucket(location: UrlPath) -> str:
+    return location.path.lstrip("/").split("/", 1)[0]
+
+
+def missing(location: UrlPath) -> InspectorError:
+    """Why a URL names nothing: its bucket does not exist, or the object is not there."""
+    root = bucket(location)
+    if location.scheme in ("gs", "gcs", "s3", "s3a") and root and root != location.path.strip("/"):
+        try:
+            there = call(location, location.fs.exists, root)
+        except InspectorError:
+            there = True
+        if not there:
+            return NotFound(location, f"the bucket {root!r} does not exist (or is not visible to these credentials)",
+                            "check the bucket name and the credentials")
+    return NotFound(location, "no such file or directory", "check the URL")
+
+
+# -- the same questions for text paths, local or remote (used by the checkpoint readers) -------
+def exists(path: str | os.PathLike) -> bool:
+    return as_path(path).exists()
+
+
+def isfile(path: str | os.PathLike) -> bool:
+    return as_path(path).is_file()
+
+
+def isdir(path: str | os.PathLike) -> bool:
+    return as_path(path).is_dir()
+
+
+def glob_files(pattern: str) -> list[str]:
+    """The names ``pattern`` matches, sorted (``glob.glob`` for local paths)."""
+    if not is_url(pattern):
+        import glob
+
+        return sorted(glob.glob(pattern))
+    location = as_path(pattern)
+    found = call(location, location.fs.glob, location.path)
+    return sorted(str(location._sibling(p)) for p in found)
+
+
+def abspath(path: str) -> str:
+    return path if is_url(path) else os.path.abspath(path)
+
+
+def realpath(path: str) -> str:
+    return path if is_url(path) else os.path.realpath(path)
+
+
+def handle_stat(handle) -> os.stat_result | SimpleNamespace:
+    """``os.fstat`` of an open file; for a remote file, its size (no inode or time)."""
+    if isinstance(handle, RemoteFile):
+        return SimpleNamespace(st_size=handle.size, st_ino=0, st_mtime_ns=0, st_mode=stat.S_IFREG)
+    return os.fstat(handle.fileno())
+
+
+def handle_size(handle) -> int:
+    """The size of an open file, local or remote."""
+    if isinstance(handle, RemoteFile):
+        return handle.size
+    return os.fstat(handle.fileno()).st_size
