@@ -51,6 +51,8 @@ def load(path: str | os.PathLike, *, version: int | None = None) -> Artifact:
             raise missing(given)
         raise NotFound(given, "no such file or directory", "check the path")
     if is_dir:
+        if is_url(given):
+            given.list_tree()  # one listing answers the questions about the files below
         return _load_directory(given, version)
     return _load_file(given)
 

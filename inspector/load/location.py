@@ -75,7 +75,10 @@ def _filesystem(scheme: str, url: str):
     except ImportError:
         raise UnreadableInput(url, f"reading {scheme}:// URLs needs {module or 'an fsspec plugin'}, "
                               "which is not installed", f'pip install "tfinspect[{extra}]"') from None
-    options = dict(fsspec.config.conf.get(scheme, {}))
+    names = cls.protocol if isinstance(cls.protocol, (tuple, list)) else (cls.protocol,)
+    options = {}
+    for name in (*reversed(names), scheme):  # fsspec's configuration for the protocol, by any of its names
+        options.update(fsspec.config.conf.get(name, {}))
     options.update(_timeouts(scheme, options))
     try:
         return cls(**options)
@@ -170,10 +173,41 @@ class UrlPath:
 
     # -- questions -----------------------------------------------------------
     def _info(self) -> dict | None:
+        listed = _LISTED.get((id(self.fs), self.path))
+        if listed is not None:
+            return listed
+        root = _covering_tree(self)
+        if root is not None:  # under a listed tree, and not in the listing: not there
+            return None
         try:
             return call(self, self.fs.info, self.path)
         except FileNotFoundError:
             return None
+
+    def list_tree(self) -> None:
+        """List everything below this directory in one request, and answer later
+        questions about it (exists, is_file, iterdir, size) from that listing."""
+        if _covering_tree(self) is not None:
+            return
+        found = call(self, self.fs.find, self.path, withdirs=True, detail=True)
+        key = id(self.fs)
+        _LISTED[(key, self.path)] = {"name": self.path, "type": "directory", "size": 0}
+        children: dict[str, list[str]] = {self.path: []}
+        for name, info in sorted(found.items()):
+            name = name.rstrip("/")
+            if name == self.path:
+                continue
+            kind = "directory" if info.get("type") == "directory" else "file"
+            _LISTED[(key, name)] = {"name": name, "type": kind, "size": int(info.get("size") or 0)}
+            # a file's folders are directories even when the store keeps no object for them
+            parent = posixpath.dirname(name)
+            while parent != self.path and parent.startswith(self.path + "/") and (key, parent) not in _LISTED:
+                _LISTED[(key, parent)] = {"name": parent, "type": "directory", "size": 0}
+                parent = posixpath.dirname(parent)
+        for (fs_key, name), _ in list(_LISTED.items()):
+            if fs_key == key and name.startswith(self.path + "/"):
+                children.setdefault(posixpath.dirname(name), []).append(name)
+        _TREES[(key, self.path)] = children
 
     def exists(self) -> bool:
         return self._info() is not None
@@ -197,13 +231,25 @@ class UrlPath:
         return SimpleNamespace(st_size=int(info.get("size") or 0), st_mode=mode, st_ino=0, st_mtime_ns=0)
 
     def iterdir(self) -> list[UrlPath]:
-        """The directory's children, in one listing request."""
+        """The directory's children, in one listing request (none when its tree was listed)."""
+        root = _covering_tree(self)
+        if root is not None:
+            return [self._sibling(n) for n in sorted(_TREES[root].get(self.path, []))]
         names = call(self, self.fs.ls, self.path, detail=False)
         return [self._sibling(n.rstrip("/")) for n in names if n.rstrip("/") != self.path]
 
     def glob(self, pattern: str) -> list[UrlPath]:
         found = call(self, self.fs.glob, posixpath.join(self.path, pattern))
         return [self._sibling(p) for p in found]
+
+    def tree_size(self) -> int:
+        """Bytes of every file below this directory (or of this file)."""
+        if not self.is_dir():
+            return self.stat().st_size
+        self.list_tree()
+        key = id(self.fs)
+        return sum(info["size"] for (fs_key, name), info in list(_LISTED.items())
+                   if fs_key == key and name.startswith(self.path + "/") and info["type"] == "file")
 
     def rglob(self, pattern: str) -> list[UrlPath]:
         found = call(self, self.fs.find, self.path)
@@ -220,6 +266,29 @@ class UrlPath:
         if info.get("type") != "file":
             raise IsADirectoryError(21, "is a directory", str(self))
         return RemoteFile(self, int(info.get("size") or 0))
+
+
+# What listed trees showed: (id(fs), path) -> info; (id(fs), tree root) -> folder -> children.
+_LISTED: dict[tuple[int, str], dict] = {}
+_TREES: dict[tuple[int, str], dict[str, list[str]]] = {}
+
+
+def _covering_tree(location: UrlPath) -> tuple[int, str] | None:
+    key = id(location.fs)
+    path = location.path
+    while True:
+        if (key, path) in _TREES:
+            return key, path
+        parent = posixpath.dirname(path)
+        if not parent or parent == path:
+            return None
+        path = parent
+
+
+def forget_listings() -> None:
+    """Drop what listings showed (for a long-lived process whose buckets change)."""
+    _LISTED.clear()
+    _TREES.clear()
 
 
 class RemoteFile(io.RawIOBase):
