@@ -307,10 +307,14 @@ class BundleReader(CheckpointIndex):
         """The ``TrackableObjectGraph`` of a TF2 checkpoint, or None for a TF1 one."""
         if OBJECT_GRAPH_KEY not in self._entries:
             return None
-        value = self.read(OBJECT_GRAPH_KEY)
+        if getattr(self, "_object_graph_bytes", None) is None:  # read once: it may be a remote ranged read
+            value = self.read(OBJECT_GRAPH_KEY)
+            self._object_graph_bytes = bytes(value.reshape(-1)[0]) if value.size else b""
         graph = protos.TrackableObjectGraph()
         try:
-            graph.ParseFromString(bytes(value.reshape(-1)[0]))
+            if not self._object_graph_bytes:
+                raise IndexError
+            graph.ParseFromString(self._object_graph_bytes)
         except (DecodeError, IndexError):
             raise CorruptArtifact(
                 self.index_path,
