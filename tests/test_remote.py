@@ -12,6 +12,7 @@ those of the files the command needs.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import os
 import re
@@ -25,6 +26,7 @@ import pytest
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")  # no gRPC bucket-type probe (no emulator for it)
 
 fsspec = pytest.importorskip("fsspec")
+pytest.importorskip("fsspec.implementations.memory")
 pytest.importorskip("gcsfs")
 pytest.importorskip("s3fs")
 emulator = pytest.importorskip("gcp_storage_emulator.server")
@@ -125,6 +127,8 @@ CASES = [  # command line with {} for the path, the fixture, the files read whol
     (("show", "{}"), "seed003/SavedModel",
      ["seed003/SavedModel/saved_model.pb", "seed003/SavedModel/variables/variables.index"]),
     (("show", "{}"), "keras_export",
+     ["keras_export/saved_model.pb", "keras_export/variables/variables.index", "keras_export/fingerprint.pb"]),
+    (("show", "{}", "--json"), "keras_export",
      ["keras_export/saved_model.pb", "keras_export/variables/variables.index", "keras_export/fingerprint.pb"]),
     (("signatures", "{}"), "keras_export", ["keras_export/saved_model.pb", "keras_export/fingerprint.pb"]),
     (("check", "{}"), "keras_export",
@@ -242,3 +246,45 @@ def test_a_missing_extra_is_named(monkeypatch):
     code, out, err = run("show", "gs://bucket/model")
     assert (code, out) == (2, "")
     assert err.count("\n") == 1 and 'pip install "tfinspect[gcs]"' in err and "gcsfs" in err
+
+
+def test_a_remote_file_over_the_size_cap_is_refused_before_it_is_read(monkeypatch):
+    memory = fsspec.filesystem("memory")
+    memory.pipe_file("/tfinspect-cap/frozen.pb", (ROOT / "fixtures/seed003/frozen_graph.pb").read_bytes())
+    monkeypatch.setattr(importlib.import_module("inspector.load.protofile"), "PROTO_LIMIT", 100)
+    fetched = Fetched(monkeypatch, "memory://tfinspect-cap")
+    try:
+        code, out, err = run("show", "memory://tfinspect-cap/frozen.pb")
+    finally:
+        memory.rm("/tfinspect-cap", recursive=True)
+        location.forget_listings()
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and "more than any valid protobuf or text proto file can be (100 bytes at most)" in err
+    assert fetched.by_file == {"/tfinspect-cap/frozen.pb": 8}  # only its last 8 bytes: is it a checkpoint table?
+
+
+class _Denied(fsspec.implementations.memory.MemoryFileSystem):
+    """A store that lists and describes its objects but refuses to hand out their bytes."""
+
+    protocol = "denied"
+    root_marker = "/"
+
+    @classmethod
+    def _strip_protocol(cls, path):
+        return super()._strip_protocol("memory://" + path.removeprefix("denied://"))
+
+    def cat_file(self, path, start=None, end=None, **kwargs):
+        raise PermissionError(13, "403 Forbidden", path)
+
+
+def test_permission_denied_is_a_one_line_error(monkeypatch):
+    fsspec.register_implementation("denied", _Denied, clobber=True)
+    store = _Denied()
+    store.pipe_file("/model/saved_model.pb", (ROOT / "fixtures/seed003/SavedModel/saved_model.pb").read_bytes())
+    try:
+        code, out, err = run("show", "denied://model")
+    finally:
+        store.rm("/model", recursive=True)
+        location.forget_listings()
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and "saved_model.pb: permission denied" in err, err
