@@ -12,12 +12,15 @@ those of the files the command needs.
 from __future__ import annotations
 
 import contextlib
+import functools
+import http.server
 import importlib
 import io
 import os
 import re
 import socket
 import socketserver
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -288,3 +291,24 @@ def test_permission_denied_is_a_one_line_error(monkeypatch):
         location.forget_listings()
     assert (code, out) == (2, "")
     assert err.count("\n") == 1 and "saved_model.pb: permission denied" in err, err
+
+
+def test_https_style_urls_read_files_from_a_plain_http_server(monkeypatch):
+    """fsspec's http file system, against Python's http.server (which ignores Range headers)."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(ROOT / "fixtures"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    monkeypatch.setattr(http.server.SimpleHTTPRequestHandler, "log_message", lambda *args: None)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.chdir(ROOT)
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        for argv in (("show", "seed003/SavedModel/saved_model.pb"), ("ckpt", "ckpt_sharded/ckpt", "--verify")):
+            local, url = f"fixtures/{argv[1]}", f"{base}/{argv[1]}"
+            code, out, err = run(argv[0], local, *argv[2:])
+            remote = run(argv[0], url, *argv[2:])
+            assert remote[0] == code == 0 and remote[2] == err == ""
+            assert _same(remote[1].replace(base + "/", "fixtures/")) == _same(out)
+    finally:
+        server.shutdown()
+        server.server_close()
+        location.forget_listings()

@@ -122,6 +122,8 @@ class UrlPath:
 
     # -- names ---------------------------------------------------------------
     def __str__(self) -> str:
+        if "://" in self.path:  # file systems such as http keep the whole URL as the path
+            return self.path
         return f"{self.scheme}://{self.path}"
 
     __fspath__ = __str__
@@ -332,7 +334,10 @@ class RemoteFile(io.RawIOBase):
 
 def fetch(location: UrlPath, start: int, end: int) -> bytes:
     """Bytes ``start`` to ``end`` (exclusive) of a remote file, in one request."""
-    return call(location, location.fs.cat_file, location.path, start=start, end=end)
+    data = call(location, location.fs.cat_file, location.path, start=start, end=end)
+    if len(data) > end - start:  # an HTTP server that ignores Range sends the whole file
+        data = data[start:end]
+    return data
 
 
 def call(location: UrlPath, function, *args, **kwargs):
@@ -377,9 +382,10 @@ def missing(location: UrlPath) -> InspectorError:
     root = bucket(location)
     if location.scheme in ("gs", "gcs", "s3", "s3a") and root and root != location.path.strip("/"):
         try:
-            there = call(location, location.fs.exists, root)
-        except InspectorError:
+            call(location, location.fs.info, root)
             there = True
+        except FileNotFoundError:
+            there = False
         if not there:
             return NotFound(location, f"the bucket {root!r} does not exist (or is not visible to these credentials)",
                             "check the bucket name and the credentials")
