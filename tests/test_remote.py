@@ -312,3 +312,15 @@ def test_https_style_urls_read_files_from_a_plain_http_server(monkeypatch):
         server.shutdown()
         server.server_close()
         location.forget_listings()
+
+
+def test_check_finds_a_saved_model_copied_without_its_graph_file_at_a_url(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    memory = fsspec.filesystem("memory")
+    memory.put(str(ROOT / "fixtures/keras_export/variables"), "/tfinspect-nopb/model/variables", recursive=True)
+    try:
+        code, out, _ = run("check", "memory://tfinspect-nopb/model", "--json")
+    finally:
+        memory.rm("/tfinspect-nopb", recursive=True)
+        location.forget_listings()
+    assert code == 1 and "TFI101" in out and "variables" in out

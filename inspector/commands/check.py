@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from ..checks import RULES, TARGETS, CheckContext, Finding, Severity, run_checks, selected_rules
 from ..checks.core import TARGET_MEANING, run_rules
 from ..checks.loading import missing_graph_file
 from ..errors import InspectorError, SelectionError
+from ..load.location import as_path
 from ..report import jsonout
 from ..report.check import finding_json, render_explanation, render_findings, render_rules, rule_json, sarif
 from ..report.style import console
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _findings(args: argparse.Namespace, rules, select, ignore) -> list[Finding]:
-    early = missing_graph_file(Path(args.path))
+    early = missing_graph_file(as_path(args.path))
     if early is not None:
         if any(r.code == "TFI101" for r in rules):
             rule = RULES["TFI101"]
