@@ -15,9 +15,9 @@ from ..model.artifact import Artifact, ArtifactFile, ArtifactKind
 from ..model.metagraph import MetaGraph
 from . import versions as version_tree
 from .files import FINGERPRINT_LIMIT, read_regular, remote_os_error
-from .location import as_path, is_url, missing
+from .location import as_path, is_url
 from .protofile import EXPECTED, ParsedFile, parse_file, read_bytes
-from .remote import refuse_collapsed_url
+from .remote import missing, refuse_collapsed_url
 
 SAVED_MODEL_PB = "saved_model.pb"
 SAVED_MODEL_PBTXT = "saved_model.pbtxt"

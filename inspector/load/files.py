@@ -144,7 +144,7 @@ def _os_error(path: str | os.PathLike, exc: OSError) -> Exception:
 
 def remote_os_error(path: str | os.PathLike, exc: OSError) -> Exception:
     """The one-line error for a URL that is missing, forbidden or a directory."""
-    from .location import missing, remote_error
+    from .remote import missing, remote_error
 
     location = as_path(path)
     if isinstance(exc, FileNotFoundError):
