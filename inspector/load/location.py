@@ -17,6 +17,8 @@ application default credentials, ``~/.aws``); fsspec's own configuration
 
 from __future__ import annotations
 
+import fnmatch
+import logging
 import os
 import posixpath
 import re
@@ -76,6 +78,7 @@ def _filesystem(scheme: str, url: str):
         raise UnreadableInput(url, f"reading {scheme}:// URLs needs {module or 'an fsspec plugin'}, "
                               "which is not installed", f'pip install "tfinspect[{extra}]"') from None
     names = cls.protocol if isinstance(cls.protocol, (tuple, list)) else (cls.protocol,)
+    _quiet_library_logs()
     options = {}
     for name in (*reversed(names), scheme):  # fsspec's configuration for the protocol, by any of its names
         options.update(fsspec.config.conf.get(name, {}))
@@ -89,6 +92,17 @@ def _filesystem(scheme: str, url: str):
                               "check the credentials and settings of the storage library") from None
 
 
+def _quiet_library_logs() -> None:
+    """gcsfs logs each failed retry with a traceback; the one-line error says it all.
+
+    A ``NullHandler`` stops Python's last-resort printing to stderr only; handlers an
+    application configured (on the root logger) still receive the records."""
+    for name in ("gcsfs", "s3fs", "fsspec", "aiobotocore", "botocore"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())
+
+
 def _timeouts(scheme: str, options: dict) -> dict:
     """Bounded waits, so an unreachable host fails within seconds instead of hanging."""
     if scheme in ("s3", "s3a"):
@@ -98,7 +112,7 @@ def _timeouts(scheme: str, options: dict) -> dict:
         config.setdefault("retries", {"max_attempts": 2})
         return {"config_kwargs": config}
     if scheme in ("gs", "gcs"):
-        return {"requests_timeout": options.get("requests_timeout", TIMEOUT), "retries": options.get("retries", 2)}
+        return {"requests_timeout": options.get("requests_timeout", TIMEOUT)}
     return {}
 
 
@@ -177,7 +191,7 @@ class UrlPath:
         if root is not None:  # under a listed tree, and not in the listing: not there
             return None
         try:
-            return call(self, self.fs.info, self.path)
+            return call(self, "info", self.path)
         except FileNotFoundError:
             return None
 
@@ -186,7 +200,7 @@ class UrlPath:
         questions about it (exists, is_file, iterdir, size) from that listing."""
         if _covering_tree(self) is not None:
             return
-        found = call(self, self.fs.find, self.path, withdirs=True, detail=True)
+        found = call(self, "find", self.path, withdirs=True, detail=True)
         key = id(self.fs)
         _LISTED[(key, self.path)] = {"name": self.path, "type": "directory", "size": 0}
         children: dict[str, list[str]] = {self.path: []}
@@ -232,11 +246,13 @@ class UrlPath:
         root = _covering_tree(self)
         if root is not None:
             return [self._sibling(n) for n in sorted(_TREES[root].get(self.path, []))]
-        names = call(self, self.fs.ls, self.path, detail=False)
+        names = call(self, "ls", self.path, detail=False)
         return [self._sibling(n.rstrip("/")) for n in names if n.rstrip("/") != self.path]
 
     def glob(self, pattern: str) -> list[UrlPath]:
-        found = call(self, self.fs.glob, posixpath.join(self.path, pattern))
+        if "/" not in pattern and _covering_tree(self) is not None:  # answered by the listing
+            return [child for child in self.iterdir() if fnmatch.fnmatchcase(child.name, pattern)]
+        found = call(self, "glob", posixpath.join(self.path, pattern))
         return [self._sibling(p) for p in found]
 
     def tree_size(self) -> int:
@@ -249,7 +265,7 @@ class UrlPath:
                    if fs_key == key and name.startswith(self.path + "/") and info["type"] == "file")
 
     def rglob(self, pattern: str) -> list[UrlPath]:
-        found = call(self, self.fs.find, self.path)
+        found = call(self, "find", self.path)
         return [self._sibling(p) for p in found if PurePosixPath(p).match(pattern)]
 
     # -- reading -------------------------------------------------------------
@@ -308,8 +324,7 @@ def glob_files(pattern: str) -> list[str]:
 
         return sorted(glob.glob(pattern))
     location = as_path(pattern)
-    found = call(location, location.fs.glob, location.path)
-    return sorted(str(location._sibling(p)) for p in found)
+    return sorted(str(p) for p in location.parent.glob(location.name))
 
 
 def abspath(path: str) -> str:

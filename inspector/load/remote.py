@@ -79,21 +79,37 @@ class RemoteFile(io.RawIOBase):
 
 def fetch(location: UrlPath, start: int, end: int) -> bytes:
     """Bytes ``start`` to ``end`` (exclusive) of a remote file, in one request."""
-    data = call(location, location.fs.cat_file, location.path, start=start, end=end)
+    data = call(location, "cat_file", location.path, start=start, end=end)
     if len(data) > end - start:  # an HTTP server that ignores Range sends the whole file
         data = data[start:end]
     return data
 
 
-def call(location: UrlPath, function, *args, **kwargs):
-    """Run one fsspec call; ``FileNotFoundError`` and ``PermissionError`` pass through (as
-    for local files), anything else becomes a one-line ``UnreadableInput``."""
+def call(location: UrlPath, name: str, *args, **kwargs):
+    """Run the file system's method ``name``; ``FileNotFoundError`` and ``PermissionError``
+    pass through (as for local files), anything else becomes a one-line ``UnreadableInput``.
+
+    Questions about names (info, ls, find, glob) of an asynchronous file system (gcsfs,
+    s3fs, http) are given ``TIMEOUT`` seconds in all, retries included, so an unreachable
+    service fails within that time; reading bytes relies on the library's read timeouts.
+    """
+    fs = location.fs
     try:
-        return function(*args, **kwargs)
+        if name != "cat_file" and getattr(fs, "async_impl", False) and hasattr(fs, f"_{name}"):
+            from fsspec.asyn import sync
+
+            return sync(fs.loop, getattr(fs, f"_{name}"), *args, timeout=_timeout(), **kwargs)
+        return getattr(fs, name)(*args, **kwargs)
     except (FileNotFoundError, PermissionError, InspectorError):
         raise
     except Exception as exc:  # noqa: BLE001 - every library error becomes one line
         raise remote_error(location, exc) from None
+
+
+def _timeout() -> float:
+    from .location import TIMEOUT
+
+    return TIMEOUT
 
 
 def remote_error(location: UrlPath, exc: BaseException) -> InspectorError:
@@ -106,6 +122,8 @@ def remote_error(location: UrlPath, exc: BaseException) -> InspectorError:
                                "check the credentials the storage library uses and their access to the bucket")
     if "nosuchbucket" in lowered or "bucket does not exist" in lowered:
         return NotFound(location, f"the bucket {bucket(location)!r} does not exist", "check the bucket name")
+    if isinstance(exc, TimeoutError) or "timeout" in type(exc).__name__.lower():
+        text = f"no answer within {_timeout():g} s"
     if isinstance(exc, (TimeoutError, ConnectionError, OSError)) or _network_class(exc):
         return UnreadableInput(location, f"the storage service cannot be reached ({text})",
                                "check the network connection and the endpoint, then try again")
@@ -127,7 +145,7 @@ def missing(location: UrlPath) -> InspectorError:
     root = bucket(location)
     if location.scheme in ("gs", "gcs", "s3", "s3a") and root and root != location.path.strip("/"):
         try:
-            call(location, location.fs.info, root)
+            call(location, "info", root)
             there = True
         except FileNotFoundError:
             there = False
