@@ -21,6 +21,7 @@ import re
 import socket
 import socketserver
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -224,6 +225,17 @@ def test_an_unreachable_endpoint_is_a_one_line_error_within_the_timeout(stores, 
     code, out, err = run("show", "s3://models/fixtures/keras_export")
     assert (code, out) == (2, "")
     assert err.count("\n") == 1 and "the storage service cannot be reached" in err
+
+
+def test_an_unreachable_gcs_endpoint_fails_within_the_deadline_not_after_gcsfs_retries(stores, monkeypatch):
+    closed = _free_port()
+    monkeypatch.setitem(fsspec.config.conf, "gs", {"token": "anon", "endpoint_url": f"http://127.0.0.1:{closed}"})
+    monkeypatch.setenv("TFINSPECT_REMOTE_TIMEOUT", "1")
+    started = time.monotonic()
+    code, out, err = run("show", "gs://models/fixtures/keras_export")
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and "cannot be reached (no answer within 1 s)" in err
+    assert time.monotonic() - started < 10  # gcsfs alone retries for about 37 s
 
 
 def test_memory_urls_read_like_local_paths(monkeypatch):

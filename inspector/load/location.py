@@ -33,8 +33,14 @@ _URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<rest>.*)$", re.DO
 # The extra of pyproject.toml that installs each protocol's fsspec implementation.
 _EXTRAS = {"gs": ("gcsfs", "gcs"), "gcs": ("gcsfs", "gcs"), "s3": ("s3fs", "s3"), "s3a": ("s3fs", "s3"),
            "http": ("aiohttp", "remote"), "https": ("aiohttp", "remote")}
-# Seconds before a remote request that gets no answer is given up (connection and read).
-TIMEOUT = float(os.environ.get("TFINSPECT_REMOTE_TIMEOUT", "20"))
+
+
+def timeout() -> float:
+    """Seconds a remote question may take in all, and a request may wait for an answer."""
+    try:
+        return float(os.environ.get("TFINSPECT_REMOTE_TIMEOUT", "20"))
+    except ValueError:
+        return 20.0
 
 
 def is_url(path: object) -> bool:
@@ -107,12 +113,12 @@ def _timeouts(scheme: str, options: dict) -> dict:
     """Bounded waits, so an unreachable host fails within seconds instead of hanging."""
     if scheme in ("s3", "s3a"):
         config = dict(options.get("config_kwargs") or {})
-        config.setdefault("connect_timeout", TIMEOUT)
-        config.setdefault("read_timeout", TIMEOUT)
+        config.setdefault("connect_timeout", timeout())
+        config.setdefault("read_timeout", timeout())
         config.setdefault("retries", {"max_attempts": 2})
         return {"config_kwargs": config}
     if scheme in ("gs", "gcs"):
-        return {"requests_timeout": options.get("requests_timeout", TIMEOUT)}
+        return {"requests_timeout": options.get("requests_timeout", timeout())}
     return {}
 
 

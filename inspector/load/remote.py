@@ -90,7 +90,7 @@ def call(location: UrlPath, name: str, *args, **kwargs):
     pass through (as for local files), anything else becomes a one-line ``UnreadableInput``.
 
     Questions about names (info, ls, find, glob) of an asynchronous file system (gcsfs,
-    s3fs, http) are given ``TIMEOUT`` seconds in all, retries included, so an unreachable
+    s3fs, http) are given ``location.timeout()`` seconds in all, retries included, so an unreachable
     service fails within that time; reading bytes relies on the library's read timeouts.
     """
     fs = location.fs
@@ -107,9 +107,9 @@ def call(location: UrlPath, name: str, *args, **kwargs):
 
 
 def _timeout() -> float:
-    from .location import TIMEOUT
+    from .location import timeout
 
-    return TIMEOUT
+    return timeout()
 
 
 def remote_error(location: UrlPath, exc: BaseException) -> InspectorError:
