@@ -340,3 +340,15 @@ def test_check_finds_a_saved_model_copied_without_its_graph_file_at_a_url(monkey
         memory.rm("/tfinspect-nopb", recursive=True)
         location.forget_listings()
     assert code == 1 and "TFI101" in out and "variables" in out
+
+
+def test_run_refuses_a_url_in_one_line(monkeypatch):
+    memory = fsspec.filesystem("memory")
+    memory.put(str(ROOT / "fixtures/seed003/SavedModel"), "/tfinspect-run/model", recursive=True)
+    try:
+        code, out, err = run("run", "memory://tfinspect-run/model", "--inputs", "x=1")
+    finally:
+        memory.rm("/tfinspect-run", recursive=True)
+        location.forget_listings()
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and "run executes a model from local files only" in err
