@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ..errors import InspectorError, NotFound, SelectionError
 from ..load import SAVED_MODEL_PB, SAVED_MODEL_PBTXT, load
+from ..load.location import as_path, is_url
 from ..model.artifact import Artifact
 from .diff import BREAKING, diff_artifacts
 
@@ -105,8 +106,11 @@ Check = Callable[[Artifact], tuple[list[str], int]]  # -> (error lines, warning 
 
 def versions_view(root: str | os.PathLike, policy: Policy, *, check: Check | None = None,
                   registered_ops: frozenset[str] | None = None) -> VersionsView:
-    base = Path(root)
-    if not base.exists() and not base.is_symlink():
+    base = as_path(root)
+    if is_url(base):
+        if base.is_dir():
+            base.list_tree()  # one listing answers every question about the versions below
+    elif not base.exists() and not base.is_symlink():
         raise NotFound(base, "no such file or directory", "check the path")
     if not base.is_dir():
         raise NotFound(base, "is not a directory", "pass the model base path that holds the numbered versions")
@@ -201,6 +205,8 @@ def _inspect(version: Version, check: Check | None) -> None:
 
 
 def _size(path: Path) -> int:
+    if is_url(path):
+        return path.tree_size()
     if not path.is_dir():
         return path.stat().st_size if path.is_file() else 0
     total = 0

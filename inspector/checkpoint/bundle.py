@@ -48,6 +48,7 @@ from inspector.errors import (
     NotFound,
     UnreadableInput,
 )
+from inspector.load import location
 from inspector.load.files import open_regular
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ class BundleReader(CheckpointIndex):
     def __init__(self, prefix: str | Path):
         self.prefix = split_prefix(prefix)
         self.index_path = f"{self.prefix}.index"
-        if not os.path.exists(self.index_path):
+        if not location.exists(self.index_path):
             raise NotFound(
                 self.index_path,
                 "no tensor-bundle index here",
@@ -197,7 +198,7 @@ class BundleReader(CheckpointIndex):
     def missing_shards(self) -> list[str]:
         """The data shard files the header promises that are not there (listing works
         without them; values and verification do not)."""
-        return [path for path in self.shard_paths() if not os.path.exists(path)]
+        return [path for path in self.shard_paths() if not location.exists(path)]
 
     # -- reading values ----------------------------------------------------
     def read(self, key: str) -> np.ndarray:
@@ -238,7 +239,7 @@ class BundleReader(CheckpointIndex):
         assert path is not None
         try:
             with open_regular(path) as f:
-                file_size = os.fstat(f.fileno()).st_size
+                file_size = location.handle_size(f)
                 # never allocate more than the shard holds: the index may claim any size
                 data = bytearray(max(0, min(entry.size, file_size - entry.offset)))
                 f.seek(entry.offset)
@@ -311,15 +312,19 @@ class BundleReader(CheckpointIndex):
         """The ``TrackableObjectGraph`` of a TF2 checkpoint, or None for a TF1 one."""
         if OBJECT_GRAPH_KEY not in self._entries:
             return None
-        entry = self.entry(OBJECT_GRAPH_KEY)
-        if entry.dtype == DT_STRING and not entry.has_slices:  # as always: read without numpy
-            values = _checked_strings(entry, self._read_bytes(entry, entry.key), self.header.big_endian,
-                                      self._corrupt_data(entry, entry.key))
-        else:
-            values = list(self.read(OBJECT_GRAPH_KEY).reshape(-1))
+        if getattr(self, "_object_graph_bytes", None) is None:  # read once: it may be a remote ranged read
+            entry = self.entry(OBJECT_GRAPH_KEY)
+            if entry.dtype == DT_STRING and not entry.has_slices:  # as always: read without numpy
+                values = _checked_strings(entry, self._read_bytes(entry, entry.key), self.header.big_endian,
+                                          self._corrupt_data(entry, entry.key))
+            else:
+                values = list(self.read(OBJECT_GRAPH_KEY).reshape(-1))
+            self._object_graph_bytes = bytes(values[0]) if len(values) else b""
         graph = protos.TrackableObjectGraph()
         try:
-            graph.ParseFromString(bytes(values[0]))
+            if not self._object_graph_bytes:
+                raise IndexError
+            graph.ParseFromString(self._object_graph_bytes)
         except (DecodeError, IndexError):
             raise CorruptArtifact(
                 self.index_path,
@@ -404,7 +409,7 @@ def _verify_shard(
         meter.advance(sum(e.size for _, e in items))
         return findings
     try:
-        file_size = os.fstat(f.fileno()).st_size
+        file_size = location.handle_size(f)
         for name, entry in items:
             end = entry.offset + entry.size
             if end > file_size:

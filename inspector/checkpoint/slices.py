@@ -20,7 +20,6 @@ its values are read, and values are decoded on demand.
 
 from __future__ import annotations
 
-import glob
 import math
 import os
 import re
@@ -47,6 +46,7 @@ from inspector.checkpoint.table import (
     numpy_dtype,
 )
 from inspector.errors import CorruptArtifact, InspectorError, NotFound, UnreadableInput
+from inspector.load import location
 
 if TYPE_CHECKING:
     import numpy as np
@@ -61,7 +61,7 @@ def v1_files(pattern: str | os.PathLike) -> list[str]:
     file, or the files its glob pattern (``model.ckpt-?????-of-00002``) matches."""
     text = os.fspath(pattern)
     if any(ch in text for ch in "*?["):
-        found = sorted(glob.glob(text))
+        found = location.glob_files(text)
     else:
         found = [text]
     return [path for path in found if is_table_file(path)]

@@ -25,6 +25,7 @@ from inspector.checkpoint.bundle import BundleReader, split_prefix
 from inspector.checkpoint.entries import CheckpointIndex
 from inspector.checkpoint.slices import SliceReader, v1_files
 from inspector.errors import CorruptArtifact, NotFound, SelectionError, UnreadableInput
+from inspector.load import location
 from inspector.load.files import STATE_FILE_LIMIT, check_size, open_regular
 
 STATE_FILE = "checkpoint"
@@ -50,7 +51,7 @@ class CheckpointStateInfo:
 
 
 def bundle_exists(prefix: str) -> bool:
-    return os.path.isfile(f"{prefix}.index")
+    return location.isfile(f"{prefix}.index")
 
 
 def checkpoint_exists(prefix: str) -> bool:
@@ -69,7 +70,7 @@ def open_checkpoint(prefix: str | Path) -> CheckpointIndex:
 
 def _state_path(path: str | Path) -> str:
     text = os.fspath(path)
-    return os.path.join(text, STATE_FILE) if os.path.isdir(text) else text
+    return os.path.join(text, STATE_FILE) if location.isdir(text) else text
 
 
 def read_checkpoint_state(path: str | Path) -> CheckpointStateInfo:
@@ -82,7 +83,7 @@ def read_checkpoint_state(path: str | Path) -> CheckpointStateInfo:
     state_file = _state_path(path)
     try:
         with open_regular(state_file) as f:
-            status = os.fstat(f.fileno())
+            status = location.handle_stat(f)
             check_size(state_file, status.st_size, STATE_FILE_LIMIT, "checkpoint state file")
             text = f.read(STATE_FILE_LIMIT).decode("utf-8")
     except FileNotFoundError:
@@ -93,7 +94,7 @@ def read_checkpoint_state(path: str | Path) -> CheckpointStateInfo:
         raise UnreadableInput(state_file, f"cannot be read as text: {exc}") from None
     # Loading a checkpoint directory reads the state file twice (to resolve the prefix,
     # then to describe it); for 100,000 paths, parsing and locating take seconds.
-    key = (state_file, os.path.abspath(state_file), status.st_ino, status.st_mtime_ns, status.st_size)
+    key = (state_file, location.abspath(state_file), status.st_ino, status.st_mtime_ns, status.st_size)
     if key not in _LAST:
         _LAST.clear()
         _LAST[key] = _interpret(state_file, text)
@@ -114,14 +115,14 @@ def _interpret(state_file: str, text: str) -> CheckpointStateInfo:
             f"is not a valid checkpoint state file: {exc}",
             "delete it and pass the checkpoint prefix directly",
         ) from None
-    directory = os.path.dirname(os.path.abspath(state_file))
+    directory = os.path.dirname(location.abspath(state_file))
     info = CheckpointStateInfo(state_file=state_file, current=None)
     if state.last_preserved_timestamp:
         info.last_preserved_timestamp = state.last_preserved_timestamp
     stamps = list(state.all_model_checkpoint_timestamps)
     paths = list(state.all_model_checkpoint_paths)
     problems: dict[str, list[str]] = {}
-    real = functools.lru_cache(maxsize=256)(os.path.realpath)  # state files repeat one directory
+    real = functools.lru_cache(maxsize=256)(location.realpath)  # state files repeat one directory
     for i, recorded in enumerate(paths):
         stamp = stamps[i] if len(stamps) == len(paths) else None
         ref = _locate(recorded, directory, state_file, problems, stamp, real)
@@ -198,22 +199,22 @@ def resolve_checkpoint(path: str | Path) -> str:
     holding a ``checkpoint`` file, a single ``*.index`` file, or a SavedModel's
     ``variables/variables.index``."""
     text = os.fspath(path)
-    if os.path.isdir(text):
+    if location.isdir(text):
         return _resolve_directory(text)
-    if os.path.basename(text) == STATE_FILE and os.path.isfile(text):
+    if os.path.basename(text) == STATE_FILE and location.isfile(text):
         return _resolve_state(text)
     prefix = split_prefix(text)
     if bundle_exists(prefix):
         return prefix
     if v1_files(text):
         return text
-    if os.path.exists(text):
+    if location.exists(text):
         raise NotFound(
             text,
             "is not part of a TensorFlow checkpoint: no .index file beside it, and not a V1 checkpoint file",
             "pass a checkpoint prefix, its .index file, or the directory holding it",
         )
-    nearby = sorted(glob.glob(glob.escape(prefix) + "*.index"))
+    nearby = location.glob_files(glob.escape(prefix) + "*.index")
     hint = "pass a checkpoint prefix such as 'model.ckpt-10', the name before '.index'"
     if nearby:
         hint = "did you mean " + ", ".join(repr(p[: -len(".index")]) for p in nearby[:3]) + "?"
@@ -232,11 +233,11 @@ def _resolve_state(state_file: str) -> str:
 
 
 def _resolve_directory(directory: str) -> str:
-    if os.path.isfile(os.path.join(directory, STATE_FILE)):
+    if location.isfile(os.path.join(directory, STATE_FILE)):
         info = read_checkpoint_state(directory)
         if info.current is not None:
             return info.current.prefix
-    indexes = sorted(glob.glob(os.path.join(glob.escape(directory), "*.index")))
+    indexes = location.glob_files(os.path.join(glob.escape(directory), "*.index"))
     if len(indexes) == 1:
         return indexes[0][: -len(".index")]
     if len(indexes) > 1:

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import functools
 import mmap
-import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ import google_crc32c
 
 from inspector import protos
 from inspector.errors import CorruptArtifact, NotFound, UnreadableInput
+from inspector.load import location
 from inspector.load.files import INDEX_LIMIT, check_size, open_regular
 
 if TYPE_CHECKING:
@@ -112,13 +112,13 @@ class Table:
         """The whole file, once its last 8 bytes show it is a table."""
         try:
             with open_regular(self.path) as f:
-                size = os.fstat(f.fileno()).st_size
+                size = location.handle_size(f)
                 check_size(self.path, size, INDEX_LIMIT, "tensor-bundle index")
                 if size >= FOOTER_SIZE:  # do not read a big file that is something else
                     f.seek(size - 8)
                     self._check_magic(f.read(8))
                     f.seek(0)
-                if size >= MAP_FROM:  # a V1 checkpoint holds its values: map it, read blocks on demand
+                if size >= MAP_FROM and not location.is_url(self.path):  # a V1 checkpoint holds its values: map it, read blocks on demand
                     return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
                 return f.read()
         except FileNotFoundError:
@@ -266,10 +266,10 @@ class Table:
 def is_table_file(path: str | Path) -> bool:
     """Whether ``path`` is a regular file that ends with the table magic number."""
     try:
-        if not os.path.isfile(path):  # never open a FIFO or device
+        if not location.isfile(path):  # never open a FIFO or device
             return False
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
+        with open_regular(path) as f:
+            size = location.handle_size(f)
             if size < FOOTER_SIZE:
                 return False
             f.seek(size - 8)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from pathlib import Path
 
 from ..errors import InspectorError, SelectionError
 from ..load import load
+from ..load.location import as_path
 from . import RULES, CheckContext, Finding, Rule, run_checks, selected_rules
 from .core import run_rules
 from .loading import missing_graph_file
@@ -36,7 +36,7 @@ def find(path: str | os.PathLike, *, version: int | None = None, target: str = "
          inputs: list[str] | None = None, outputs: list[str] | None = None) -> tuple[list[Finding], list[Rule]]:
     """The findings of the rules chosen by target/select/ignore, and those rules (for SARIF)."""
     rules = selected_rules(target, select, ignore)
-    early = missing_graph_file(Path(path))
+    early = missing_graph_file(as_path(path))
     if early is not None:
         if any(r.code == "TFI101" for r in rules):
             rule = RULES["TFI101"]

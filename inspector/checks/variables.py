@@ -10,6 +10,7 @@ from .. import protos
 from ..analysis.restore import expected_tensors
 from ..checkpoint.audit import audit
 from ..errors import InspectorError
+from ..load.location import as_path
 from ..model import object_graph
 from ..model.graph import GraphIndex, TensorRef, parse_tensor_name
 from ..model.metagraph import MetaGraph
@@ -35,7 +36,7 @@ ABSOLUTE_PATH = re.compile(r"^(/[^/]|[A-Za-z]:[\\/]|\\\\|gs://|s3://|hdfs://)")
 
 
 def _variables_index(ctx: CheckContext) -> Path:
-    return Path(ctx.artifact.root) / "variables" / "variables.index"
+    return as_path(ctx.artifact.root) / "variables" / "variables.index"
 
 
 @rule("TFI201", "missing-variables", Severity.ERROR,
@@ -268,7 +269,7 @@ def _missing_asset(ctx: CheckContext) -> Iterator[Issue]:
     """
     if not ctx.is_saved_model:
         return
-    folder = Path(ctx.artifact.root) / "assets"
+    folder = as_path(ctx.artifact.root) / "assets"
     for meta in ctx.meta_graphs:
         seen: set[str] = set()
         init_nodes, signatures = _asset_readers(ctx, meta)

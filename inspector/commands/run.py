@@ -12,7 +12,9 @@ import argparse
 from pathlib import Path
 
 from ..analysis.requests import serving_signature
+from ..errors import SelectionError
 from ..execute import launch
+from ..load.location import is_url
 from ..report import jsonout
 from ..report.run import outputs_json, render_outputs, render_problems
 from ..report.style import console
@@ -38,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     artifact, meta = common.SERVING.load_graph(args)
+    if is_url(artifact.root):
+        raise SelectionError(artifact.root, "run executes a model from local files only",
+                             "copy the export to a local directory (gsutil cp -r / aws s3 cp --recursive) and run that")
     key = args.signature
     try:
         if args.input:

@@ -14,9 +14,10 @@ from ..errors import InspectorError, NotFound, SelectionError, UnreadableInput
 from ..model.artifact import Artifact, ArtifactFile, ArtifactKind
 from ..model.metagraph import MetaGraph
 from . import versions as version_tree
-from .files import FINGERPRINT_LIMIT, read_regular
+from .files import FINGERPRINT_LIMIT, read_regular, remote_os_error
+from .location import as_path, is_url
 from .protofile import EXPECTED, ParsedFile, parse_file, read_bytes
-from .remote import refuse_url
+from .remote import missing, refuse_collapsed_url
 
 SAVED_MODEL_PB = "saved_model.pb"
 SAVED_MODEL_PBTXT = "saved_model.pbtxt"
@@ -33,18 +34,25 @@ def load(path: str | os.PathLike, *, version: int | None = None) -> Artifact:
     data shard, or a directory with a ``checkpoint`` state file).
     Raises InspectorError (a one-line message) for anything it cannot read.
     """
-    given = Path(path)
+    if not is_url(path):
+        refuse_collapsed_url(os.fspath(path))
+    given = as_path(path)
     try:
         exists = given.exists()
-        is_dir = given.is_dir()
+        is_dir = exists and given.is_dir()
     except PermissionError:
+        if is_url(given):
+            raise remote_os_error(given, PermissionError()) from None
         raise UnreadableInput(given, "permission denied while looking at the path") from None
-    refuse_url(os.fspath(path), exists=exists)
     if not exists:
-        if Path(f"{given}.index").exists() or _v1_files(given):  # a prefix, or a V1 file pattern
+        if as_path(f"{given}.index").exists() or _v1_files(given):  # a prefix, or a V1 file pattern
             return _load_checkpoint(given, given)
+        if is_url(given):
+            raise missing(given)
         raise NotFound(given, "no such file or directory", "check the path")
     if is_dir:
+        if is_url(given):
+            given.list_tree()  # one listing answers the questions about the files below
         return _load_directory(given, version)
     return _load_file(given)
 
@@ -178,8 +186,8 @@ def _load_file(path: Path) -> Artifact:
         _add_saved_model_files(artifact, directory)
     elif artifact.kind is ArtifactKind.META_GRAPH and path.suffix == ".meta":
         prefix = path.with_suffix("")
-        if not Path(f"{prefix}.index").is_file() and not _v1_files(prefix):
-            v1_shards = Path(glob.escape(str(prefix)) + "-?????-of-?????")  # a sharded V1 checkpoint
+        if not as_path(f"{prefix}.index").is_file() and not _v1_files(prefix):
+            v1_shards = as_path(glob.escape(str(prefix)) + "-?????-of-?????")  # a sharded V1 checkpoint
             prefix = v1_shards if _v1_files(v1_shards) else None
         if prefix is not None:
             artifact.checkpoint_prefix = prefix
@@ -293,13 +301,13 @@ def _v1_base(pattern: Path) -> str:
 
 
 def _checkpoint_files(prefix: Path) -> list[ArtifactFile]:
-    if not Path(f"{prefix}.index").is_file():
+    if not as_path(f"{prefix}.index").is_file():
         found = _v1_files(prefix)
-        return [ArtifactFile(Path(p), "V1 checkpoint file (tensor slices)" if len(found) == 1 else
-                             f"V1 checkpoint file {i + 1} of {len(found)} found", _size(Path(p)))
+        return [ArtifactFile(as_path(p), "V1 checkpoint file (tensor slices)" if len(found) == 1 else
+                             f"V1 checkpoint file {i + 1} of {len(found)} found", _size(as_path(p)))
                 for i, p in enumerate(found)]
     files = []
-    index = Path(f"{prefix}.index")
+    index = as_path(f"{prefix}.index")
     if index.is_file():
         files.append(ArtifactFile(index, "checkpoint index", _size(index)))
     for shard in sorted(prefix.parent.glob(f"{prefix.name}.data-*")):
@@ -311,9 +319,9 @@ def _checkpoint_files(prefix: Path) -> list[ArtifactFile]:
 
 
 def _load_checkpoint(given: Path, prefix) -> Artifact:
-    prefix = Path(prefix)
-    v1 = not Path(f"{prefix}.index").exists() and bool(_v1_files(prefix))
-    if not Path(f"{prefix}.index").exists() and not v1:
+    prefix = as_path(prefix)
+    v1 = not as_path(f"{prefix}.index").exists() and bool(_v1_files(prefix))
+    if not as_path(f"{prefix}.index").exists() and not v1:
         raise NotFound(given, f"checkpoint prefix {prefix} has no .index file",
                        "pass the prefix that the .index and .data files share")
     root = prefix.parent
@@ -327,7 +335,7 @@ def _load_checkpoint(given: Path, prefix) -> Artifact:
         artifact.files.append(ArtifactFile(state, "checkpoint state", _size(state)))
         _describe_state(artifact, state)
     artifact.files.extend(_checkpoint_files(prefix))
-    meta = Path(f"{_v1_base(prefix) if v1 else prefix}.meta")
+    meta = as_path(f"{_v1_base(prefix) if v1 else prefix}.meta")
     if meta.is_file():
         parsed = parse_file(meta)
         if parsed.message_type == "MetaGraphDef":

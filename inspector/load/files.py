@@ -7,7 +7,9 @@ forever; ``os.stat`` follows symbolic links, so a ``saved_model.pb`` that links
 to ``/dev/urandom`` is refused too.  The file is then opened without blocking
 (``O_NONBLOCK``) and checked again on the open descriptor, so a file swapped for
 a FIFO between the two checks cannot hang the process either.  Reads are capped
-at a size that fits the format.
+at a size that fits the format.  A URL is read through ``location`` with the
+same caps: its size is asked before any byte is fetched, and a directory where
+a file is expected is refused the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import stat
 from typing import BinaryIO
 
 from ..errors import NotAnArtifact, NotFound, UnreadableInput
+from .location import as_path, handle_size, is_url
 
 # Protocol buffers cannot hold a message of 2 GiB or more (sizes are 32-bit signed).  A
 # graph file is read before we know whether it is binary or text; a text proto is held in
@@ -49,7 +52,11 @@ def open_regular(path: str | os.PathLike) -> BinaryIO:
     A drop-in for ``open(path, "rb", buffering=0)``: a missing or unreadable file
     raises the same ``OSError``; a directory, FIFO, device or socket raises
     ``UnreadableInput`` instead of blocking or reading forever.  The caller closes it.
+    A URL is opened for ranged reads (``location.RemoteFile``); its size is
+    ``location.handle_size(handle)``.
     """
+    if is_url(path):
+        return as_path(path).open()
     _check(path, os.stat(path))
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     try:
@@ -65,6 +72,9 @@ def open_regular(path: str | os.PathLike) -> BinaryIO:
 def require_regular(path: str | os.PathLike) -> None:
     """Raise ``UnreadableInput`` unless ``path`` is a regular file (it is not opened)."""
     try:
+        if is_url(path):
+            as_path(path).open().close()
+            return
         _check(path, os.stat(path))
     except OSError as exc:
         raise _os_error(path, exc) from None
@@ -77,7 +87,7 @@ def read_regular(path: str | os.PathLike, limit: int, what: str = "file") -> byt
     """
     try:
         with open_regular(path) as handle:
-            check_size(path, os.fstat(handle.fileno()).st_size, limit, what)
+            check_size(path, handle_size(handle), limit, what)
             data = _read_up_to(handle, limit + 1)
     except OSError as exc:
         raise _os_error(path, exc) from None
@@ -120,6 +130,8 @@ def _too_big(path: str | os.PathLike, size: int, limit: int, what: str) -> NotAn
 
 
 def _os_error(path: str | os.PathLike, exc: OSError) -> Exception:
+    if is_url(path):
+        return remote_os_error(path, exc)
     if isinstance(exc, FileNotFoundError):
         return NotFound(path, "no such file", "check the path")
     if isinstance(exc, PermissionError):
@@ -128,3 +140,15 @@ def _os_error(path: str | os.PathLike, exc: OSError) -> Exception:
     if isinstance(exc, IsADirectoryError):
         return UnreadableInput(path, "is a directory where a file was expected")
     return UnreadableInput(path, f"cannot read the file: {exc.strerror or exc}")
+
+
+def remote_os_error(path: str | os.PathLike, exc: OSError) -> Exception:
+    """The one-line error for a URL that is missing, forbidden or a directory."""
+    from .remote import missing, remote_error
+
+    location = as_path(path)
+    if isinstance(exc, FileNotFoundError):
+        return missing(location)
+    if isinstance(exc, IsADirectoryError):
+        return UnreadableInput(path, "is a directory where a file was expected")
+    return remote_error(location, exc)
