@@ -121,7 +121,7 @@ def test_graph_refuses_what_the_command_refuses(tmp_path):
     with pytest.raises(inspector.InspectorError, match="unknown output format '.txt'"):
         drawing.save(tmp_path / "graph.txt")
     assert not (tmp_path / "graph.txt").exists()
-    with pytest.raises(inspector.InspectorError, match="a checkpoint holds no graph"):
+    with pytest.raises(inspector.InspectorError, match="is a checkpoint and has no graph"):
         inspector.graph("fixtures/ckpt_sharded")
     with pytest.raises(inspector.InspectorError, match="depth must be at least 1"):
         inspector.graph(SEED, depth=0)

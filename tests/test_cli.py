@@ -63,7 +63,7 @@ def test_every_registered_command_has_a_module_with_its_entry_points():
 
 
 def test_the_command_list_names_every_format_graph_writes():
-    from inspector.commands.graph import FORMATS
+    from inspector.report.diagram import FORMATS
 
     summary = next(info for info in COMMANDS if info.name == "graph").summary
     for suffix, fmt in FORMATS.items():

@@ -48,9 +48,9 @@ def test_json_keeps_names_exact(model):
     assert code == 0
     assert not raw_controls(out)
     meta = json.loads(out)["meta_graphs"][0]
-    assert {s["key"] for s in meta["signatures"]} == {"sig" + HOSTILE}
+    assert {s["signature_key"] for s in meta["signatures"]} == {"sig" + HOSTILE}
     assert "coll" + HOSTILE in {c["key"] for c in meta["collections"]}
-    assert "tag" + HOSTILE in meta["tags"]
+    assert "tag" + HOSTILE in meta["tag_set"]
 
 
 def test_a_subprocess_sees_no_raw_control_character(model):
@@ -94,7 +94,7 @@ def test_checkpoint_keys_are_shown_visibly(tmp_path, tf):
     assert code == 2 and out == "" and not raw_controls(err)
     assert "\\rcr\\x00nul\\x7fdel\\x9bcsi\\u202erev" in err  # one line, nothing folded or dropped
     code, out, _ = run_in_process("ckpt", prefix, "--json")
-    assert "w" + HOSTILE in {row["key"] for row in json.loads(out)}
+    assert "w" + HOSTILE in {row["checkpoint_key"] for row in json.loads(out)["tensors"]}
 
 
 def test_checkpoint_state_file_path_is_shown_visibly_in_errors_and_warnings(tmp_path):
