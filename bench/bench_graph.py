@@ -60,8 +60,9 @@ def build(directory: Path) -> tuple[Path, int, float]:
     return target, int(done.stdout.split()[-1]), time.perf_counter() - start
 
 
-def time_command(args: list[str], repeat: int) -> float:
-    best = float("inf")
+def time_command(args: list[str], repeat: int) -> tuple[float, str]:
+    """The best wall time of ``tfinspect graph ARGS`` over ``repeat`` runs, and its stderr."""
+    best, err = float("inf"), ""
     for _ in range(repeat):
         start = time.perf_counter()
         done = subprocess.run([sys.executable, "-m", "inspector", "graph", *args], check=False,
@@ -69,8 +70,8 @@ def time_command(args: list[str], repeat: int) -> float:
         seconds = time.perf_counter() - start
         if done.returncode != 0:
             sys.exit(f"tfinspect graph {' '.join(args)} failed: {done.stderr.strip()}")
-        best = min(best, seconds)
-    return best
+        best, err = min(best, seconds), done.stderr
+    return best, err
 
 
 def emission_times(graph: Path, repeat: int) -> dict[str, tuple[int, float]]:
@@ -119,7 +120,7 @@ def main() -> int:
         print(f"\n{'command':<28} {'seconds':>8}  {'DOT/SVG bytes':>13}  target < {TARGET_S:.0f} s")
         times = {}
         for label, command in rows:
-            seconds = time_command(command, args.repeat)
+            seconds, _ = time_command(command, args.repeat)
             times[label] = seconds
             size = Path(command[2]).stat().st_size
             flag = "ok" if seconds < TARGET_S else "SLOW"

@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_graph import time_command  # bench/ is on sys.path when this script runs
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_S = 30.0  # "well under a minute"
 BUILD_SCRIPT = """
@@ -36,19 +38,6 @@ def build(target: Path) -> float:
     if done.returncode != 0:
         sys.exit(f"exporting ResNet50 failed:\n{done.stderr[-2000:]}")
     return time.perf_counter() - start
-
-
-def time_command(args: list[str], repeat: int) -> tuple[float, str]:
-    best, err = float("inf"), ""
-    for _ in range(repeat):
-        start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "inspector", "graph", *args], check=False,
-                              capture_output=True, text=True, cwd=ROOT)
-        seconds = time.perf_counter() - start
-        if done.returncode != 0:
-            sys.exit(f"tfinspect graph {' '.join(args)} failed: {done.stderr.strip()}")
-        best, err = min(best, seconds), done.stderr
-    return best, err
 
 
 def in_process(export: Path, repeat: int) -> tuple[float, float, int, int]:
