@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, check_findings, fixture, run_cli
 
-from inspector.analysis.versions import parse_version
+from inspector.load.versions import parse_version
 
 CHICAGO = ROOT.parent / "shared" / "corpus" / "tfx" / "estimator_training" / "export" / "chicago-taxi"
 
@@ -16,7 +16,7 @@ CHICAGO = ROOT.parent / "shared" / "corpus" / "tfx" / "estimator_training" / "ex
 @pytest.mark.parametrize(("name", "number"), [
     ("7", 7), ("007", 7), (" 7\t", 7), ("-3", -3), ("9223372036854775807", 9223372036854775807),
     ("+3", None), ("7a", None), ("1.5", None), ("", None), ("-", None), ("temp-1234", None),
-    ("9223372036854775808", None), ("1_000", None),
+    ("9223372036854775808", None), ("-9223372036854775808", -9223372036854775808), ("1_000", None),
 ])
 def test_version_names_parse_as_tf_serving_parses_them(name, number):
     """safe_strto64 in tensorflow/core/lib/strings/numbers.cc: spaces, optional '-', digits, int64."""

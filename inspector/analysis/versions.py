@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,21 +24,11 @@ from pathlib import Path
 from ..errors import InspectorError, NotFound, SelectionError
 from ..load import SAVED_MODEL_PB, SAVED_MODEL_PBTXT, load
 from ..load.location import as_path, is_url
+from ..load.versions import parse_version
 from ..model.artifact import Artifact
 from .diff import BREAKING, diff_artifacts
 
-_NUMBER = re.compile(r"[ \t\n\v\f\r]*(-?[0-9]+)[ \t\n\v\f\r]*")
-INT64 = (-(1 << 63), (1 << 63) - 1)
 POLICIES = ("latest", "all", "specific")
-
-
-def parse_version(name: str) -> int | None:
-    """The version number TF Serving reads from a child's name, or None when it skips it."""
-    match = _NUMBER.fullmatch(name)
-    if match is None:
-        return None
-    number = int(match.group(1))
-    return number if INT64[0] <= number <= INT64[1] else None
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ class InvalidInputs(InspectorError):
     def __init__(self, path: str, problems: list[Problem]):
         self.problems = problems
         super().__init__(path, f"{len(problems)} problem(s) in the inputs, so the model was not run",
-                         "fix them (tfinspect request --validate shows the same list)")
+                         "the list above says where each one is; fix the inputs and run again")
 
 
 class RunFailed(InspectorError):

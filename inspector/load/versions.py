@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 _VERSION_NAME = re.compile(r"[ \t\n\v\f\r]*(-?[0-9]+)[ \t\n\v\f\r]*", re.ASCII)
-_INT64_MAX = 2**63 - 1
+_INT64 = (-(1 << 63), (1 << 63) - 1)
 MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
 
 
@@ -26,7 +26,7 @@ def parse_version(name: str) -> int | None:
     if match is None:
         return None
     number = int(match.group(1))
-    return number if -_INT64_MAX <= number <= _INT64_MAX else None
+    return number if _INT64[0] <= number <= _INT64[1] else None
 
 
 @dataclass
