@@ -32,11 +32,9 @@ def _rules():
 
 
 def _targets(rule) -> str:
-    from inspector.checks import TARGETS
+    from inspector.checks.docs import targets_text  # the rule tables' wording, written once
 
-    if set(TARGETS) <= rule.targets:
-        return "all targets"
-    return ", ".join(t for t in TARGETS if t in rule.targets)
+    return targets_text(rule)
 
 
 def rule_page(rule) -> str:

@@ -18,7 +18,7 @@ BLOCK = re.compile(r"(<!-- rules:(?P<spec>[A-Za-z0-9,:\-]+) -->\n)(?P<body>.*?)(
 DOCUMENTED = ("docs/pages/commands/check.md", "docs/pages/rules/graph.md", "docs/pages/rules/signatures.md")
 
 
-def _targets(rule: Rule) -> str:
+def targets_text(rule: Rule) -> str:
     return "all" if rule.targets == EVERY_TARGET else ", ".join(sorted(rule.targets))
 
 
@@ -31,7 +31,7 @@ def rules_table(prefixes: list[str]) -> str:
     for code in sorted(RULES):
         rule = RULES[code]
         if any(code.startswith(p) for p in prefixes):
-            rows.append(f"| {code} | {rule.severity.value} | {_targets(rule)} | {_cell(rule.summary)} |")
+            rows.append(f"| {code} | {rule.severity.value} | {targets_text(rule)} | {_cell(rule.summary)} |")
     return "\n".join(rows) + "\n"
 
 
@@ -40,7 +40,7 @@ def rules_reference(prefixes: list[str]) -> str:
     for code in sorted(RULES):
         rule = RULES[code]
         if any(code.startswith(p) for p in prefixes):
-            parts.append(f"### {code} {rule.name}\n\n{rule.severity.value}; targets: {_targets(rule)}.\n\n"
+            parts.append(f"### {code} {rule.name}\n\n{rule.severity.value}; targets: {targets_text(rule)}.\n\n"
                          f"{rule.explanation}\n")
     return "\n".join(parts)
 
