@@ -425,22 +425,22 @@ def _no_kernel_in_release(ctx: CheckContext) -> Iterator[Issue]:
 
     The model loads, but running the node fails: `No OpKernel was registered to
     support Op 'Range' ... with these attrs: [Tidx=DT_BFLOAT16]` (TensorFlow
-    2.12 on a 2.21 export: the bfloat16 kernel came in 2.13).  Reported for each
-    signature that runs the node, at load when the init op does, when another
-    shipped release has a kernel for those dtypes, or the op is one whose kernel
-    TensorFlow removed (TFI506's list); ops no release has a kernel for are run
-    by the executor itself.  With `--tf-version` on a shipped release this rule
-    replaces TFI506.  Serve with a release that has the kernel, cast to a dtype
-    that has one, or export without the op.
+    2.12 on a 2.21 export: the bfloat16 kernel came in 2.13), or `Could not
+    find device for node` for an op with XLA kernels only.  Reported for each
+    signature that runs the node, at load when the init op does; nodes of a
+    function compiled with XLA (`jit_compile=True`) need no kernel and are not
+    reported.  The kernels are those each release's wheel registers for CPU
+    (tfinspect's registry records their dtype constraints).  With `--tf-version`
+    on a shipped release this rule replaces TFI506.  Serve with a release that
+    has the kernel, cast to a dtype that has one, or export without the op.
     """
-    from .ops import NO_KERNEL_OPS
-
     release = target_release(ctx)
     if release is None:
         return
     for meta in ctx.meta_graphs:
         graph = [(None, node) for node in meta.graph_def.node]
-        bodies = [(name, node) for name in meta.functions.names() for node in meta.functions[name].node_def]
+        bodies = [(name, node) for name in meta.functions.names() if not _xla_compiled(meta.functions[name])
+                  for node in meta.functions[name].node_def]
         for function, node in graph + bodies:
             found = release.op(node.op)
             if found is None:
@@ -450,16 +450,20 @@ def _no_kernel_in_release(ctx: CheckContext) -> Iterator[Issue]:
                 continue
             having = [name for name in registry.releases()
                       if (other := registry.release(name).op(node.op)) is not None and other.kernel_for(types)]
-            if not having and node.op not in NO_KERNEL_OPS:
-                continue
             at_init, keys = runners(meta, function, node.name)
             if not at_init and not keys:
                 continue
             where = node.name if function is None else f"{function}/{node.name}"
             dtypes = f" for {_type_text(types)}" if types and found.cpu_kernel else ""
-            elsewhere = f" (releases with one: {', '.join(having)})" if having else ""
+            elsewhere = f" (releases with one: {', '.join(having)})" if having else " (nor in any shipped release)"
             yield from node_issues(meta, function, node.name,
                                    f"{node.op} {where} has no CPU kernel{dtypes} in TensorFlow {release.name}"
                                    f"{elsewhere}",
                                    "serve with a release that has the kernel, or export without the op",
                                    tag_set=tag_label(meta), location=where)
+
+
+def _xla_compiled(function) -> bool:
+    """A function TensorFlow compiles with XLA as a whole (tf.function(jit_compile=True))."""
+    value = function.attr.get("_XlaMustCompile")
+    return value is not None and value.b
