@@ -68,8 +68,28 @@ class Place:
         return self.node.name if self.function is None else f"{self.function}/{self.node.name}"
 
 
-def places(ctx: CheckContext, meta: MetaGraph) -> Iterator[Place]:
-    """Every node the target's loader imports (all of them at load)."""
+def places(ctx: CheckContext, meta: MetaGraph) -> list[Place]:
+    """Every node the target's loader imports (all of them at load), worked out once per MetaGraph and loader."""
+    key = ("places", revives_functions(ctx, meta))
+    memo = _memo(meta)
+    if key not in memo:
+        memo[key] = list(_places(ctx, meta))
+    return memo[key]
+
+
+def _memo(meta: MetaGraph) -> dict:
+    """Per-MetaGraph results that do not depend on the release, or depend on it only through a shared OpDef."""
+    return meta.__dict__.setdefault("_release_memo", {})
+
+
+def _memoised(meta: MetaGraph, key: tuple, compute, *args):
+    memo = _memo(meta)
+    if key not in memo:
+        memo[key] = compute(*args)
+    return memo[key]
+
+
+def _places(ctx: CheckContext, meta: MetaGraph) -> Iterator[Place]:
     library = meta.functions
     if revives_functions(ctx, meta):
         for name in library.names():
@@ -224,13 +244,38 @@ def arg_types(op_def, attrs) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
     return None if inputs is None or outputs is None else (inputs, outputs)
 
 
-def _dropped(release: registry.Release, node) -> tuple[list[str], object]:
-    """Attributes the release does not declare (its importer drops them), and the release's OpDef."""
-    found = release.op(node.op)
-    if found is None:
-        return [], None
-    declared = {item.name for item in found.op_def.attr}
-    return [key for key in sorted(node.attr) if not key.startswith("_") and key not in declared], found.op_def
+def _attr_facts(meta: MetaGraph, place: Place, op_def) -> tuple[list[str], list[str], bool]:
+    """(attributes the OpDef does not declare, required ones the node lacks, whether dropping changes a dtype)."""
+    return _memoised(meta, ("attrs", place.function, place.node.name, id(op_def)), _compute_attr_facts,
+                     place.node, op_def)
+
+
+def _compute_attr_facts(node, op_def) -> tuple[list[str], list[str], bool]:
+    declared = _declared(op_def)
+    dropped = sorted(key for key in node.attr if not key.startswith("_") and key not in declared)
+    missing = [item.name for item in op_def.attr if item.name not in node.attr and not item.HasField("default_value")]
+    return dropped, missing, _type_change(node, dropped, op_def)
+
+
+_DECLARED: dict[int, frozenset[str]] = {}
+
+
+def _declared(op_def) -> frozenset[str]:
+    key = id(op_def)  # registry OpDefs are parsed once and kept
+    if key not in _DECLARED:
+        _DECLARED[key] = frozenset(item.name for item in op_def.attr)
+    return _DECLARED[key]
+
+
+def _type_change(node, dropped: list[str], op_def) -> bool:
+    """Whether dropping the attributes changes a dtype of the node's inputs or outputs."""
+    if not dropped:
+        return False
+    producer = _declaring(node.op, dropped[0])
+    kept = {key: value for key, value in node.attr.items() if key not in dropped}
+    before = arg_types(producer, node.attr) if producer is not None else None
+    after = arg_types(op_def, kept)
+    return before is not None and after is not None and before != after
 
 
 @rule("TFI702", "attr-dropped-changes-type", Severity.ERROR,
@@ -260,21 +305,15 @@ def _attr_changes_type(ctx: CheckContext) -> Iterator[Issue]:
             node = place.node
             if _is_call(meta, node.op):
                 continue
-            dropped, op_def = _dropped(release, node)
-            if op_def is None:
+            found = release.op(node.op)
+            if found is None:
                 continue
-            for item in op_def.attr:
-                if item.name not in node.attr and not item.HasField("default_value"):
-                    yield from _issues(ctx, meta, place,
-                                       f"{node.op} {place.where} does not set attribute {item.name}, which "
-                                       f"TensorFlow {release.name} requires", "export the model with that release")
-            if not dropped:
-                continue
-            producer = _declaring(node.op, dropped[0])
-            kept = {key: value for key, value in node.attr.items() if key not in dropped}
-            before = arg_types(producer, node.attr) if producer is not None else None
-            after = arg_types(op_def, kept)
-            if before is None or after is None or before == after:
+            dropped, missing, changes = _attr_facts(meta, place, found.op_def)
+            for name in missing:
+                yield from _issues(ctx, meta, place,
+                                   f"{node.op} {place.where} does not set attribute {name}, which "
+                                   f"TensorFlow {release.name} requires", "export the model with that release")
+            if not changes:
                 continue
             since = _attr_since(node.op, dropped[0])
             yield from _issues(ctx, meta, place,
@@ -309,15 +348,15 @@ def _attr_dropped(ctx: CheckContext) -> Iterator[Issue]:
             node = place.node
             if _is_call(meta, node.op):
                 continue
-            dropped, op_def = _dropped(release, node)
+            found = release.op(node.op)
+            if found is None:
+                continue
+            dropped, _, changes = _attr_facts(meta, place, found.op_def)
+            if not dropped or changes:
+                continue  # nothing dropped, or TFI702
             dropped = [key for key in dropped if key not in NAMING_ATTRS]
             if not dropped or (node.op, ",".join(dropped)) in seen:
                 continue
-            producer = _declaring(node.op, dropped[0])
-            kept = {key: value for key, value in node.attr.items() if key not in dropped}
-            before = arg_types(producer, node.attr) if producer is not None else None
-            if before is not None and before != arg_types(op_def, kept):
-                continue  # TFI702
             seen.add((node.op, ",".join(dropped)))
             since = _attr_since(node.op, dropped[0])
             yield Issue(f"{node.op} {place.where} sets {', '.join(dropped)}, which TensorFlow {release.name} "
@@ -341,6 +380,17 @@ def _value_text(value) -> str:
     if kind == "list" and value.list.type:
         return "[" + ", ".join(dtype_name(t) for t in value.list.type) + "]"
     return str(getattr(value, kind)) if kind else "nothing"
+
+
+def _outside_allowed(op_def, node) -> list[tuple[object, list[str]]]:
+    """(attribute definition, the parts of the node's value it does not allow) for each such attribute."""
+    result = []
+    for item in op_def.attr:
+        if item.name in node.attr and item.HasField("allowed_values"):
+            outside = _not_allowed(node.attr[item.name], item.allowed_values)
+            if outside:
+                result.append((item, outside))
+    return result
 
 
 def _not_allowed(value, allowed) -> list[str]:
@@ -382,10 +432,8 @@ def _value_not_in_release(ctx: CheckContext) -> Iterator[Issue]:
             found = release.op(node.op)
             if found is None or _is_call(meta, node.op):
                 continue
-            for item in found.op_def.attr:
-                if item.name not in node.attr or not item.HasField("allowed_values"):
-                    continue
-                outside = _not_allowed(node.attr[item.name], item.allowed_values)
+            for item, outside in _memoised(meta, ("allowed", place.function, node.name, id(found.op_def)),
+                                           _outside_allowed, found.op_def, node):
                 if outside and place.function is not None and not revives_functions(ctx, meta):
                     # tf.compat.v1 / TF Serving check a function's values when it is instantiated to run
                     where = place.where
@@ -410,6 +458,10 @@ def _types(op_def, node) -> dict[str, list[int]]:
             value = values[item.name]
             result[item.name] = [value.type] if item.type == "type" else list(value.list.type)
     return result
+
+
+def _has_kernel(found: registry.OpInRelease, node) -> bool:
+    return found.kernel_for(_types(found.op_def, node))
 
 
 def _type_text(types: dict[str, list[int]]) -> str:
@@ -445,9 +497,10 @@ def _no_kernel_in_release(ctx: CheckContext) -> Iterator[Issue]:
             found = release.op(node.op)
             if found is None:
                 continue
-            types = _types(found.op_def, node)
-            if found.kernel_for(types):
+            if _memoised(meta, ("kernel", function, node.name, id(found.op_def), id(found.kernels)),
+                         _has_kernel, found, node):
                 continue
+            types = _types(found.op_def, node)
             having = [name for name in registry.releases()
                       if (other := registry.release(name).op(node.op)) is not None and other.kernel_for(types)]
             at_init, keys = runners(meta, function, node.name)

@@ -99,13 +99,19 @@ def _op_state(name: str, index: int) -> OpInRelease | None:
             state = (definition, kernel, library)
     if state is None or state[0] < 0:
         return None
-    kernels = tuple(tuple((attr, tuple(types)) for attr, types in constraints)
-                    for constraints in stored["kernels"][state[1]])
-    return OpInRelease(name, _op_def(state[0]), kernels, stored["libraries"][state[2]])
+    return OpInRelease(name, _op_def(state[0]), _kernels(state[1]), stored["libraries"][state[2]])
 
 
-@lru_cache(maxsize=4096)
+@cache
+def _kernels(index: int) -> tuple:
+    """One stored list of kernels' type constraints; the same object for every release that shares it."""
+    return tuple(tuple((attr, tuple(types)) for attr, types in constraints)
+                 for constraints in _stored()["kernels"][index])
+
+
+@cache
 def _op_def(index: int):
+    """One stored OpDef, parsed once: releases that share it share the object (rules memoise on it)."""
     from ..protos import OpDef
 
     return OpDef.FromString(base64.b64decode(_stored()["defs"][index]))
