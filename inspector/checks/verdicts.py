@@ -155,3 +155,14 @@ def compat_report(artifact: Artifact, path: str, loaders: tuple[str, ...] = LOAD
     serving = next((m for m in metas if m.tag_set == {"serve"}), metas[0] if metas else None)
     return CompatReport(path, serving.tensorflow_version if serving else None,
                         serving.producer if serving else None, list(names), units)
+
+
+def every_signature(report: CompatReport, loader: str = "tf-serving") -> Unit:
+    """One unit for the whole export under a loader: the releases that run all of its signatures."""
+    units = [unit for unit in report.units if unit.loader == loader]
+    runs_on = [name for name in report.releases if all(name in unit.runs_on for unit in units)]
+    fails = {}
+    for unit in units:
+        for name, reason in unit.fails.items():
+            fails.setdefault(name, reason)
+    return Unit(loader, None, None, runs_on, fails)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.text import Text
 
 from ..checks.verdicts import LOADER_NAMES, CompatReport, Reason, Unit
@@ -50,11 +50,15 @@ def _reason_text(reason: Reason | None, side: str) -> str:
 
 
 def render_compat(report: CompatReport, out: Console) -> None:
-    out.print(Text.assemble(("compat ", "bold"), visible(report.path)))
+    out.print(compat_renderable(report))
+
+
+def compat_renderable(report: CompatReport) -> Group:
+    """The heading and table `tfinspect compat` prints (also the notebook view)."""
     written = report.written_by or "an unrecorded TensorFlow"
     producer = f" (GraphDef producer {report.producer})" if report.producer is not None else ""
-    out.print(Text(f"  written by TensorFlow {visible(written)}{producer}; "
-                   f"releases known: {report.releases[0]} to {report.releases[-1]}" if report.releases else ""))
+    heading = Text(f"  written by TensorFlow {visible(written)}{producer}; "
+                   f"releases known: {report.releases[0]} to {report.releases[-1]}" if report.releases else "")
     rows = table(None, "loader", "tag-set", "signature", "runs on", "below the range", "above the range")
     for unit in report.units:
         below, above = unit.bounds()
@@ -65,4 +69,4 @@ def render_compat(report: CompatReport, out: Console) -> None:
         rows.add_row(LOADER_NAMES.get(unit.loader, unit.loader), Text(visible(unit.tag_set or "-")),
                      Text(visible(unit.signature or "-")), Text(unit.summary(), style=style),
                      Text(visible(_reason_text(below, "fails in"))), Text(visible(_reason_text(above, "fails in"))))
-    out.print(rows)
+    return Group(Text.assemble(("compat ", "bold"), visible(report.path)), heading, rows)
