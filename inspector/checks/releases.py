@@ -21,7 +21,7 @@ exports written by 2.21 (tests/test_releases.py holds each point against it):
   Attributes at their default are not in an export at all
   (``strip_default_attrs``, always on in TF2).
 - A node runs only where the release has a CPU kernel for its op and its type
-  attributes (``Range`` on bfloat16 has one from 2.13 on): the signatures that
+  attributes (``Range`` on bfloat16 has one from 2.18 on): the signatures that
   run it fail, or the load when the loader's init op runs it.
 """
 
@@ -288,7 +288,7 @@ def _attr_changes_type(ctx: CheckContext) -> Iterator[Issue]:
     TF2).  An older release drops an attribute it does not declare and builds
     the node as if it were unset.  When the attribute decides the dtype of an
     input or output (`tf.math.top_k(..., index_type=tf.int64)` sets `TopKV2`'s
-    `index_type`, new in 2.15), the node's tensors change dtype and the import
+    `index_type`, new in 2.13), the node's tensors change dtype and the import
     fails: `input x[0] expected type int64 != int32` (TensorFlow 2.12 on a 2.21
     export, both loaders).  An attribute that decides no dtype is TFI705.
     Where: the top-level graph and the functions it calls, at load; every
@@ -477,7 +477,7 @@ def _no_kernel_in_release(ctx: CheckContext) -> Iterator[Issue]:
 
     The model loads, but running the node fails: `No OpKernel was registered to
     support Op 'Range' ... with these attrs: [Tidx=DT_BFLOAT16]` (TensorFlow
-    2.12 on a 2.21 export: the bfloat16 kernel came in 2.13), or `Could not
+    2.12 on a 2.21 export: the bfloat16 kernel came in 2.18), or `Could not
     find device for node` for an op with XLA kernels only.  Reported for each
     signature that runs the node, at load when the init op does; nodes of a
     function compiled with XLA (`jit_compile=True`) need no kernel and are not

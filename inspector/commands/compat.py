@@ -27,6 +27,8 @@ def run(args: argparse.Namespace) -> int:
     if not registry.releases():
         raise SelectionError(None, "this tfinspect ships no release registry", "reinstall tfinspect")
     artifact = common.GraphArgs().load(args)
+    if not artifact.meta_graphs:
+        raise artifact.no_graph_error()
     loaders = tuple(dict.fromkeys(args.loader)) if args.loader else LOADERS
     report = compat_report(artifact, str(args.path), loaders)
     if args.json:
