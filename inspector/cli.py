@@ -11,10 +11,10 @@ import gc
 import os
 import sys
 
-from . import __version__
 from .commands import BY_NAME, COMMANDS
 from .errors import InspectorError
-from .report.sanitize import visible
+from .sanitize import visible
+from .version import __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 

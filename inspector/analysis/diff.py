@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 from ..model.artifact import Artifact, ArtifactKind
 from ..model.metagraph import MetaGraph, Signature, SignatureTensor
-from ..model.tensors import Shape, format_shape
+from ..tensors.shapes import Shape, format_shape
 from .io import io_signature
 
 BREAKING, COMPATIBLE, INFO = "breaking", "compatible", "info"

@@ -15,8 +15,8 @@ from ..model.functions import called_functions
 from ..model.graph import GraphIndex, parse_tensor_name
 from ..model.graphwalk import PASS_THROUGH_OPS
 from ..model.metagraph import MetaGraph, SignatureTensor
-from ..model.tensors import Shape, dtype_name, shape_from_proto
-from ..model.values import decode
+from ..tensors.shapes import Shape, dtype_name, shape_from_proto
+from ..tensors.values import decode
 
 EXAMPLE_PARSERS = frozenset({"ParseExample", "ParseExampleV2", "ParseSingleExample"})
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .. import protos
 from ..model.metagraph import Signature
-from ..model.tensors import format_shape, num_elements
+from ..tensors.shapes import format_shape, num_elements
 from .examples import ExampleFeature
 from .json_request import (
     INT64,

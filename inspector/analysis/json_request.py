@@ -40,7 +40,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..model.metagraph import Signature
-from ..model.tensors import format_shape
+from ..tensors.shapes import format_shape
 from .examples import ExampleFeature
 from .requests import JSON_KINDS, VERTEX_LIMIT, body_size, takes_examples
 

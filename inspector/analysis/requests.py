@@ -33,7 +33,7 @@ from ..model.artifact import Artifact, ArtifactKind
 from ..model.graph import parse_tensor_name
 from ..model.graphwalk import PASS_THROUGH_OPS
 from ..model.metagraph import MetaGraph, Signature, SignatureTensor
-from ..model.tensors import Shape, shape_from_proto
+from ..tensors.shapes import Shape, shape_from_proto
 from .examples import ExampleFeature, example_parsers
 
 DEFAULT_SIGNATURE = "serving_default"

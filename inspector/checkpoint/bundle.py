@@ -48,8 +48,8 @@ from inspector.errors import (
     NotFound,
     UnreadableInput,
 )
-from inspector.load import location
-from inspector.load.files import open_regular
+from inspector.source import location
+from inspector.source.files import open_regular
 
 if TYPE_CHECKING:
     import numpy as np

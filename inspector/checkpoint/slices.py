@@ -46,7 +46,7 @@ from inspector.checkpoint.table import (
     numpy_dtype,
 )
 from inspector.errors import CorruptArtifact, InspectorError, NotFound, UnreadableInput
-from inspector.load import location
+from inspector.source import location
 
 if TYPE_CHECKING:
     import numpy as np
@@ -199,7 +199,7 @@ class SliceReader(CheckpointIndex):
         return out
 
     def _read_slice(self, entry: TensorEntry, spec: Extents, extents: Extents) -> np.ndarray:
-        from inspector.model.values import decode, stored_count  # TensorProto decoding, one implementation
+        from inspector.tensors.values import decode, stored_count  # TensorProto decoding, one implementation
 
         stored = self._stored.get((entry.key, spec)) or next(
             (where for (name, raw), where in self._stored.items()

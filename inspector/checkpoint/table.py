@@ -43,8 +43,8 @@ import google_crc32c
 
 from inspector import protos
 from inspector.errors import CorruptArtifact, NotFound, UnreadableInput
-from inspector.load import location
-from inspector.load.files import INDEX_LIMIT, check_size, open_regular
+from inspector.source import location
+from inspector.source.files import INDEX_LIMIT, check_size, open_regular
 
 if TYPE_CHECKING:
     import numpy as np
@@ -367,7 +367,7 @@ def _numpy_dtypes() -> dict[int, np.dtype]:
     """Built on first use: numpy (and ml_dtypes) load only when values are read."""
     import numpy as np
 
-    from inspector.model.values import numpy_types
+    from inspector.tensors.values import numpy_types
 
     names = set(protos.DataType.keys())
     return {protos.DataType.Value(name): np.dtype(t) for name, t in numpy_types().items() if name in names}

@@ -9,7 +9,7 @@ from ..analysis.requests import BYTES_SUFFIX, JSON_KINDS
 from ..model.graph import parse_tensor_name
 from ..model.graphwalk import PASS_THROUGH_OPS, consumer_ops
 from ..model.metagraph import MetaGraph, Signature, SignatureTensor
-from ..model.tensors import base_dtype, format_shape
+from ..tensors.shapes import base_dtype, format_shape
 from .context import CheckContext, tag_label
 from .core import SERVING, Issue, Severity, rule
 

@@ -13,8 +13,8 @@ from ..errors import NotFound
 from ..load import load
 from ..report import jsonout
 from ..report.ckpt import listing_json, render_audit, render_listing, render_stats, values_json
-from ..report.sanitize import visible
 from ..report.style import console, plain
+from ..sanitize import visible
 from . import common
 
 PROGRESS_FROM_BYTES = 64 << 20

@@ -12,7 +12,7 @@ from ..analysis.requests import model_name
 from ..load import load
 from ..report import jsonout
 from ..report.requests import metadata_json
-from ..report.sanitize import visible
+from ..sanitize import visible
 from . import common
 
 GROUP = common.GraphArgs(serving=True, path_help="SavedModel directory, or a version tree (model/1, model/2, ...)",

@@ -14,10 +14,10 @@ from pathlib import Path
 from ..analysis.requests import serving_signature
 from ..errors import SelectionError
 from ..execute import launch
-from ..load.location import is_url
 from ..report import jsonout
 from ..report.run import outputs_json, render_outputs, render_problems
 from ..report.style import console
+from ..source.location import is_url
 from . import common
 
 

@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.text import Text
 
 from ..analysis.diff import BREAKING, COMPATIBLE, SEVERITIES, Change, DiffResult
+from ..sanitize import visible
 from .jsonout import document, tag_set_json
-from .sanitize import visible
 from .style import table
 
 SEVERITY_STYLE = {BREAKING: "bold red", COMPATIBLE: "green", "info": "dim"}

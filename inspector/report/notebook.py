@@ -3,7 +3,7 @@
 :func:`to_html` walks a rich renderable made of Groups, Tables and Texts (what the
 report modules build) and writes a real ``<table>`` for each Table and a ``<pre>``
 for each line of text, keeping the styles as inline CSS.  Every piece of text is
-passed through :func:`~inspector.report.sanitize.visible` and ``html.escape``, so a
+passed through :func:`~inspector.sanitize.visible` and ``html.escape``, so a
 name like ``<script>`` or ``[red]`` from an artifact shows as those characters.
 """
 
@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.terminal_theme import DEFAULT_TERMINAL_THEME
 from rich.text import Text
 
-from .sanitize import visible
+from ..sanitize import visible
 
 _PRE = "margin:0;white-space:pre;font-family:monospace;line-height:1.3"
 _CELL = "text-align:{align};vertical-align:top;padding:0.1em 1.2em 0.1em 0;font-family:monospace;white-space:pre"
@@ -128,3 +128,20 @@ def finding_renderable(finding) -> Group:
     from .check import finding_lines
 
     return Group(*finding_lines(finding))
+
+
+def _register() -> None:
+    """Fill the rendering protocol (``inspector.display``) with the renderers above."""
+    from .. import display
+    from ..checks.core import Finding
+    from ..model.artifact import Artifact
+    from ..model.metagraph import MetaGraph, Signature
+
+    display.register_html(to_html)
+    display.register(Artifact, artifact_renderable)
+    display.register(MetaGraph, meta_graph_renderable)
+    display.register(Signature, signature_renderable)
+    display.register(Finding, finding_renderable)
+
+
+_register()

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from ..errors import InspectorError
-from .sanitize import visible
+from ..sanitize import visible
 
 INSTALL_HINT = ("install Graphviz (apt-get install graphviz, or brew install graphviz) to render "
                 ".svg/.png/.pdf/.html; writing .dot works without it")

@@ -10,9 +10,9 @@ from rich.text import Text
 
 from ..analysis.json_request import Checked
 from ..analysis.requests import RequestTemplate
-from ..model.tensors import format_shape
+from ..sanitize import visible
+from ..tensors.shapes import format_shape
 from .jsonout import document
-from .sanitize import visible
 from .style import plain, table
 
 

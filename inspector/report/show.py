@@ -7,8 +7,8 @@ from rich.text import Text
 
 from ..analysis.overview import MetaGraphOverview, Overview, VariableTotals
 from ..model.metagraph import Signature
+from ..sanitize import visible
 from .grid import print_group
-from .sanitize import visible
 from .style import human_bytes, human_count, plain, table
 
 OP_TYPES_SHOWN = 12

@@ -7,8 +7,8 @@ from rich.text import Text
 
 from ..analysis.diff import BREAKING, COMPATIBLE
 from ..analysis.versions import Version, VersionsView
+from ..sanitize import visible
 from .jsonout import document
-from .sanitize import visible
 from .style import human_bytes, table
 
 
