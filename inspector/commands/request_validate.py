@@ -53,7 +53,7 @@ def check_file(meta: MetaGraph, body_path: str, key: str | None, target: str) ->
 
 
 def _mismatch(asked: str, named: str):
-    from ..analysis.json_request import Problem
+    from ..analysis.json_values import Problem
 
     return Problem("$.signature_name", "signature", f"the body names signature {named!r}, which the server "
                    f"runs, but --signature asks about {asked!r}")

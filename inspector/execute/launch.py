@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import protos
-from ..analysis.json_request import Problem, Tensor
+from ..analysis.json_values import Problem, Tensor
 from ..errors import InspectorError, NotFound, UnreadableInput
 from ..model.metagraph import Signature
 from ..source.files import require_regular
