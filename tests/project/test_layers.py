@@ -36,9 +36,8 @@ def test_an_import_up_breaks_the_contract(tmp_path):
 
             return style
     """))
-    proc = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, '.'); "
-                           "from importlinter.cli import lint_imports_command; lint_imports_command()",
-                           "--no-cache"], check=False, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    code = "import sys; sys.path.insert(0, '.'); from importlinter.cli import lint_imports_command; lint_imports_command()"
+    proc = subprocess.run([sys.executable, "-c", code, "--no-cache"], check=False, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "imports point down BROKEN" in proc.stdout
     assert "inspector.model.totals -> inspector.report.style" in proc.stdout
