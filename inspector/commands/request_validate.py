@@ -39,14 +39,13 @@ def read_body(path: str) -> tuple[object, int]:
 
 
 def check_file(meta: MetaGraph, body_path: str, key: str | None, target: str) -> Checked:
-    from ..analysis.examples import example_parsers
+    from ..analysis.examples import example_inputs, features_of
     from ..analysis.json_request import check_body
     from ..analysis.requests import DEFAULT_SIGNATURE
 
     body, size = read_body(body_path)
     signatures = {k: s for k, s in meta.signatures.items() if not s.internal}
-    features = {k: {t.alias: [f for p in example_parsers(meta, t) for f in p.features]
-                    for t in s.inputs if t.dtype == "DT_STRING" and t.encoding == "name"}
+    features = {k: {alias: features_of(parsers) for alias, parsers in example_inputs(meta, s).items()}
                 for k, s in signatures.items()}
     checked = check_body(body, signatures, key or DEFAULT_SIGNATURE, target=target, features=features, size=size)
     if key and checked.signature_key and checked.signature_key != key:
