@@ -29,6 +29,7 @@ use it.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -125,7 +126,7 @@ def start(argv: list[str], **popen_options) -> subprocess.Popen:
     # no lock a thread of the parent could hold, which is what makes preexec_fn unsafe with threads.
     proc = subprocess.Popen(argv, start_new_session=True, preexec_fn=preexec, **popen_options)  # noqa: PLW1509
     _live[proc.pid] = proc
-    _tell_keeper(f"+{proc.pid}")
+    _tell_keeper(f"+g {proc.pid}")
     return proc
 
 
@@ -168,7 +169,7 @@ def _kill_group(pgid: int) -> None:
 
 def _forget(pid: int) -> None:
     if _live.pop(pid, None) is not None:
-        _tell_keeper(f"-{pid}")
+        _tell_keeper(f"-g {pid}")
 
 
 def stop_all() -> None:
@@ -185,23 +186,34 @@ def stop_all() -> None:
 
 # -- the keeper ------------------------------------------------------------------------------------------------
 
-# Reads "+PGID" / "-PGID" lines until the pipe closes (tfinspect has ended, however it
-# ended), then kills the groups still registered.  -S: no site import, it starts in ~10 ms.
-_KEEPER = """# tfinspect's keeper: kills its children's process groups when it ends
-import os, signal, sys
+# Reads "+g PGID" / "-g PGID" (a child's process group) and "+t PATH" / "-t PATH" (a
+# temporary file or folder, as JSON) until the pipe closes, which happens when tfinspect
+# has ended, however it ended; then kills the groups and removes the paths still
+# registered.  -I -S: no site, no environment variables, it starts in about 10 ms.
+_KEEPER = """# tfinspect's keeper: when tfinspect ends, stop its children and remove its temporary files
+import json, os, shutil, signal, sys
 for name in ("SIGINT", "SIGTERM", "SIGHUP"):
     signal.signal(getattr(signal, name), signal.SIG_IGN)
-groups = set()
+groups, paths = set(), set()
 for line in sys.stdin:
-    if line[:1] == "+":
-        groups.add(int(line[1:]))
-    elif line[:1] == "-":
-        groups.discard(int(line[1:]))
+    try:
+        chosen, value = (groups, int(line[3:])) if line[1:2] == "g" else (paths, json.loads(line[3:]))
+    except ValueError:
+        continue
+    chosen.add(value) if line[:1] == "+" else chosen.discard(value)
 for pgid in groups:
     try:
         os.killpg(pgid, signal.SIGKILL)
     except OSError:
         pass
+for path in paths:
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 """
 
 
@@ -284,12 +296,18 @@ def _kill_workers(pool: ProcessPoolExecutor) -> None:
 
 
 def remember_temporary(path: str | os.PathLike) -> None:
-    """Remove this file or folder if a signal stops tfinspect before :func:`forget_temporary`."""
+    """Remove this file or folder if a signal stops tfinspect before :func:`forget_temporary`.
+
+    With a keeper running (one is, once a child or a :func:`temporary_directory` was
+    started), it is removed after a SIGKILL too.
+    """
     _temporary.add(os.fspath(path))
+    _tell_keeper(f"+t {json.dumps(os.fspath(path))}")
 
 
 def forget_temporary(path: str | os.PathLike) -> None:
     _temporary.discard(os.fspath(path))
+    _tell_keeper(f"-t {json.dumps(os.fspath(path))}")
 
 
 @contextmanager
@@ -297,6 +315,7 @@ def temporary_directory(prefix: str) -> Iterator[Path]:
     """A new folder in the system's temporary directory, removed on leaving, on an exception or a signal."""
     import tempfile
 
+    _ensure_keeper()
     path = tempfile.mkdtemp(prefix=prefix)
     remember_temporary(path)
     try:
