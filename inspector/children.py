@@ -10,7 +10,7 @@ workers of a process pool) is started through this module, which makes three pro
   (130, 143, 129).
 - **SIGKILL, or any death**: on Linux each child asks the kernel, between ``fork`` and
   ``exec``, to be sent SIGKILL when its parent dies (``prctl(PR_SET_PDEATHSIG)``).  And
-  a *keeper*, a tiny process started with the first child, holds a pipe from tfinspect:
+  a *keeper*, a small process started with the first child, holds a pipe from tfinspect:
   when tfinspect is gone, however it went, the pipe closes and the keeper kills the
   process group of every child still registered, which also stops what a child started
   in turn (PDEATHSIG alone does not: the kernel clears it across ``fork``).  The keeper
@@ -29,9 +29,7 @@ use it.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import signal
 import sys
 import threading
@@ -186,35 +184,34 @@ def stop_all() -> None:
 
 # -- the keeper ------------------------------------------------------------------------------------------------
 
-# Reads "+g PGID" / "-g PGID" (a child's process group) and "+t PATH" / "-t PATH" (a
-# temporary file or folder, as JSON) until the pipe closes, which happens when tfinspect
-# has ended, however it ended; then kills the groups and removes the paths still
-# registered.  -I -S: no site, no environment variables, it starts in about 10 ms.
-_KEEPER = """# tfinspect's keeper: when tfinspect ends, stop its children and remove its temporary files
-import json, os, shutil, signal, sys
-for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-    signal.signal(getattr(signal, name), signal.SIG_IGN)
-groups, paths = set(), set()
-for line in sys.stdin:
-    try:
-        chosen, value = (groups, int(line[3:])) if line[1:2] == "g" else (paths, json.loads(line[3:]))
-    except ValueError:
-        continue
-    chosen.add(value) if line[:1] == "+" else chosen.discard(value)
-for pgid in groups:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except OSError:
-        pass
-for path in paths:
-    if os.path.isdir(path) and not os.path.islink(path):
-        shutil.rmtree(path, ignore_errors=True)
-    else:
+def _keep() -> None:
+    """The keeper (``python -I -S children.py --keep``): stop what is registered once tfinspect is gone.
+
+    It reads "+g PGID" / "-g PGID" (a child's process group) and "+t PATH" / "-t PATH" (a
+    temporary file or folder, as JSON) until its stdin closes, which happens when
+    tfinspect has ended, however it ended; then it kills the groups and removes the
+    paths still registered.  -I -S: no site, no environment variables, no folder of the
+    package on the path; it needs the standard library only.
+    """
+    import json
+
+    for signum in STOPPING:  # tfinspect decides; its end is what stops the keeper
+        signal.signal(signum, signal.SIG_IGN)
+    groups: set[int] = set()
+    paths: set[str] = set()
+    for line in sys.stdin:
         try:
-            os.unlink(path)
-        except OSError:
-            pass
-"""
+            chosen, value = (groups, int(line[3:])) if line[1:2] == "g" else (paths, json.loads(line[3:]))
+        except ValueError:
+            continue
+        if line[:1] == "+":
+            chosen.add(value)
+        else:
+            chosen.discard(value)
+    for pgid in groups:
+        _kill_group(pgid)
+    for path in paths:
+        _remove(path)
 
 
 def _ensure_keeper() -> None:
@@ -225,7 +222,8 @@ def _ensure_keeper() -> None:
     with _keeper_lock:
         if _keeper is not None and _keeper_owner == os.getpid():
             return
-        _keeper = subprocess.Popen([sys.executable, "-I", "-S", "-c", _KEEPER], stdin=subprocess.PIPE,
+        _keeper = subprocess.Popen([sys.executable, "-I", "-S", os.path.abspath(__file__), "--keep"],
+                                   stdin=subprocess.PIPE,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                    start_new_session=True, text=True, bufsize=1)
         _keeper_owner = os.getpid()
@@ -236,7 +234,8 @@ def _tell_keeper(line: str) -> None:
     if keeper is None or keeper.stdin is None or _keeper_owner != os.getpid():
         return
     try:
-        keeper.stdin.write(line + "\n")
+        with _keeper_lock:
+            keeper.stdin.write(line + "\n")
     except (OSError, ValueError):  # the keeper is gone: PDEATHSIG still holds on Linux
         pass
 
@@ -288,8 +287,12 @@ def worker_initializer(parent_pid: int) -> None:
 
 def _kill_workers(pool: ProcessPoolExecutor) -> None:
     workers = getattr(pool, "_processes", None) or {}  # pid -> Process; the executor offers no public list
-    for pid in list(workers):  # each worker leads its own process group (worker_initializer)
+    for pid in list(workers):  # each worker leads its own process group, once worker_initializer ran
         _kill_group(pid)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 # -- temporary files ---------------------------------------------------------------------------------------------
@@ -301,11 +304,15 @@ def remember_temporary(path: str | os.PathLike) -> None:
     With a keeper running (one is, once a child or a :func:`temporary_directory` was
     started), it is removed after a SIGKILL too.
     """
+    import json
+
     _temporary.add(os.fspath(path))
     _tell_keeper(f"+t {json.dumps(os.fspath(path))}")
 
 
 def forget_temporary(path: str | os.PathLike) -> None:
+    import json
+
     _temporary.discard(os.fspath(path))
     _tell_keeper(f"-t {json.dumps(os.fspath(path))}")
 
@@ -313,6 +320,7 @@ def forget_temporary(path: str | os.PathLike) -> None:
 @contextmanager
 def temporary_directory(prefix: str) -> Iterator[Path]:
     """A new folder in the system's temporary directory, removed on leaving, on an exception or a signal."""
+    import shutil
     import tempfile
 
     _ensure_keeper()
@@ -326,15 +334,22 @@ def temporary_directory(prefix: str) -> Iterator[Path]:
 
 
 def remove_temporaries() -> None:
+    """Remove every registered temporary file and folder (what a signal does)."""
     for path in list(_temporary):
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
+        _remove(path)
         _temporary.discard(path)
+
+
+def _remove(path: str) -> None:
+    import shutil
+
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 # -- signals -------------------------------------------------------------------------------------------------------
@@ -369,3 +384,7 @@ def _on_signal(signum: int, frame) -> None:
     stop_all()
     remove_temporaries()
     raise Interrupted(signum)
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--keep"]:
+    _keep()

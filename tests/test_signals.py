@@ -177,10 +177,10 @@ def test_api_graph_interrupted_stops_dot_without_a_signal_handler(slow, tmp_path
     assert started.proc.stdout.readline() == "interrupted True\n"
     # The script goes on (sleeping): dot must already be gone; only the idle keeper remains.
     deadline = time.monotonic() + 5
-    while (left := started.others()) and any("keeper" not in command for _, command in left) \
+    while (left := started.others()) and any("children.py --keep" not in command for _, command in left) \
             and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert [command for _, command in left if "keeper" not in command] == []
+    assert [command for _, command in left if "children.py --keep" not in command] == []
     started.stop("SIGKILL")
     started.assert_nothing_left()
 
@@ -247,3 +247,15 @@ def test_a_signal_removes_registered_temporaries_and_stops_children(tmp_path):
         assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the previous handler is back
     finally:
         children.stop(proc)
+
+
+def test_a_pool_that_is_not_stopped_does_its_work_and_leaves_no_worker(tmp_path):
+    script = tmp_path / "work.py"
+    script.write_text("from inspector import children\n"
+                      "if __name__ == '__main__':\n"
+                      "    with children.process_pool(2) as pool:\n"
+                      "        print(list(pool.map(abs, [-1, -2, -3])), flush=True)\n")
+    started = Started([sys.executable, str(script)], tmp_path)
+    out, err = started.proc.communicate(timeout=60)
+    assert (started.proc.returncode, out) == (0, "[1, 2, 3]\n"), err
+    started.assert_nothing_left()
