@@ -14,10 +14,11 @@ import os
 import signal
 import sys
 
-from . import __version__, children
+from . import children
 from .commands import BY_NAME, COMMANDS
 from .errors import InspectorError
-from .report.sanitize import visible
+from .sanitize import visible
+from .version import __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 

@@ -71,9 +71,9 @@ def tf():
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Path:
     """A SavedModel version tree, .meta and frozen-graph pairs, and replay.json: TensorFlow
-    serving each old request to the next export (see tests/diff_tree.py).  Built once."""
+    serving each old request to the next export (see tests/helpers/diff_tree.py).  Built once."""
     out = tmp_path_factory.mktemp("diff_tree")
-    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "diff_tree.py"), str(out)],
+    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "helpers" / "diff_tree.py"), str(out)],
                           capture_output=True, text=True, timeout=600,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from .. import children, protos
-from ..analysis.json_request import Problem, Tensor
+from ..analysis.json_values import Problem, Tensor
 from ..errors import InspectorError, NotFound, UnreadableInput
-from ..load.files import require_regular
 from ..model.metagraph import Signature
-from ..model.tensors import format_shape
-from ..model.values import numpy_dtype
+from ..source.files import require_regular
+from ..tensors.shapes import format_shape
+from ..tensors.values import numpy_dtype
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 CHILD_MODULE = "inspector.execute.child"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .. import children
 from ..errors import InspectorError
-from .sanitize import visible
+from ..sanitize import visible
 
 INSTALL_HINT = ("install Graphviz (apt-get install graphviz, or brew install graphviz) to render "
                 ".svg/.png/.pdf/.html; writing .dot works without it")
