@@ -259,3 +259,31 @@ def test_a_pool_that_is_not_stopped_does_its_work_and_leaves_no_worker(tmp_path)
     out, err = started.proc.communicate(timeout=60)
     assert (started.proc.returncode, out) == (0, "[1, 2, 3]\n"), err
     started.assert_nothing_left()
+
+
+STARTERS = {
+    "subprocess": {"Popen", "run", "call", "check_call", "check_output", "getoutput", "getstatusoutput"},
+    "os": {"system", "popen", "fork", "forkpty", "posix_spawn", "posix_spawnp", "spawnv", "spawnve", "spawnvp",
+           "spawnl", "spawnlp", "execv", "execve", "execvp"},
+    "multiprocessing": {"Process", "Pool", "get_context"},
+    "futures": {"ProcessPoolExecutor"},
+}
+
+
+def test_every_child_is_started_by_children_py():
+    """A program started any other way would not die with tfinspect: only inspector/children.py starts one."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "inspector").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                hit = node.attr in STARTERS.get(node.value.id, ())
+            elif isinstance(node, ast.ImportFrom):
+                module = (node.module or "").split(".")[-1]
+                hit = any(alias.name in STARTERS.get(module, ()) for alias in node.names)
+            else:
+                hit = isinstance(node, ast.Import) and any(a.name == "multiprocessing" for a in node.names)
+            if hit:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found and {place.split(":")[0] for place in found} == {"inspector/children.py"}, found
