@@ -159,8 +159,12 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def _kill_group(pgid: int) -> None:
+    killpg = getattr(os, "killpg", None)  # POSIX; elsewhere only the child itself can be stopped
     try:
-        os.killpg(pgid, signal.SIGKILL)
+        if killpg is not None:
+            killpg(pgid, signal.SIGKILL)
+        else:
+            os.kill(pgid, signal.SIGTERM)
     except (ProcessLookupError, PermissionError):
         pass
 
