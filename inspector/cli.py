@@ -88,6 +88,13 @@ def _main(argv: list[str] | None) -> int:
         return EXIT_INPUT
     except KeyboardInterrupt:  # SIGINT where no handler could be set (a thread other than the main one)
         raise children.Interrupted(signal.SIGINT) from None
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] == "inspector":
+            raise  # a module of tfinspect itself is missing: a broken install, reported as an internal error
+        # A command imports its libraries when it runs (so that --help stays quick): one of them is missing.
+        _error(f"the {command} command cannot start: {exc} "
+               f"(reinstall tfinspect with its dependencies: pip install tfinspect)")
+        return EXIT_INPUT
     except BrokenPipeError:
         # The reader went away (| head); say nothing more.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
