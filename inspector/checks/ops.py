@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .. import registry
 from ..model.graph import parse_tensor_name
 from ..model.metagraph import MetaGraph
+from ..registry import reader as registry
 from .context import CheckContext, tag_label
 from .core import Issue, Severity, rule
 from .op_registry import registered_ops

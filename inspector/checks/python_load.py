@@ -4,7 +4,7 @@ The TF2 loader turns each SignatureDef of a TF1 SavedModel into a function by
 pruning the graph between the signature's inputs and outputs, and recreates a
 TF2 SavedModel's objects from its object graph.  Both steps refuse things that
 `tf.compat.v1.saved_model.loader.load` and TF Serving accept; TensorFlow 2.21
-confirms each rule on an edited copy of a real export (tests/test_check_python.py).
+confirms each rule on an edited copy of a real export (tests/checks/test_check_python.py).
 The raw TensorInfo protos are read here, not the model layer's view of them.
 """
 
@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from .. import registry
 from ..model.graph import parse_tensor_name
 from ..model.graphwalk import tensor_names
 from ..model.metagraph import MetaGraph
+from ..registry import reader as registry
 from .context import CheckContext, tag_label
 from .core import LOAD, Issue, Severity, rule
 

@@ -30,8 +30,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .. import registry
 from ..model.metagraph import MetaGraph
+from ..registry import reader as registry
 from .context import CheckContext, tag_label
 from .core import LOAD, Issue, Severity, rule
 from .reach import node_issues, runners
@@ -370,7 +370,7 @@ NAMING_ATTRS = frozenset({"debug_name"})
 
 
 def _value_text(value) -> str:
-    from ..model.tensors import dtype_name
+    from ..tensors.shapes import dtype_name
 
     kind = value.WhichOneof("value")
     if kind == "type":
@@ -395,7 +395,7 @@ def _outside_allowed(op_def, node) -> list[tuple[object, list[str]]]:
 
 def _not_allowed(value, allowed) -> list[str]:
     """The parts of an attribute value outside the OpDef's allowed values."""
-    from ..model.tensors import dtype_name
+    from ..tensors.shapes import dtype_name
 
     kind = value.WhichOneof("value")
     if allowed.list.type:
@@ -465,7 +465,7 @@ def _has_kernel(found: registry.OpInRelease, node) -> bool:
 
 
 def _type_text(types: dict[str, list[int]]) -> str:
-    from ..model.tensors import dtype_name
+    from ..tensors.shapes import dtype_name
 
     return ", ".join(f"{name}={'/'.join(dtype_name(t) for t in values)}" for name, values in sorted(types.items()))
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .. import registry
 from ..model.artifact import Artifact
+from ..registry import reader as registry
 from .context import CheckContext, tag_label
 from .core import LOAD, RULES, Finding, Severity, run_rules, selected_rules
 

@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import registry
+    from ..registry import reader as registry
 
     if not registry.releases():
         raise SelectionError(None, "this tfinspect ships no release registry", "reinstall tfinspect")

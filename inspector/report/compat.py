@@ -6,8 +6,8 @@ from rich.console import Console, Group
 from rich.text import Text
 
 from ..checks.verdicts import LOADER_NAMES, CompatReport, Reason, Unit
+from ..sanitize import visible
 from .jsonout import document, tag_set_json
-from .sanitize import visible
 from .style import table
 
 
