@@ -54,7 +54,8 @@ def compat(path: str | os.PathLike, *, loaders: str | Iterable[str] | None = Non
     ``loaders`` picks among ``"python"`` (``tf.saved_model.load``), ``"python-v1"`` and
     ``"tf-serving"`` (default: all three).
     """
-    from .checks.verdicts import LOADERS, compat_report
+    from .checks.core import LOADERS
+    from .checks.verdicts import compat_report
     from .errors import SelectionError
 
     chosen = (loaders,) if isinstance(loaders, str) else tuple(loaders or LOADERS)

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from ..model.artifact import Artifact
 from ..registry import reader as registry
 from .context import CheckContext, tag_label
-from .core import LOAD, RULES, Finding, Severity, run_rules, selected_rules
+from .core import LOAD, LOADERS, Finding, Severity, run_rules, selected_rules
 
-LOADERS = ("python", "python-v1", "tf-serving")
 LOADER_NAMES = {"python": "tf.saved_model.load", "python-v1": "tf.compat.v1 loader",
                 "tf-serving": "TF Serving"}
 # Rules whose verdict depends on the release; the rules that judge the installed TensorFlow instead.
@@ -129,6 +128,8 @@ def _units(context: CheckContext, loader: str) -> list[Unit]:
 def compat_report(artifact: Artifact, path: str, loaders: tuple[str, ...] = LOADERS,
                   releases: list[str] | None = None) -> CompatReport:
     """The releases each signature loads and runs on, per loader."""
+    from . import RULES  # registers every rule
+
     names = releases or registry.releases()
     units: list[Unit] = []
     for loader in loaders:

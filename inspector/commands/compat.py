@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..checks.verdicts import LOADERS, compat_report
+from ..checks.core import LOADERS
 from ..errors import SelectionError
-from ..report import jsonout
-from ..report.compat import compat_json, render_compat
-from ..report.style import console
 from . import common
 
 
@@ -22,7 +19,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..checks.verdicts import compat_report
     from ..registry import reader as registry
+    from ..report import jsonout
+    from ..report.compat import compat_json, render_compat
+    from ..report.style import console
 
     if not registry.releases():
         raise SelectionError(None, "this tfinspect ships no release registry", "reinstall tfinspect")
