@@ -127,6 +127,17 @@ def _library_of(op: str) -> str:
     return ""
 
 
+def _registered_places(ctx: CheckContext, release: registry.Release):
+    """(MetaGraph, Place, the op as the release registers it) for each imported node of a registered op."""
+    for meta in ctx.meta_graphs:
+        for place in places(ctx, meta):
+            if _is_call(meta, place.node.op):
+                continue
+            found = release.op(place.node.op)
+            if found is not None:
+                yield meta, place, found
+
+
 def _first(op: str) -> str:
     having = registry.registering(op)
     return having[0] if having else ""
@@ -300,28 +311,22 @@ def _attr_changes_type(ctx: CheckContext) -> Iterator[Issue]:
     release = target_release(ctx)
     if release is None:
         return
-    for meta in ctx.meta_graphs:
-        for place in places(ctx, meta):
-            node = place.node
-            if _is_call(meta, node.op):
-                continue
-            found = release.op(node.op)
-            if found is None:
-                continue
-            dropped, missing, changes = _attr_facts(meta, place, found.op_def)
-            for name in missing:
-                yield from _issues(ctx, meta, place,
-                                   f"{node.op} {place.where} does not set attribute {name}, which "
-                                   f"TensorFlow {release.name} requires", "export the model with that release")
-            if not changes:
-                continue
-            since = _attr_since(node.op, dropped[0])
+    for meta, place, found in _registered_places(ctx, release):
+        node = place.node
+        dropped, missing, changes = _attr_facts(meta, place, found.op_def)
+        for name in missing:
             yield from _issues(ctx, meta, place,
-                               f"{node.op} {place.where} sets {', '.join(dropped)}, which TensorFlow "
-                               f"{release.name} does not know"
-                               + (f" (it appeared in {since})" if since else "")
-                               + "; without it the node's dtypes change and the import fails",
-                               f"export without setting {dropped[0]}, or serve with TensorFlow {since or 'newer'}")
+                               f"{node.op} {place.where} does not set attribute {name}, which "
+                               f"TensorFlow {release.name} requires", "export the model with that release")
+        if not changes:
+            continue
+        since = _attr_since(node.op, dropped[0])
+        yield from _issues(ctx, meta, place,
+                           f"{node.op} {place.where} sets {', '.join(dropped)}, which TensorFlow "
+                           f"{release.name} does not know"
+                           + (f" (it appeared in {since})" if since else "")
+                           + "; without it the node's dtypes change and the import fails",
+                           f"export without setting {dropped[0]}, or serve with TensorFlow {since or 'newer'}")
 
 
 @rule("TFI705", "attr-dropped", Severity.WARNING,
@@ -342,28 +347,21 @@ def _attr_dropped(ctx: CheckContext) -> Iterator[Issue]:
     release = target_release(ctx)
     if release is None:
         return
-    for meta in ctx.meta_graphs:
-        seen: set[tuple[str, str]] = set()
-        for place in places(ctx, meta):
-            node = place.node
-            if _is_call(meta, node.op):
-                continue
-            found = release.op(node.op)
-            if found is None:
-                continue
-            dropped, _, changes = _attr_facts(meta, place, found.op_def)
-            if not dropped or changes:
-                continue  # nothing dropped, or TFI702
-            dropped = [key for key in dropped if key not in NAMING_ATTRS]
-            if not dropped or (node.op, ",".join(dropped)) in seen:
-                continue
-            seen.add((node.op, ",".join(dropped)))
-            since = _attr_since(node.op, dropped[0])
-            yield Issue(f"{node.op} {place.where} sets {', '.join(dropped)}, which TensorFlow {release.name} "
-                        f"does not know and ignores" + (f" (it appeared in {since})" if since else "")
-                        ,
-                        f"check the results on TensorFlow {release.name}, or serve with {since or 'a newer release'}",
-                        tag_set=tag_label(meta), location=place.where)
+    seen: set[tuple[str | None, str, str]] = set()
+    for meta, place, found in _registered_places(ctx, release):
+        node = place.node
+        dropped, _, changes = _attr_facts(meta, place, found.op_def)
+        if not dropped or changes:
+            continue  # nothing dropped, or TFI702
+        dropped = [key for key in dropped if key not in NAMING_ATTRS]
+        if not dropped or (tag_label(meta), node.op, ",".join(dropped)) in seen:
+            continue
+        seen.add((tag_label(meta), node.op, ",".join(dropped)))
+        since = _attr_since(node.op, dropped[0])
+        yield Issue(f"{node.op} {place.where} sets {', '.join(dropped)}, which TensorFlow {release.name} "
+                    f"does not know and ignores" + (f" (it appeared in {since})" if since else ""),
+                    f"check the results on TensorFlow {release.name}, or serve with {since or 'a newer release'}",
+                    tag_set=tag_label(meta), location=place.where)
 
 
 NAMING_ATTRS = frozenset({"debug_name"})
@@ -426,28 +424,19 @@ def _value_not_in_release(ctx: CheckContext) -> Iterator[Issue]:
     release = target_release(ctx)
     if release is None:
         return
-    for meta in ctx.meta_graphs:
-        for place in places(ctx, meta):
-            node = place.node
-            found = release.op(node.op)
-            if found is None or _is_call(meta, node.op):
-                continue
-            for item, outside in _memoised(meta, ("allowed", place.function, node.name, id(found.op_def)),
-                                           _outside_allowed, found.op_def, node):
-                if outside and place.function is not None and not revives_functions(ctx, meta):
-                    # tf.compat.v1 / TF Serving check a function's values when it is instantiated to run
-                    where = place.where
-                    yield from node_issues(meta, place.function, node.name,
-                                           f"{node.op} {where} has {item.name}="
-                                           f"{_value_text(node.attr[item.name])}, which TensorFlow {release.name} "
-                                           f"does not allow ({', '.join(outside)})",
-                                           "cast to a dtype that release accepts, or serve with a newer release",
-                                           tag_set=tag_label(meta), location=where)
-                elif outside:
-                    yield from _issues(ctx, meta, place,
-                                       f"{node.op} {place.where} has {item.name}={_value_text(node.attr[item.name])}"
-                                       f", which TensorFlow {release.name} does not allow ({', '.join(outside)})",
-                                       "cast to a dtype that release accepts, or serve with a newer release")
+    for meta, place, found in _registered_places(ctx, release):
+        node = place.node
+        for item, outside in _memoised(meta, ("allowed", place.function, node.name, id(found.op_def)),
+                                       _outside_allowed, found.op_def, node):
+            message = (f"{node.op} {place.where} has {item.name}={_value_text(node.attr[item.name])}, which "
+                       f"TensorFlow {release.name} does not allow ({', '.join(outside)})")
+            hint = "cast to a dtype that release accepts, or serve with a newer release"
+            if place.function is not None and not revives_functions(ctx, meta):
+                # tf.compat.v1 / TF Serving check a function's values when it is instantiated to run
+                yield from node_issues(meta, place.function, node.name, message, hint, tag_set=tag_label(meta),
+                                       location=place.where)
+            else:
+                yield from _issues(ctx, meta, place, message, hint)
 
 
 def _types(op_def, node) -> dict[str, list[int]]:
