@@ -1,7 +1,7 @@
 """Rules for one TensorFlow release given with --tf-version (TFI70x), from the op registries of real releases.
 
 What a release's loaders check, and when, learnt by running TensorFlow 2.12 on
-exports written by 2.21 (tests/test_releases.py holds each point against it):
+exports written by 2.21 (tests/conformance/test_releases.py holds each point against it):
 
 - Every op of the top-level graph must be registered, and so must every op of
   every library function that a top-level node calls (directly or through other

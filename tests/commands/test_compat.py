@@ -1,7 +1,7 @@
 """The shipped op registries, `check --tf-version/--serving-version/--vertex-container`, `compat`, and the API.
 
 The registries are held to the installed TensorFlow (2.21) op by op; what older
-releases do is held to TensorFlow 2.12 itself in tests/test_releases.py.
+releases do is held to TensorFlow 2.12 itself in tests/conformance/test_releases.py.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
     python tests/releases/make_exports.py OUT
 
-Each export is named after what it holds; tests/test_releases.py loads them with
+Each export is named after what it holds; tests/conformance/test_releases.py loads them with
 an older release and holds `check --tf-version` to what that release does.
 """
 
