@@ -509,3 +509,23 @@ def _xla_compiled(function) -> bool:
     """A function TensorFlow compiles with XLA as a whole (tf.function(jit_compile=True))."""
     value = function.attr.get("_XlaMustCompile")
     return value is not None and value.b
+
+
+@rule("TFI706", "release-not-shipped", Severity.INFO,
+      "tfinspect ships no op registry for the release given with --tf-version: only its GraphDef version is checked")
+def _release_not_shipped(ctx: CheckContext) -> Iterator[Issue]:
+    """The release given with `--tf-version X.Y` is outside the registries tfinspect ships (2.12 to 2.21).
+
+    For such a release only the GraphDef version rules run (TFI505, TFI508),
+    so an op, attribute or kernel that release lacks goes unreported.  The
+    message names the shipped releases.  Add the release to the registry (see
+    the registry generator in the docs' release rules page), or check against
+    the nearest shipped release.
+    """
+    if not ctx.tf_version or target_release(ctx) is not None:
+        return
+    shipped = registry.releases()
+    yield Issue(f"tfinspect has no op registry for TensorFlow {ctx.tf_version} (it ships {shipped[0]} to "
+                f"{shipped[-1]}): its ops, attributes and kernels are not checked",
+                "add the release with python -m inspector.registry.generate, or check against a shipped release",
+                location="--tf-version")
