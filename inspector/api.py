@@ -20,9 +20,10 @@ from .report import notebook as _notebook  # noqa: F401  (registers how model an
 
 if TYPE_CHECKING:
     from .checks.core import Finding, Rule
+    from .checks.verdicts import CompatReport, Unit
     from .report.diagram import Drawing
 
-__all__ = ["CheckReport", "Graph", "check", "graph", "load"]
+__all__ = ["CheckReport", "Compatibility", "Graph", "check", "compat", "graph", "load"]
 
 
 def check(path: str | os.PathLike, *, target: str = "tf-serving", select: str | Iterable[str] | None = None,
@@ -44,6 +45,66 @@ def check(path: str | os.PathLike, *, target: str = "tf-serving", select: str | 
                                   ignore=runner.parse_codes(ignore), tf_version=tf_version,
                                   inputs=runner.names(inputs), outputs=runner.names(outputs))
     return CheckReport(str(path), target, findings, rules)
+
+
+def compat(path: str | os.PathLike, *, loaders: str | Iterable[str] | None = None,
+           version: int | None = None) -> Compatibility:
+    """Run ``tfinspect compat`` on ``path``: the TensorFlow releases that load and run each signature.
+
+    ``loaders`` picks among ``"python"`` (``tf.saved_model.load``), ``"python-v1"`` and
+    ``"tf-serving"`` (default: all three).
+    """
+    from .checks.core import LOADERS
+    from .checks.verdicts import compat_report
+    from .errors import SelectionError
+
+    chosen = (loaders,) if isinstance(loaders, str) else tuple(loaders or LOADERS)
+    unknown = [name for name in chosen if name not in LOADERS]
+    if unknown:
+        raise SelectionError(None, f"no loader {unknown[0]!r}", f"loaders: {', '.join(LOADERS)}")
+    return Compatibility(compat_report(load(path, version=version), str(path), chosen))
+
+
+class Compatibility(Displayed):
+    """Which releases run an export: iterate it for its units (one per loader and signature)."""
+
+    def __init__(self, report: CompatReport):
+        self.report = report
+
+    def __iter__(self) -> Iterator[Unit]:
+        return iter(self.report.units)
+
+    def releases(self, loader: str = "tf-serving", signature: str | None = None) -> list[str]:
+        """The releases where ``loader`` loads the export and runs ``signature`` (every signature when None)."""
+        from .checks.verdicts import every_signature
+
+        if signature is None:
+            return list(every_signature(self.report, loader).runs_on)
+        unit = next((u for u in self.report.units if u.loader == loader and u.signature == signature), None)
+        return list(unit.runs_on) if unit else []
+
+    @property
+    def ok(self) -> bool:
+        """True when every signature runs on some shipped release under every loader."""
+        return self.report.ok
+
+    def to_json(self) -> dict:
+        """The document ``tfinspect compat --json`` prints."""
+        from .report.compat import compat_json
+
+        return compat_json(self.report)
+
+    def __repr__(self) -> str:
+        loaders = dict.fromkeys(unit.loader for unit in self.report.units)
+        from .checks.verdicts import every_signature
+
+        parts = [f"{name}: {every_signature(self.report, name).summary()}" for name in loaders]
+        return f"<Compatibility {self.report.path!r}: {'; '.join(parts)}>"
+
+    def __rich__(self):
+        from .report.compat import compat_renderable
+
+        return compat_renderable(self.report)
 
 
 class CheckReport(Displayed):

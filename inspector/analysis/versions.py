@@ -58,6 +58,9 @@ class Version:
     signatures: list[dict] = field(default_factory=list)
     check_errors: list[str] = field(default_factory=list)
     check_warnings: int = 0
+    # the TF Serving releases that load it and run every signature (`tfinspect compat`), and in words
+    serving_releases: list[str] | None = None
+    serving_summary: str | None = None
     artifact: Artifact | None = field(default=None, repr=False)
 
     @property

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from ..display import Displayed
 
 TARGETS = ("tf-serving", "vertex", "python", "python-v1")
+# The loaders `tfinspect compat` judges (vertex loads as tf-serving does).
+LOADERS = ("python", "python-v1", "tf-serving")
 SERVING = frozenset({"tf-serving", "vertex"})
 EVERY_TARGET = frozenset(TARGETS)
 # What each target means, word for word in `check --explain TARGET`, `--help` and the README.

@@ -7,10 +7,12 @@ from collections.abc import Iterator
 
 from ..model.graph import parse_tensor_name
 from ..model.metagraph import MetaGraph
+from ..registry import reader as registry
 from .context import CheckContext, tag_label
 from .core import Issue, Severity, rule
 from .op_registry import registered_ops
 from .reach import node_issues
+from .releases import target_release
 
 PY_FUNC_OPS = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc"})
 # saved_model_cli scan's default denylist (tensorflow/python/tools/saved_model_cli.py) is
@@ -92,9 +94,12 @@ def _unregistered(ctx: CheckContext) -> Iterator[Issue]:
     (`_Arg`, `_Retval`, TPU ops...).  A test compares that set with TensorFlow's
     own registry on every fixture.  Names of library functions are not ops and
     are not reported.  Without TensorFlow installed only namespaced ops are
-    reported.  Build a server with the op, or export without it.
+    reported.  With `--tf-version` naming a shipped release, ops that some
+    shipped release registers are TFI701's.  Build a server with the op, or
+    export without it.
     """
     known = registered_ops()
+    shipped = target_release(ctx) is not None  # TFI701 judges the ops a shipped release registry knows
     for meta in ctx.meta_graphs:
         functions = set(meta.functions.names())
         reported: set[str] = set()
@@ -106,6 +111,8 @@ def _unregistered(ctx: CheckContext) -> Iterator[Issue]:
                 if known is not None and op in known[0]:
                     continue
                 if known is None and ">" not in op:
+                    continue
+                if shipped and registry.known_op(op):
                     continue
                 reported.add(op)
                 version = f"TensorFlow {known[1]}" if known else "stock TensorFlow"
@@ -246,7 +253,8 @@ def _release(text: str) -> str:
 def _versions(ctx: CheckContext):
     """(release, its GraphDef version, MetaGraph, its GraphDef versions) when --tf-version names a known release."""
     release = _release(ctx.tf_version) if ctx.tf_version else None
-    consumer = GRAPH_DEF_VERSIONS.get(release) if release else None
+    shipped = target_release(ctx)
+    consumer = shipped.graph_def_version if shipped else GRAPH_DEF_VERSIONS.get(release) if release else None
     if consumer is None:
         return
     for meta in ctx.meta_graphs:
@@ -262,9 +270,11 @@ def _too_new(ctx: CheckContext) -> Iterator[Issue]:
     graph whose `versions.min_consumer` is above its own GraphDef version
     ("GraphDef min consumer N is above current M") or whose
     `versions.bad_consumers` lists it.  The message names which of the two.  The
-    releases' GraphDef versions come from TensorFlow's `version.h` (see
-    `GRAPH_DEF_VERSIONS`).  Export with the TensorFlow version that serves the
-    model, or upgrade the server.  A newer `versions.producer` alone is TFI508.
+    releases' GraphDef versions are read from the shipped op registries
+    (`tf.version.GRAPH_DEF_VERSION` of each wheel), else from TensorFlow's
+    `version.h` (see `GRAPH_DEF_VERSIONS`).  Export with the TensorFlow version
+    that serves the model, or upgrade the server.  A newer `versions.producer`
+    alone is TFI508 (or the TFI70x rules).
     """
     for release, consumer, meta, versions in _versions(ctx):
         tags = tag_label(meta)
@@ -283,12 +293,16 @@ def _too_new(ctx: CheckContext) -> Iterator[Issue]:
 def _producer_newer(ctx: CheckContext) -> Iterator[Issue]:
     """The graph was written by a newer TensorFlow than `--tf-version X.Y` (its `versions.producer` attribute).
 
-    Only checked when `--tf-version` is given.  Such graphs usually load, but ops
+    Only checked when `--tf-version` names a release tfinspect ships no op
+    registry for (before 2.12); for shipped releases the TFI70x rules say
+    precisely which op or attribute fails.  Such graphs usually load, but ops
     or attributes added after the older release are unknown there ("NodeDef
     mentions attr ... not in Op", "Op type not registered").  The message names
     the `versions.producer` attribute and both versions.  Export with the
     TensorFlow version that serves the model, or upgrade the server.
     """
+    if target_release(ctx) is not None:
+        return  # the TFI70x rules know that release's ops and attributes
     for release, consumer, meta, versions in _versions(ctx):
         if versions.producer > consumer and versions.min_consumer <= consumer \
                 and consumer not in versions.bad_consumers:
@@ -310,8 +324,11 @@ def _no_kernel(ctx: CheckContext) -> Iterator[Issue]:
     corpus).  The Boosted Trees ops of the removed Estimator API are in this case
     (`NO_KERNEL_OPS`, confirmed against TensorFlow's kernel registry by a test).
     Reported for each signature that runs the op, at load when the init op does.
-    Export with the TensorFlow release the model was made with, or replace the op.
+    With `--tf-version` naming a shipped release, TFI704 asks that release's
+    kernel registry instead.  Export with the TensorFlow release the model was made with, or replace the op.
     """
+    if target_release(ctx) is not None:
+        return  # TFI704 asks that release's kernel registry
     for meta, function, node, where in _nodes_of(ctx, NO_KERNEL_OPS):
         yield from node_issues(meta, function, node.name, f"{node.op} {where} has no kernel in TensorFlow",
                                "serve with a TensorFlow release that has the op's kernel, or export without it",

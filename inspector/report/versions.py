@@ -24,6 +24,8 @@ def version_json(version: Version) -> dict:
         "signatures": version.signatures,
         "check_errors": version.check_errors,
         "check_warnings": version.check_warnings,
+        "tf_serving_releases": version.serving_releases,
+        "tf_serving_summary": version.serving_summary,
     }
 
 
@@ -56,13 +58,14 @@ def _state(version: Version) -> Text:
 
 def render_versions(view: VersionsView, out: Console) -> None:
     out.print(Text.assemble(("model base path ", "bold"), visible(view.root), f"  policy: {view.policy.describe()}"))
-    rows = table(None, "version", "folder", "served", "signatures", "size", "TF", "check")
+    rows = table(None, "version", "folder", "served", "signatures", "size", "TF", "TF Serving releases", "check")
     for version in view.versions:
         served = Text("SERVED", style="bold green") if version.served else Text("-")
         if version.shadowed_by is not None:
             served = Text(f"shadowed by {visible(version.shadowed_by)}", style="yellow")
         rows.add_row(str(version.number), Text(visible(version.name)), served, Text(visible(_signatures_text(version))),
-                     human_bytes(version.size), Text(visible(version.tensorflow_version or "-")), _state(version))
+                     human_bytes(version.size), Text(visible(version.tensorflow_version or "-")),
+                     Text(version.serving_summary or "-"), _state(version))
     out.print(rows)
     if view.steps:
         steps = table("Changes between consecutive versions", "from", "to", "breaking", "compatible", "info",

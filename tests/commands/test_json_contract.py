@@ -102,6 +102,9 @@ def test_graph_commands(artifact):
     _valid("io", _run("io", path, *tag, "--json")[1])
     _valid("check", _run("check", path, "--json")[1])
     _valid("check", _run("check", path, "--format", "json", "--target", "python")[1])
+    _valid("check", _run("check", path, "--json", "--tf-version", "2.12")[1])
+    compat = _valid("compat", _run("compat", path, "--json")[1])
+    assert {u["loader"] for u in compat["units"]} == {"python", "python-v1", "tf-serving"}
 
 
 def _has_serve(path: Path) -> bool:
