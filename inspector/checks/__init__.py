@@ -10,7 +10,7 @@ import importlib
 from .context import CheckContext
 from .core import RULES, TARGETS, Finding, Issue, Rule, Severity, run_rules, selected_rules
 
-RULE_MODULES = ("loading", "signatures", "python_load", "requests", "variables", "storage", "ops")
+RULE_MODULES = ("loading", "signatures", "python_load", "requests", "variables", "storage", "ops", "security")
 
 for _name in RULE_MODULES:
     importlib.import_module(f"{__name__}.{_name}")
