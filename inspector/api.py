@@ -66,8 +66,10 @@ class CheckReport(Displayed):
 
     @property
     def ok(self) -> bool:
-        """True when no finding is an error (what makes ``tfinspect check`` exit 0)."""
-        return self.count("error") == 0
+        """True when no finding is an error or a security finding (what makes ``tfinspect check`` exit 0)."""
+        from .checks.core import fails
+
+        return not fails(self.findings)
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{self.count(s)} {s}{'' if self.count(s) == 1 else 's'}"

@@ -15,6 +15,7 @@ op fills from one of the SavedModel's own asset files.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ..model.effects import EffectSite, effect_sites, resolve_input
@@ -22,15 +23,51 @@ from ..model.graph import parse_tensor_name
 from ..model.metagraph import MetaGraph
 from .context import CheckContext, tag_label
 from .core import LOAD, RUN, Issue, Severity, rule
-from .ops import _saver_parts
 from .reach import runners
 
 FAMILY = "TFI8"
+TRACED_SAVER = re.compile(r"^__inference__traced_(save|restore)_\d+$")
 CHECKPOINT_OPS = frozenset({"Save", "SaveV2", "SaveSlices", "MergeV2Checkpoints", "Restore", "RestoreV2",
                             "RestoreSlice"})
 TABLE_FROM_FILE_OPS = frozenset({"InitializeTableFromTextFile", "InitializeTableFromTextFileV2"})
 VERBS = {"write": "writes files", "network": "reaches the network", "hidden": "runs a hidden graph",
          "read": "reads files", "list": "lists files", "unknown": "has unknown effects"}
+
+
+def saver_parts(meta: MetaGraph) -> tuple[set[str], set[str]]:
+    """Top-level nodes and functions that belong to the SaverDef's save and restore ops (the security rules' saver)."""
+    saver = meta.saver_def
+    graph = meta.graph
+    if saver is None:
+        # A bare GraphDef keeps tf.compat.v1.train.Saver's nodes without the SaverDef
+        # naming them: its save/ (save_1/, ...) scope holding SaveV2 and RestoreV2.
+        return _saver_scopes(graph), set()
+    nodes: set[str] = set()
+    for tensor in (saver.save_tensor_name, saver.restore_op_name, saver.filename_tensor_name):
+        name = parse_tensor_name(tensor)[0] if tensor else ""
+        if name and name in graph:
+            nodes |= graph.ancestors(name)
+            scope = graph.scope_of(name)
+            if scope:
+                nodes |= {n for n in graph.nodes if n.startswith(scope + "/")}
+    nodes |= _saver_scopes(graph)
+    library = meta.functions
+    calls = library.calls
+    saver_roots = {c.callee for c in calls if c.caller is None and c.node in nodes}
+    saver_roots |= {name for name in library.names() if TRACED_SAVER.match(name)}
+    other_roots = {c.callee for c in calls if c.caller is None and c.node not in nodes} - saver_roots
+    saver_functions = set(saver_roots) | set(library.reachable(list(saver_roots)))
+    other = set(other_roots) | set(library.reachable(list(other_roots)))
+    return nodes, saver_functions - other
+
+
+_SAVER_SCOPE = re.compile(r"^save(_\d+)?$")
+
+
+def _saver_scopes(graph) -> set[str]:
+    scopes = {graph.scope_of(name) for name, node in graph.nodes.items()
+              if node.op in ("SaveV2", "RestoreV2") and _SAVER_SCOPE.match(graph.scope_of(name))}
+    return {name for name in graph.nodes if any(name.startswith(scope + "/") for scope in scopes)}
 
 
 def _safe_asset_name(name: str) -> bool:
@@ -73,8 +110,10 @@ def _expected(meta: MetaGraph, site: EffectSite, saver: tuple[set[str], set[str]
         in_saver = (site.function is None and site.node in saver_nodes) or site.function in saver_functions
         if not in_saver:
             return False
-        if site.source in ("argument", "computed", "placeholder"):
+        if site.source in ("argument", "placeholder"):
             return True
+        if site.source == "computed":
+            return _fed_by_caller(meta, site)
         saver_def = meta.saver_def
         filename = parse_tensor_name(saver_def.filename_tensor_name)[0] if saver_def is not None else ""
         return site.source == "constant" and filename in site.source_chain
@@ -82,6 +121,30 @@ def _expected(meta: MetaGraph, site: EffectSite, saver: tuple[set[str], set[str]
         if site.source == "constant" and site.function is None:
             return site.source_node in assets[0]
         return site.source == "argument" and _asset_argument(meta, site.function, site.source_node, assets)
+    return False
+
+
+def _fed_by_caller(meta: MetaGraph, site: EffectSite) -> bool:
+    """Whether a computed path depends on what the caller passes (a placeholder, a function argument).
+
+    The saver builds its file names from the path the SavedModel API feeds it
+    (``ShardedFilename``, ``StringJoin``); a path computed from constants alone is
+    the graph's own choice, not the saver's.
+    """
+    if not site.source_chain:
+        return False
+    if site.function is None:
+        index = meta.graph
+        args: set[str] = set()
+    else:
+        index = meta.functions.index(site.function)
+        args = {a.name for a in meta.functions[site.function].signature.input_arg}
+    for name in index.ancestors(site.source_chain[-1]):
+        node = index.node(name)
+        if node is not None and node.op in ("Placeholder", "PlaceholderWithDefault"):
+            return True
+        if any(ref.node in args for ref in index.inputs(name)):
+            return True
     return False
 
 
@@ -166,7 +229,7 @@ def _sites(ctx: CheckContext) -> list[tuple[MetaGraph, EffectSite]]:
         return cached
     found = []
     for meta in ctx.artifact.meta_graphs:
-        saver = _saver_parts(meta)
+        saver = saver_parts(meta)
         assets = _asset_sources(meta)
         live = live_functions(meta)
         for site in effect_sites(meta.graph_def):

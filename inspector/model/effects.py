@@ -44,7 +44,7 @@ MAX_STRINGS = 64  # string values of one constant tried as GraphDefs
 _OP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_>.]*$")
 # A serialized GraphDef starts with one of its fields: node (1), versions (4), library (2), version (3).
 _GRAPHDEF_START = (0x0A, 0x22, 0x12, 0x18)
-_PASS_THROUGH = frozenset({"Identity", "IdentityN", "StopGradient", "Snapshot", "PlaceholderWithDefault"})
+_PASS_THROUGH = frozenset({"Identity", "IdentityN", "StopGradient", "Snapshot"})
 GRAPH_TAKING_OPS = frozenset({"DatasetFromGraph"})
 
 
@@ -190,7 +190,7 @@ def _site(node, nodes: dict, body: _Body, known: Catalogue, host) -> EffectSite 
         if when and when.get("nonempty") and source.kind == "constant" and not any(source.values):
             return None
         target = source.describe()
-        if source.kind == "constant" and any(REMOTE.match(v) for v in source.values):
+        if any(REMOTE.match(v) for v in source.values):
             effects.append("network")
     if when and when.get("devices") == "different-task":
         if _task(_attr_strings(node, "send_device")) == _task(_attr_strings(node, "recv_device")):
@@ -249,6 +249,8 @@ class _Source:
         if self.kind == "constant":
             shown = ", ".join(repr(v) for v in self.values[:3])
             return shown + (f" and {len(self.values) - 3} more" if len(self.values) > 3 else "")
+        if self.kind == "placeholder" and self.values:
+            return f"by the caller (placeholder {self.name}, default {self.values[0]!r})"
         return {"placeholder": f"by the caller (placeholder {self.name})",
                 "argument": f"by the caller (function argument {self.name})",
                 "computed": f"by the graph at run time (computed by {self.name})",
@@ -274,6 +276,9 @@ def resolve_input(node, index: int | None, nodes: dict, args: frozenset[str], ho
             return _Source("constant", tuple(v.decode("utf-8", "replace") for v in raw), name, raw, tuple(chain))
         if producer.op == "Placeholder":
             return _Source("placeholder", (), name, chain=tuple(chain))
+        if producer.op == "PlaceholderWithDefault":
+            default = resolve_input(producer, 0, nodes, args, hops - 1) if producer.input else _Source("given", ())
+            return _Source("placeholder", default.values, name, default.raw, tuple(chain))
         if producer.op not in _PASS_THROUGH:
             return _Source("computed", (), f"{producer.op} {name}", chain=tuple(chain))
         inputs = [i for i in producer.input if not i.startswith("^")]
