@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ..model.effects import EffectSite, effect_sites, resolve_input
+from ..model.effects import EffectSite, as_graph, effect_sites, resolve_input
 from ..model.graph import parse_tensor_name
 from ..model.metagraph import MetaGraph
 from .context import CheckContext, tag_label
@@ -103,6 +103,8 @@ def _asset_sources(meta: MetaGraph) -> tuple[set[str], set[tuple[str, str]]]:
 
 def _expected(meta: MetaGraph, site: EffectSite, saver: tuple[set[str], set[str]], assets) -> bool:
     """The graph's own saver or an asset table: the loader runs it with paths it chooses."""
+    if site.effect == "hidden":
+        return site.source == "argument" and _constant_graph_argument(meta, site.function, site.source_node)
     if site.nested:
         return False
     if site.op in CHECKPOINT_OPS:
@@ -169,21 +171,23 @@ def _asset_value(meta: MetaGraph, source, graph_nodes: set[str]) -> bool:
     return True
 
 
-def _asset_argument(meta: MetaGraph, function: str, argument: str, assets, depth: int = 0) -> bool:
-    """Whether every caller passes one of the SavedModel's own assets as this function argument."""
-    graph_nodes, bound = assets
-    if (function, argument) in bound:
-        return True
+def _argument_sources(meta: MetaGraph, function: str, argument: str, depth: int = 0) -> list | None:
+    """(caller, source) for what every call passes as this argument, followed up through callers' arguments.
+
+    None when a call cannot be followed (a call by attribute other than ``f``, a
+    missing node, a chain deeper than 8) or nothing calls the function.
+    """
     library = meta.functions
     if depth > 8 or function not in library:
-        return False
+        return None
     names = [a.name for a in library[function].signature.input_arg]
     if argument not in names:
-        return False
+        return None
     position = names.index(argument)
-    calls = [c for c in library.calls if c.callee == function]
+    calls = library.callers.get(function, [])
     if not calls:
-        return False
+        return None
+    found = []
     for call in calls:
         if call.caller is None:
             nodes, args = meta.graph.nodes, frozenset()
@@ -192,14 +196,33 @@ def _asset_argument(meta: MetaGraph, function: str, argument: str, assets, depth
             args = frozenset(a.name for a in library[call.caller].signature.input_arg)
         node = nodes.get(call.node)
         if node is None or call.attr not in (None, "f"):
-            return False
+            return None
         source = resolve_input(node, position, nodes, args)
-        if call.caller is None and source.kind in ("constant", "computed"):
-            if not _asset_value(meta, source, graph_nodes):
-                return False
-        elif source.kind != "argument" or not _asset_argument(meta, call.caller, source.name, assets, depth + 1):
-            return False
-    return True
+        if source.kind == "argument" and call.caller is not None:
+            deeper = _argument_sources(meta, call.caller, source.name, depth + 1)
+            if deeper is None:
+                return None
+            found += deeper
+        else:
+            found.append((call.caller, source))
+    return found
+
+
+def _asset_argument(meta: MetaGraph, function: str, argument: str, assets) -> bool:
+    """Whether one of the SavedModel's own assets is what every caller passes as this function argument."""
+    graph_nodes, bound = assets
+    if (function, argument) in bound:
+        return True
+    sources = _argument_sources(meta, function, argument)
+    return bool(sources) and all(caller is None and _asset_value(meta, source, graph_nodes)
+                                 for caller, source in sources)
+
+
+def _constant_graph_argument(meta: MetaGraph, function: str, argument: str) -> bool:
+    """Whether every caller passes a constant serialized GraphDef (which the walk opens where it is)."""
+    sources = _argument_sources(meta, function, argument)
+    return bool(sources) and all(source.kind == "constant" and source.raw
+                                 and all(as_graph(v) is not None for v in source.raw) for _, source in sources)
 
 
 def live_functions(meta: MetaGraph) -> set[str]:

@@ -139,7 +139,7 @@ def _walk_body(body: _Body, budget: _Budget) -> Iterator[EffectSite]:
         if site is not None:
             yield site
         for label, data in _graph_strings(node):
-            graph = _as_graph(data)
+            graph = as_graph(data)
             if graph is None:
                 continue
             where = f"{_frame(body, node.name)} ({label}: a serialized GraphDef)"
@@ -160,9 +160,9 @@ def _site(node, nodes: dict, body: _Body, known: Catalogue, host) -> EffectSite 
         return None
     if op in GRAPH_TAKING_OPS:
         source = resolve_input(node, 0, nodes, body.args)
-        if not (source.kind == "constant" and source.raw and all(_as_graph(v) is not None for v in source.raw)):
+        if not (source.kind == "constant" and source.raw and all(as_graph(v) is not None for v in source.raw)):
             return _hidden(node, body, host, f"runs a graph given {source.describe()}, which cannot be scanned "
-                                             "without running it")
+                                             "without running it", source)
         return None
     entry = known.ops.get(op)
     if entry is None:
@@ -201,8 +201,10 @@ def _site(node, nodes: dict, body: _Body, known: Catalogue, host) -> EffectSite 
                       source.kind, source.name, source.chain)
 
 
-def _hidden(node, body: _Body, host, note: str) -> EffectSite:
-    return EffectSite(node.op, node.name, body.function, body.nested, host[0], host[1], ("hidden",), "", note)
+def _hidden(node, body: _Body, host, note: str, source: _Source | None = None) -> EffectSite:
+    source = source or _Source("", ())
+    return EffectSite(node.op, node.name, body.function, body.nested, host[0], host[1], ("hidden",), "", note,
+                      source.kind, source.name, source.chain)
 
 
 def _by_attribute(when: dict, values: list[str], effects: list[str]) -> list[str]:
@@ -300,7 +302,7 @@ def _graph_strings(node) -> Iterator[tuple[str, bytes]]:
             yield f"attribute {key}", value.s
 
 
-def _as_graph(data) -> protos.GraphDef | None:
+def as_graph(data) -> protos.GraphDef | None:
     """The GraphDef ``data`` holds, when it looks like one and parses into real nodes."""
     if len(data) < 4 or len(data) > MAX_NESTED_BYTES or data[0] not in _GRAPHDEF_START:
         return None
