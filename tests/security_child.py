@@ -1,8 +1,9 @@
-"""Run one proof-of-concept export with TensorFlow in the current directory; print its output as JSON.
+"""Run proof-of-concept exports with TensorFlow, each in its own working directory; print outputs as JSON.
 
-Usage: python tests/security_child.py EXPORT_DIR RUN_JSON.  The parent made the working
-directory (``secret.txt``, ``secret.bin``); this child adds ``secret.tfrecord`` with
-TensorFlow's own writer, then runs the export the way its manifest entry says.
+Usage: python tests/security_child.py JOBS_JSON, a list of [export, run, workdir]. The parent
+made each working directory (``secret.txt``, ``secret.bin``); this child adds
+``secret.tfrecord`` with TensorFlow's own writer, then runs the export the way its
+manifest entry's ``run`` says, and prints one JSON object: workdir -> output or error.
 """
 
 from __future__ import annotations
@@ -10,14 +11,13 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-def main(export: str, run: dict) -> dict:
-    import tensorflow as tf
-
-    secret = open("secret.txt", "rb").read().strip()
+def run_one(tf, export: str, run: dict) -> str:
+    secret = Path("secret.txt").read_bytes().strip()
     with tf.io.TFRecordWriter("secret.tfrecord") as writer:
         writer.write(secret)
     payload = run["input"].encode()
@@ -32,12 +32,24 @@ def main(export: str, run: dict) -> dict:
             if run["kind"] == "meta":
                 v1.train.import_meta_graph(path)
             else:
-                graph_def = tf.compat.v1.GraphDef.FromString(open(path, "rb").read())
+                graph_def = v1.GraphDef.FromString(Path(path).read_bytes())
                 tf.graph_util.import_graph_def(graph_def, name="")
             values = [session.run(run["fetch"], {run["feed"]: payload})]
-    text = " ".join(v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in values)
-    return {"output": text}
+    return " ".join(v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in values)
+
+
+def main(jobs: list) -> dict:
+    import tensorflow as tf
+
+    results = {}
+    for export, run, workdir in jobs:
+        os.chdir(workdir)
+        try:
+            results[workdir] = {"output": run_one(tf, export, run)}
+        except Exception as error:  # noqa: BLE001 - reported to the parent, which fails the test
+            results[workdir] = {"error": f"{type(error).__name__}: {str(error)[:500]}"}
+    return results
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1], json.loads(sys.argv[2]))))
+    print(json.dumps(main(json.loads(sys.argv[1]))))
