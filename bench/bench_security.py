@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from inspector.checks import runner  # noqa: E402
+from inspector.checks import runner
 
 UNSAFE = ROOT / "fixtures" / "unsafe"
 CORPUS = Path(os.environ.get("TFINSPECT_CORPUS", ROOT.parent / "shared" / "corpus"))
