@@ -169,7 +169,7 @@ def test_a_saver_op_with_a_path_of_its_own_is_reported(tmp_path, tf):
     with tf.Graph().as_default() as graph:
         v1.Variable(1.0, name="v")
         v1.train.Saver()
-        with tf.name_scope("save"):
+        with graph.name_scope("save/"):  # the Saver's own scope, re-entered
             tf.raw_ops.SaveV2(prefix="/tmp/planted", tensor_names=["v"], shape_and_slices=[""],
                               tensors=[tf.constant(1.0)], name="Planted")
     found = _security(_frozen(tmp_path, graph))
