@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from .display import Displayed
 from .load import load
+from .report import notebook as _notebook  # noqa: F401  (registers how model and check objects render)
 
 if TYPE_CHECKING:
     from .checks.core import Finding, Rule
@@ -169,7 +170,7 @@ class Graph:
         from rich.console import Group
         from rich.text import Text
 
-        from .report.sanitize import visible
+        from .sanitize import visible
 
         lines = [Text.assemble(("Graph ", "bold"), visible(self.title), (f"  ({self.view} view)", "dim"))]
         lines += [Text.assemble(("  note  ", "yellow"), visible(note)) for note in self.notes]

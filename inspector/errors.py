@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .report.sanitize import visible
+from .sanitize import visible
 
 
 class InspectorError(Exception):

@@ -41,6 +41,20 @@ def run_cli(*args: str) -> Result:
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
+def assert_clean_failure(result, *needles: str) -> str:
+    """Exit 2, nothing on stdout, one error line on stderr that holds each needle; that line."""
+    assert result.code == 2, (result.code, result.out, result.err)
+    assert result.out == "", "nothing may be written to stdout on failure"
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1, result.err
+    assert "Traceback" not in result.err
+    line = lines[0]
+    assert line.startswith("tfinspect: error: ")
+    for needle in needles:
+        assert needle in line, line
+    return line
+
+
 def check_findings(*args: str) -> tuple[int, list[dict]]:
     """Run ``tfinspect check ... --json``: its exit status (1 exactly when an error or a security finding
     (TFI8xx) was found) and findings."""
@@ -73,9 +87,9 @@ def tf():
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Path:
     """A SavedModel version tree, .meta and frozen-graph pairs, and replay.json: TensorFlow
-    serving each old request to the next export (see tests/diff_tree.py).  Built once."""
+    serving each old request to the next export (see tests/helpers/diff_tree.py).  Built once."""
     out = tmp_path_factory.mktemp("diff_tree")
-    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "diff_tree.py"), str(out)],
+    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "helpers" / "diff_tree.py"), str(out)],
                           capture_output=True, text=True, timeout=600,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -20,8 +20,8 @@ from ..checkpoint import (
 )
 from ..checkpoint.audit import VARIABLE_VALUE_SUFFIX
 from ..model.metagraph import MetaGraph
-from ..model.tensors import item_size
 from ..model.variables import object_graph_variables
+from ..tensors.shapes import item_size
 from .restore import ExpectedTensor, expected_tensors
 
 # TF1 optimizers name their slot variables "<variable>/<Optimizer>[_n]".

@@ -18,8 +18,8 @@ import numpy as np
 from ..errors import InspectorError
 from ..model.artifact import Artifact, ArtifactKind
 from ..model.metagraph import MetaGraph
-from ..model.tensors import format_shape
-from .diff import BREAKING, COMPATIBLE, INFO, Change, Progress
+from ..tensors.shapes import format_shape
+from .changes import BREAKING, COMPATIBLE, INFO, Change, Progress
 from .overview import fingerprint_summary
 from .variables import resolved_variables
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from .. import protos
 from ..model.graph import TensorRef
 from ..model.metagraph import MetaGraph
-from ..model.tensors import Shape, dtype_name, shape_from_proto
+from ..tensors.shapes import Shape, dtype_name, shape_from_proto
 
 CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
 _PASS_THROUGH = frozenset({"Identity", "NoOp"})

@@ -9,7 +9,7 @@ from ..errors import SelectionError
 from ..model.functions import Call
 from ..model.graph import TensorRef, parse_tensor_name
 from ..model.metagraph import MetaGraph
-from ..model.tensors import dtype_name
+from ..tensors.shapes import dtype_name
 
 
 @dataclass(frozen=True)

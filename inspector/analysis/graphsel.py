@@ -15,7 +15,7 @@ from ..errors import SelectionError
 from ..model.functions import FunctionLibrary, called_functions
 from ..model.graph import GraphIndex, TensorRef, parse_tensor_name
 from ..model.metagraph import MetaGraph
-from ..model.tensors import num_elements, shape_from_proto
+from ..tensors.shapes import num_elements, shape_from_proto
 
 ARG_OP = "_Arg"
 RET_OP = "_Retval"

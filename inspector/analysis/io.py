@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from .. import protos
 from ..model.graph import TensorRef, parse_tensor_name
 from ..model.metagraph import MetaGraph, Signature, SignatureTensor
-from ..model.tensors import Shape, dtype_name, shape_from_proto
 from ..model.totals import variable_totals
-from ..model.values import summarise_tensor
 from ..model.variables import distinct, parse_variable_defs
+from ..tensors.shapes import Shape, dtype_name, shape_from_proto
+from ..tensors.values import summarise_tensor
 from .variables import resolved_variables
 
 INPUT_OPS = frozenset({"Placeholder", "PlaceholderV2", "PlaceholderWithDefault"})

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from .. import protos
 from ..model.metagraph import Signature
-from ..model.tensors import format_shape, num_elements
+from ..tensors.shapes import format_shape, num_elements
 from .examples import ExampleFeature
-from .json_request import (
+from .json_values import (
     INT64,
     UINT64,
     Checked,

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from ..errors import SelectionError
 from ..model.graph import parse_tensor_name
 from ..model.metagraph import MetaGraph
-from ..model.tensors import dtype_name, shape_from_proto
+from ..tensors.shapes import dtype_name, shape_from_proto
 from .flatten import Flattener, Op, Tensor, Variable, callee_of
 
 __all__ = ["LayerGraph", "Op", "Tensor", "Variable", "excerpt", "function_layers", "is_tf2_call",

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from ..model.graph import GraphIndex, TensorRef
 from ..model.metagraph import MetaGraph
-from ..model.tensors import Shape, dtype_name
-from ..model.values import decode
 from ..model.variables import graph_variables, object_graph_variables
+from ..tensors.shapes import Shape, dtype_name
+from ..tensors.values import decode
 
 RESTORE_OPS = frozenset({"RestoreV2", "Restore", "RestoreSlice"})
 ASSIGN_OPS = frozenset({"Assign", "AssignVariableOp"})

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import protos
-from ..model.tensors import Shape, dtype_name, shape_from_proto, short_dtype
-from ..model.values import summarise_tensor
+from ..tensors.shapes import Shape, dtype_name, shape_from_proto, short_dtype
+from ..tensors.values import summarise_tensor
 
 
 @dataclass(frozen=True)

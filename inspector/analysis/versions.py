@@ -23,9 +23,9 @@ from pathlib import Path
 
 from ..errors import InspectorError, NotFound, SelectionError
 from ..load import SAVED_MODEL_PB, SAVED_MODEL_PBTXT, load
-from ..load.location import as_path, is_url
 from ..load.versions import parse_version
 from ..model.artifact import Artifact
+from ..source.location import as_path, is_url
 from .diff import BREAKING, diff_artifacts
 
 POLICIES = ("latest", "all", "specific")

@@ -134,7 +134,7 @@ class CheckpointIndex:
                 f"data shard {number} of {self.header.num_shards} is missing{more}; {why}",
                 self.shard_hint,
             )
-        from ..load.files import require_regular
+        from ..source.files import require_regular
 
         for path in self.shard_paths():
             require_regular(path)  # a FIFO or device would block or never end

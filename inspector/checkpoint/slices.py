@@ -37,16 +37,11 @@ from inspector.checkpoint.entries import (
     UnsupportedDtype,
     VerifyProblem,
 )
-from inspector.checkpoint.table import (
-    BlockHandle,
-    Table,
-    decode_slice_key,
-    is_table_file,
-    normalise_extents,
-    numpy_dtype,
-)
+from inspector.checkpoint.slice_keys import decode_slice_key
+from inspector.checkpoint.stored import normalise_extents, numpy_dtype
+from inspector.checkpoint.table import BlockHandle, Table, is_table_file
 from inspector.errors import CorruptArtifact, InspectorError, NotFound, UnreadableInput
-from inspector.load import location
+from inspector.source import location
 
 if TYPE_CHECKING:
     import numpy as np
@@ -199,7 +194,7 @@ class SliceReader(CheckpointIndex):
         return out
 
     def _read_slice(self, entry: TensorEntry, spec: Extents, extents: Extents) -> np.ndarray:
-        from inspector.model.values import decode, stored_count  # TensorProto decoding, one implementation
+        from inspector.tensors.values import decode, stored_count  # TensorProto decoding, one implementation
 
         stored = self._stored.get((entry.key, spec)) or next(
             (where for (name, raw), where in self._stored.items()

@@ -25,8 +25,8 @@ from inspector.checkpoint.bundle import BundleReader, split_prefix
 from inspector.checkpoint.entries import CheckpointIndex
 from inspector.checkpoint.slices import SliceReader, v1_files
 from inspector.errors import CorruptArtifact, NotFound, SelectionError, UnreadableInput
-from inspector.load import location
-from inspector.load.files import STATE_FILE_LIMIT, check_size, open_regular
+from inspector.source import location
+from inspector.source.files import STATE_FILE_LIMIT, check_size, open_regular
 
 STATE_FILE = "checkpoint"
 WARN_EACH = 5  # warnings of one kind shown one by one; more are counted

@@ -71,11 +71,6 @@ class Finding(Displayed):
         where = "/".join(p for p in ("{" + self.tag_set + "}" if self.tag_set else "", self.signature or "") if p)
         return f"<Finding {self.code} {self.severity.value}{' at ' + repr(where) if where else ''}: {self.message!r}>"
 
-    def __rich__(self):
-        """The finding as ``tfinspect check`` prints it."""
-        from ..report.notebook import finding_renderable
-
-        return finding_renderable(self)
 
 
 @dataclass(frozen=True)

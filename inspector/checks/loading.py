@@ -7,8 +7,8 @@ from pathlib import Path
 
 from ..model.artifact import ArtifactKind
 from ..model.metagraph import INIT_OP_SIGNATURE_KEY
-from ..model.tensors import dtype_name, item_size, num_elements, shape_from_proto
-from ..model.values import stored_count
+from ..tensors.shapes import dtype_name, item_size, num_elements, shape_from_proto
+from ..tensors.values import stored_count
 from .context import CheckContext, tag_label
 from .core import EVERY_TARGET, SERVING, Issue, Severity, rule
 from .reach import LEGACY_INIT_OP_KEY, MAIN_OP_KEY

@@ -4,7 +4,7 @@ The TF2 loader turns each SignatureDef of a TF1 SavedModel into a function by
 pruning the graph between the signature's inputs and outputs, and recreates a
 TF2 SavedModel's objects from its object graph.  Both steps refuse things that
 `tf.compat.v1.saved_model.loader.load` and TF Serving accept; TensorFlow 2.21
-confirms each rule on an edited copy of a real export (tests/test_check_python.py).
+confirms each rule on an edited copy of a real export (tests/checks/test_check_python.py).
 The raw TensorInfo protos are read here, not the model layer's view of them.
 """
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from ..errors import InspectorError, SelectionError
 from ..load import load
-from ..load.location import as_path
+from ..source.location import as_path
 from . import RULES, CheckContext, Finding, Rule, run_checks, selected_rules
 from .core import FAMILIES, run_rules
 from .loading import missing_graph_file

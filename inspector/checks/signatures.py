@@ -9,7 +9,7 @@ from ..model.graph import parse_tensor_name
 from ..model.graphwalk import PLACEHOLDER_OPS, input_nodes, tensor_names
 from ..model.metagraph import MetaGraph, Signature, SignatureTensor
 from ..model.outputs import FROM_FUNCTION, FROM_OP_DEF, output_dtypes
-from ..model.tensors import base_dtype, format_shape
+from ..tensors.shapes import base_dtype, format_shape
 from .context import CheckContext, tag_label
 from .core import LOAD, SERVING, Issue, Severity, rule
 

@@ -10,12 +10,12 @@ from .. import protos
 from ..analysis.restore import expected_tensors
 from ..checkpoint.audit import audit
 from ..errors import InspectorError
-from ..load.location import as_path
 from ..model import object_graph
 from ..model.graph import GraphIndex, TensorRef, parse_tensor_name
 from ..model.metagraph import MetaGraph
-from ..model.values import decode
 from ..model.variables import graph_variables
+from ..source.location import as_path
+from ..tensors.values import decode
 from .context import CheckContext, tag_label
 from .core import Issue, Severity, rule
 from .reach import init_op_node, init_reach, node_issues, signature_reach

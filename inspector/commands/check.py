@@ -4,34 +4,26 @@ from __future__ import annotations
 
 import argparse
 
-from ..checks import RULES, TARGETS, runner
-from ..checks.core import TARGET_MEANING, fails
 from ..errors import SelectionError
-from ..report import jsonout
-from ..report.check import (
-    findings_json,
-    render_explanation,
-    render_findings,
-    render_rules,
-    rules_json,
-    sarif,
-    targets_json,
-)
-from ..report.style import console
 from . import common
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ..checks import TARGETS
+    from ..checks.core import TARGET_MEANING
+
     common.GraphArgs(path_optional=True, path_help="the artifact to check (a SavedModel directory usually)",
                      version_help="for a version tree, check version N instead of the newest",
                      tag_help=None).add_to(parser)
     parser.add_argument("--target", choices=TARGETS, default="tf-serving",
                         help="the loader that will run the model: " + "; ".join(
                             f"{name}: {text}" for name, text in TARGET_MEANING.items()).replace("%", "%%"))
-    parser.add_argument("--select", metavar="CODES", help="only these rule codes, prefixes or families (comma-separated); "
+    parser.add_argument("--select", metavar="CODES",
+                        help="only these rule codes, prefixes or families (comma-separated); "
                         "'security' is TFI8xx, what running the model can do to files and the network")
     parser.add_argument("--ignore", metavar="CODES", help="leave out these rule codes or prefixes")
-    parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too (a security finding always exits 1)")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit 1 on warnings too (a security finding always exits 1)")
     parser.add_argument("--tf-version", metavar="X.Y",
                         help="the TensorFlow version that will load the model (checks producer/min_consumer)")
     parser.add_argument("--inputs", metavar="TENSORS", help="for graphs without signatures: the input tensors")
@@ -44,6 +36,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..checks import RULES, TARGETS, runner
+    from ..checks.core import TARGET_MEANING, fails
+    from ..report import jsonout
+    from ..report.check import (
+        findings_json,
+        render_explanation,
+        render_findings,
+        render_rules,
+        rules_json,
+        sarif,
+        targets_json,
+    )
+    from ..report.style import console
+
     fmt = "json" if args.json else args.format
     if args.explain and args.explain.strip().lower() in TARGET_MEANING:
         name = args.explain.strip().lower()

@@ -13,11 +13,11 @@ from .. import protos
 from ..errors import InspectorError, NotFound, SelectionError, UnreadableInput
 from ..model.artifact import Artifact, ArtifactFile, ArtifactKind
 from ..model.metagraph import MetaGraph
+from ..source.files import FINGERPRINT_LIMIT, read_regular, remote_os_error
+from ..source.location import as_path, is_url
+from ..source.remote import missing, refuse_collapsed_url
 from . import versions as version_tree
-from .files import FINGERPRINT_LIMIT, read_regular, remote_os_error
-from .location import as_path, is_url
 from .protofile import EXPECTED, ParsedFile, parse_file, read_bytes
-from .remote import missing, refuse_collapsed_url
 
 SAVED_MODEL_PB = "saved_model.pb"
 SAVED_MODEL_PBTXT = "saved_model.pbtxt"

@@ -10,8 +10,8 @@ from google.protobuf import text_format
 
 from .. import protos
 from ..errors import CorruptArtifact, NotAnArtifact
+from ..source.files import PROTO_LIMIT, read_regular
 from . import sniff, wire
-from .files import PROTO_LIMIT, read_regular
 
 EXPECTED = "expected a SavedModel directory, a .meta file, a frozen GraphDef (.pb/.pbtxt) or a checkpoint"
 

@@ -94,11 +94,6 @@ class Artifact(Displayed):
         version = f" (version {self.version})" if self.version is not None else ""
         return f"<{kind} {str(self.path)!r}{version}: {what}>"
 
-    def __rich__(self):
-        """What ``tfinspect show`` prints (``rich.print(artifact)``)."""
-        from ..report.notebook import artifact_renderable
-
-        return artifact_renderable(self)
 
     # -- tag-sets -------------------------------------------------------------------
     @property

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .. import protos
-from .tensors import format_shape, shape_from_proto
-from .values import summarise_tensor
+from ..tensors.shapes import format_shape, shape_from_proto
+from ..tensors.values import summarise_tensor
 
 MAX_LIST_ITEMS = 8
 MAX_TEXT = 80

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import protos
-from .tensors import Shape, base_dtype, dtype_name, item_size, num_elements, shape_from_proto
-from .values import MAX_EXPANDED
+from ..tensors.shapes import Shape, base_dtype, dtype_name, item_size, num_elements, shape_from_proto
+from ..tensors.values import MAX_EXPANDED
 
 FLOAT_DTYPES = frozenset({"DT_FLOAT", "DT_DOUBLE", "DT_HALF", "DT_BFLOAT16"})
 

@@ -25,11 +25,10 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 
-from .. import protos
+from .. import children, protos
 
 CATALOGUE = Path(__file__).with_name("effects.json")
 EFFECTS = ("write", "network", "read", "list")
@@ -241,7 +240,9 @@ def installed_registry() -> tuple[list, str]:
     """Every OpDef the installed TensorFlow registers, read in a child process, and its version."""
     import importlib.metadata
 
-    done = subprocess.run([sys.executable, "-c", _DUMP], capture_output=True, check=True, timeout=600)
+    done = children.run([sys.executable, "-c", _DUMP], timeout=600)
+    if done.returncode != 0:
+        raise SystemExit(f"TensorFlow could not list its op registry: {done.stderr.decode(errors='replace')[-2000:]}")
     ops = protos.OpList.FromString(done.stdout).op
     return sorted(ops, key=lambda op: op.name), importlib.metadata.version("tensorflow")
 

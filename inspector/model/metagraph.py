@@ -8,10 +8,10 @@ from functools import cached_property
 
 from .. import protos
 from ..display import Displayed
+from ..tensors.shapes import Shape, dtype_name, format_shape, shape_from_proto
 from .functions import FunctionLibrary
 from .graph import GraphIndex
 from .outputs import OutputResolver
-from .tensors import Shape, dtype_name, format_shape, shape_from_proto
 
 INIT_OP_SIGNATURE_KEY = "__saved_model_init_op"
 TRAIN_OP_SIGNATURE_KEY = "__saved_model_train_op"
@@ -92,11 +92,6 @@ class Signature(Displayed):
         return (f"<Signature {self.key!r} {self.method_name or '(no method)'}: "
                 f"{listed(self.inputs)} -> {listed(self.outputs)}>")
 
-    def __rich__(self):
-        """The signature as ``tfinspect signatures`` prints it."""
-        from ..report.notebook import signature_renderable
-
-        return signature_renderable(self)
 
     def tensors(self) -> Iterator[tuple[str, SignatureTensor]]:
         """``("input", tensor)`` for each input, then ``("output", tensor)`` for each output."""
@@ -118,7 +113,7 @@ class Signature(Displayed):
 
 
 def _summarise_default(tensor: protos.TensorProto) -> str:
-    from .values import summarise_tensor
+    from ..tensors.values import summarise_tensor
 
     return summarise_tensor(tensor)
 
@@ -140,11 +135,6 @@ class MetaGraph(Displayed):
         return (f"<MetaGraph {tags}: {count} signature{'' if count == 1 else 's'}, "
                 f"{len(self.graph_def.node)} nodes, {len(self.functions)} functions>")
 
-    def __rich__(self):
-        """Tags, size, and each signature as ``tfinspect signatures`` prints it."""
-        from ..report.notebook import meta_graph_renderable
-
-        return meta_graph_renderable(self)
 
     # -- identification -------------------------------------------------------------
     @property

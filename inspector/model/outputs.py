@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .. import protos
+from ..tensors.shapes import Shape, dtype_name, shape_from_proto
 from .known_ops import KNOWN_OP_OUTPUTS
-from .tensors import Shape, dtype_name, shape_from_proto
 
 OUTPUT_SHAPES_ATTR = "_output_shapes"
 

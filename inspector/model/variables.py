@@ -11,9 +11,9 @@ from google.protobuf import message as pb_message
 from .. import protos
 from ..checkpoint.audit import SLOT_MARKER
 from ..errors import InspectorError
+from ..tensors.shapes import Shape, dtype_name, item_size, num_elements, shape_from_proto
 from .metagraph import MetaGraph
 from .object_graph import captured, checkpoint_keys, is_keras, object_paths, slots
-from .tensors import Shape, dtype_name, item_size, num_elements, shape_from_proto
 
 VARIABLE_OPS = frozenset({"VariableV2", "Variable", "VarHandleOp"})
 

@@ -7,11 +7,11 @@ from itertools import groupby
 from rich.console import Console, Group
 from rich.text import Text
 
-from .. import __version__
 from ..checks.core import Finding, Rule, Severity
+from ..sanitize import visible
+from ..version import __version__
 from .grid import print_lines
 from .jsonout import document, tag_set_json
-from .sanitize import visible
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}

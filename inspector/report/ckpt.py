@@ -8,9 +8,9 @@ from rich.console import Console
 from rich.text import Text
 
 from ..analysis.checkpoint import GraphAudit, Listing, TensorStats
+from ..sanitize import visible
 from .grid import print_table
 from .jsonout import bytes_json, document, renamed
-from .sanitize import visible
 from .style import human_bytes, human_count, plain, table
 
 

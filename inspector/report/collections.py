@@ -9,8 +9,8 @@ from rich.text import Text
 
 from ..analysis.collections import Collection, Undecoded
 from ..model.attrs import short_bytes
+from ..sanitize import visible
 from .jsonout import bytes_json, document
-from .sanitize import visible
 from .style import plain, table
 
 MAX_FIELD_TEXT = 60

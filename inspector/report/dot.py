@@ -17,9 +17,9 @@ import graphviz
 from graphviz.quoting import quote
 
 from ..analysis.graphsel import ARG_OP, CONST_OPS, RET_OP, Selection, View
-from ..model.tensors import dtype_name, shape_from_proto, short_dtype
-from ..model.values import summarise_tensor
-from .sanitize import visible
+from ..sanitize import visible
+from ..tensors.shapes import dtype_name, shape_from_proto, short_dtype
+from ..tensors.values import summarise_tensor
 
 CATEGORY_COLOURS = {
     "input": "#b7e1cd", "output": "#f4c7c3", "variable": "#fce8b2", "constant": "#e8eaed",

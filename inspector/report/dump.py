@@ -17,10 +17,10 @@ from google.protobuf import message as pb_message
 from google.protobuf.descriptor import FieldDescriptor
 
 from .. import protos
-from ..model.tensors import dtype_name, item_size
-from ..model.values import stored_count, summarise_tensor
+from ..sanitize import pbtxt_safe
+from ..tensors.shapes import dtype_name, item_size
+from ..tensors.values import stored_count, summarise_tensor
 from . import jsonout
-from .sanitize import pbtxt_safe
 
 MAX_VALUES = 16
 MAX_BYTES = 1024

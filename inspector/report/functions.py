@@ -7,9 +7,9 @@ from rich.text import Text
 
 from ..analysis.functions import Argument, FunctionInfo
 from ..model.functions import Call
+from ..sanitize import visible
 from .grid import print_table
 from .jsonout import document
-from .sanitize import visible
 from .style import plain, table
 
 

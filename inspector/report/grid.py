@@ -20,7 +20,7 @@ from rich.markup import RE_TAGS
 from rich.table import Table
 from rich.text import Text
 
-from .sanitize import visible_lines
+from ..sanitize import visible_lines
 
 GAP = 2
 MIN_WIDTH = 6

@@ -21,10 +21,10 @@ from ..analysis.graphsel import View
 from ..analysis.layers import LayerGraph, Op
 from ..model.attrs import summarise_attr
 from ..model.metagraph import MetaGraph
+from ..sanitize import visible
 from . import render
 from .dot import format_tensor, tensor_label
 from .layers_dot import boxes, weight_line
-from .sanitize import visible
 
 MAX_LEVELS = 400  # laid-out levels in one page; deeper boxes still show their details
 _SKIP_ATTRS = {"_output_shapes", "_class", "_read_only_resource_inputs", "config_proto",

@@ -6,10 +6,10 @@ from rich.console import Console
 from rich.text import Text
 
 from ..analysis.io import IOTensor, IOView
-from ..model.tensors import format_shape
+from ..sanitize import visible
+from ..tensors.shapes import format_shape
 from .grid import print_table
 from .jsonout import document
-from .sanitize import visible
 from .style import human_count, plain, table
 
 

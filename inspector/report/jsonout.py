@@ -9,7 +9,7 @@ from dataclasses import asdict
 
 from ..analysis.overview import Overview
 from ..model.metagraph import Signature, SignatureTensor
-from .sanitize import json_safe
+from ..sanitize import json_safe
 
 SCHEMA_VERSION = 1
 

@@ -3,7 +3,7 @@
 :func:`to_html` walks a rich renderable made of Groups, Tables and Texts (what the
 report modules build) and writes a real ``<table>`` for each Table and a ``<pre>``
 for each line of text, keeping the styles as inline CSS.  Every piece of text is
-passed through :func:`~inspector.report.sanitize.visible` and ``html.escape``, so a
+passed through :func:`~inspector.sanitize.visible` and ``html.escape``, so a
 name like ``<script>`` or ``[red]`` from an artifact shows as those characters.
 """
 
@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.terminal_theme import DEFAULT_TERMINAL_THEME
 from rich.text import Text
 
-from .sanitize import visible
+from ..sanitize import visible
 
 _PRE = "margin:0;white-space:pre;font-family:monospace;line-height:1.3"
 _CELL = "text-align:{align};vertical-align:top;padding:0.1em 1.2em 0.1em 0;font-family:monospace;white-space:pre"
@@ -103,14 +103,12 @@ def artifact_renderable(artifact) -> Group:
 
 
 def meta_graph_renderable(meta) -> Group:
-    """A MetaGraph: its tags and size, then each signature as `tfinspect signatures` prints it."""
+    """A MetaGraph: its tags, writer and size as `tfinspect show` prints them, then each signature."""
+    from ..analysis.overview import heading
+    from .show import meta_graph_heading
     from .signatures import signature_renderable
 
-    title = Text.assemble(("MetaGraph ", "bold"),
-                          ("{" + ",".join(meta.tags) + "}" if meta.tags else "(graph without tags)", "bold magenta"))
-    writer = f"; written by TensorFlow {meta.tensorflow_version}" if meta.tensorflow_version else ""
-    title.append(f"  {len(meta.graph_def.node):,} nodes, {len(meta.functions)} functions{writer}")
-    parts: list = [title]
+    parts: list = meta_graph_heading(heading(meta))
     for sig in meta.signatures.values():
         parts.append(signature_renderable(sig, meta.tags))
     if not meta.signatures:
@@ -128,3 +126,20 @@ def finding_renderable(finding) -> Group:
     from .check import finding_lines
 
     return Group(*finding_lines(finding))
+
+
+def _register() -> None:
+    """Fill the rendering protocol (``inspector.display``) with the renderers above."""
+    from .. import display
+    from ..checks.core import Finding
+    from ..model.artifact import Artifact
+    from ..model.metagraph import MetaGraph, Signature
+
+    display.register_html(to_html)
+    display.register(Artifact, artifact_renderable)
+    display.register(MetaGraph, meta_graph_renderable)
+    display.register(Signature, signature_renderable)
+    display.register(Finding, finding_renderable)
+
+
+_register()

@@ -7,10 +7,10 @@ from rich.text import Text
 
 from ..analysis.operations import Operation, OperationList
 from ..model.outputs import TensorOutput
-from ..model.tensors import format_shape
+from ..sanitize import all_visible, visible
+from ..tensors.shapes import format_shape
 from .grid import STREAM_FROM, print_grid, stream_rows
 from .jsonout import document
-from .sanitize import all_visible, visible
 from .style import plain
 
 

@@ -8,11 +8,11 @@ from dataclasses import asdict
 from rich.console import Console
 from rich.text import Text
 
-from ..analysis.json_request import Checked
+from ..analysis.json_values import Checked
 from ..analysis.requests import RequestTemplate
-from ..model.tensors import format_shape
+from ..sanitize import visible
+from ..tensors.shapes import format_shape
 from .jsonout import document
-from .sanitize import visible
 from .style import plain, table
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from ..analysis.json_request import Problem
+from ..analysis.json_values import Problem
 from ..execute.launch import Output
-from ..model.tensors import dtype_name, format_shape, shape_from_proto
-from ..model.values import decode, summarise_tensor
+from ..sanitize import visible
+from ..tensors.shapes import dtype_name, format_shape, shape_from_proto
+from ..tensors.values import decode, summarise_tensor
 from .jsonout import bytes_json, document
-from .sanitize import visible
 from .style import plain, table
 
 

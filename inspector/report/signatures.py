@@ -7,9 +7,9 @@ from rich.text import Text
 
 from ..analysis.signatures import ConcreteArgument, ConcreteFunction, SignaturesView
 from ..model.metagraph import Signature, SignatureTensor
+from ..sanitize import visible
 from .grid import print_group
 from .jsonout import document, signature_json
-from .sanitize import visible
 from .style import plain, table
 
 

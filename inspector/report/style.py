@@ -7,7 +7,7 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
-from .sanitize import visible, visible_lines
+from ..sanitize import visible, visible_lines
 
 
 class _Visible:

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..analysis.variables import ConstantsView, VariablesView
-from ..model.tensors import format_shape
+from ..tensors.shapes import format_shape
 from .grid import print_table
 from .jsonout import document
 from .style import human_bytes, human_count, plain, table

@@ -1,0 +1,1 @@
+"""Dtypes, shapes and TensorProto values, in TensorFlow's own vocabulary."""

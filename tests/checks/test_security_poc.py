@@ -1,0 +1,155 @@
+"""The security rules against exports that really touch the file system, and exports that must stay clean.
+
+TensorFlow runs every proof-of-concept export of ``fixtures/unsafe/`` (one child process, each
+export in its own temporary folder) and the test observes the effect the manifest promises: a
+file created, a secret read into the output, a directory listed.  Then `check --select security`
+must report each export, with the rule of that effect, at the node that does it.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import shutil
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, ROOT, check_findings, run_cli
+
+import inspector
+from tests.conformance.artifacts import all_artifacts
+
+UNSAFE = FIXTURES / "unsafe"
+MANIFEST = json.loads((UNSAFE / "MANIFEST.json").read_text(encoding="utf-8"))
+EXPORTS = MANIFEST["exports"]
+CODE = {"write": "TFI801", "network": "TFI802", "read": "TFI804", "list": "TFI805"}
+# What each technique's node is: the op the finding must name.
+OP = {
+    "read_cond": "ReadFile", "read_while": "ReadFile", "read_dataset_map": "ReadFile",
+    "text_line_dataset": "TextLineDataset", "fixed_length_dataset": "FixedLengthRecordDatasetV2",
+    "csv_dataset": "CSVDatasetV2", "tfrecord_dataset": "TFRecordDataset", "matching_files": "MatchingFiles",
+    "write_file": "WriteFile", "save_v2": "SaveV2", "print_to_file": "PrintV2",
+    "summary_writer": "CreateSummaryFileWriter", "immutable_const": "ImmutableConst",
+    "debug_identity": "DebugIdentity", "dataset_to_tfrecord": "DatasetToTFRecord",
+    "dataset_from_graph": "WriteFile", "pbtxt_saved_model": "ReadFile", "frozen_graph": "WriteFile",
+    "meta_graph": "ReadFile",
+}
+
+
+def target(name: str) -> Path:
+    """What tfinspect is pointed at: the SavedModel folder, or the graph file."""
+    run = EXPORTS[name]["run"]
+    return UNSAFE / name / run["file"] if "file" in run else UNSAFE / name
+
+
+def test_every_export_is_listed():
+    assert set(OP) == set(EXPORTS) == {p.name for p in UNSAFE.iterdir() if p.is_dir()}
+    assert len(EXPORTS) >= 10
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory):
+    """TensorFlow runs every export in its own folder: name -> (folder, output or error)."""
+    base = tmp_path_factory.mktemp("poc")
+    debug_dumps = [e["observe"]["creates"].rstrip("/*") for e in EXPORTS.values()
+                   if e["observe"].get("creates", "").startswith("/")]
+    for folder in debug_dumps:
+        shutil.rmtree(folder, ignore_errors=True)
+    jobs = []
+    for name, entry in EXPORTS.items():
+        work = base / name
+        work.mkdir()
+        (work / "secret.txt").write_text(MANIFEST["secret"] + "\n", encoding="utf-8")
+        (work / "secret.bin").write_bytes(struct.pack("<f", 42.0))
+        jobs.append([str(UNSAFE / name), entry["run"], str(work)])
+    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "helpers" / "security_child.py"), json.dumps(jobs)],
+                          capture_output=True, text=True, timeout=900, check=False, cwd=base)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads(proc.stdout.strip().splitlines()[-1])
+    yield {name: (base / name, results[str(base / name)]) for name in EXPORTS}
+    for folder in debug_dumps:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.parametrize("name", sorted(EXPORTS))
+def test_tensorflow_really_touches_the_file_system(ran, name):
+    work, result = ran[name]
+    assert "output" in result, result
+    observe = EXPORTS[name]["observe"]
+    if observe.get("output_has_secret"):
+        assert MANIFEST["secret"] in result["output"]
+    if "output_has" in observe:
+        assert observe["output_has"] in result["output"]
+    if "creates" in observe:
+        pattern = observe["creates"]
+        found = glob.glob(pattern if pattern.startswith("/") else str(work / pattern))
+        assert found, f"{name} should have created {pattern}"
+
+
+@pytest.mark.parametrize("name", sorted(EXPORTS))
+def test_check_select_security_reports_it_where_it_is(name):
+    code, findings = check_findings(target(name), "--select", "security")
+    assert code == 1
+    effect = EXPORTS[name]["effect"]
+    mine = [f for f in findings if f["code"] == CODE[effect] and f["message"].startswith(OP[name] + " ")]
+    assert mine, findings
+    if name == "dataset_from_graph":
+        return  # inside a serialized graph: test_the_nested_dataset_is_found_inside_its_constant
+    # The location names the function (if any) and the node; the node there has that op.
+    *frames, node = mine[0]["location"].split(" -> ")
+    meta = inspector.load(target(name)).meta_graphs[0]
+    nodes = meta.graph.nodes if not frames else {n.name: n for n in meta.functions[frames[-1]].node_def}
+    assert nodes[node].op == OP[name]
+
+
+def test_the_nested_dataset_is_found_inside_its_constant():
+    _, findings = check_findings(target("dataset_from_graph"), "--select", "security")
+    write = [f for f in findings if f["code"] == "TFI801"]
+    assert len(write) == 1
+    assert "(string constant value: a serialized GraphDef) -> " in write[0]["location"]
+    assert "'nested.txt'" in write[0]["message"] and "run by signature serving_default" in write[0]["message"]
+    # The DatasetFromGraph's graph is that constant, passed in as an argument: nothing stays hidden.
+    assert [f for f in findings if f["code"] == "TFI803"] == []
+
+
+def test_paths_in_the_graph_are_named():
+    _, findings = check_findings(target("write_file"), "--select", "security")
+    assert "('written.txt')" in findings[0]["message"]
+    _, findings = check_findings(target("print_to_file"), "--select", "security")
+    assert "'file://printed.txt'" in findings[0]["message"]
+
+
+def test_saved_model_cli_scan_misses_the_branch_read(ran):
+    """The status quo this family improves on: TensorFlow's own scanner sees only top-level ops."""
+    proc = subprocess.run([sys.executable, "-m", "tensorflow.python.tools.saved_model_cli", "scan", "--dir",
+                           str(UNSAFE / "read_cond"), "--tag_set", "serve"], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "does not contain the default denylisted ops" in proc.stdout
+    assert ran["read_cond"][1]["output"].startswith(MANIFEST["secret"])
+
+
+def _clean_artifacts():
+    return [a for a in all_artifacts() if a.kind in ("saved_model", "meta_graph", "graph_def")
+            and "fault_file_ops" not in str(a.path) and "estimator_training" not in str(a.path)]
+
+
+@pytest.mark.parametrize("artifact", _clean_artifacts(), ids=lambda a: a.id)
+def test_clean_exports_get_no_security_finding(artifact):
+    code, findings = check_findings(artifact.path, "--select", "security", "--target", "python")
+    assert (code, findings) == (0, [])
+
+
+def test_sarif_names_the_rule_and_the_node():
+    result = run_cli("check", str(target("save_v2")), "--select", "security", "--format", "sarif")
+    assert result.code == 1
+    sarif = json.loads(result.out)
+    results = sarif["runs"][0]["results"]
+    assert [r["ruleId"] for r in results] == ["TFI801"]
+    assert results[0]["level"] == "error"
+    assert results[0]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].endswith(" -> SaveV2")
+    assert {r["id"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]} == {
+        "TFI801", "TFI802", "TFI803", "TFI804", "TFI805", "TFI806"}
