@@ -1,7 +1,7 @@
 """What tfinspect, `saved_model_cli scan` and ModelScan each catch, on the same exports.
 
 The unsafe exports are the proof-of-concept exports of ``fixtures/unsafe/`` (each one
-reads, lists or writes files when TensorFlow runs it: ``tests/test_security_poc.py``
+reads, lists or writes files when TensorFlow runs it: ``tests/checks/test_security_poc.py``
 runs them and observes the effect).  The clean exports (Keras, Estimator, TF1, TF2
 with tables, tf.Transform) come from ``fixtures/`` and ``../shared/corpus/``; a finding
 on them is a false alarm.  For each tool and export the table says ``flagged`` (with
@@ -10,12 +10,14 @@ what it names), ``missed``, ``clean``, ``FALSE ALARM`` or ``cannot read``.
 - tfinspect: ``check PATH --select security`` (in this process).
 - ``saved_model_cli scan``: TensorFlow's own denylist (ReadFile, WriteFile, PrintV2),
   through its ``scan_meta_graph_def``, for every MetaGraph, in one child process.
-- ModelScan (``pip install modelscan`` into its own venv, with TensorFlow visible to
-  it): ``modelscan -p DIR -r json`` once over a copy of every export.
+- ModelScan: ``modelscan -p DIR -r json`` once over a copy of every export.  Install it
+  into a virtual environment of its own that sees the installed TensorFlow
+  (``python -m venv --system-site-packages VENV && VENV/bin/pip install modelscan``) and
+  pass ``--modelscan VENV/bin/modelscan``; without TensorFlow it skips SavedModels.
 
 Run from the repository root:
 
-    python bench/bench_security.py [--modelscan /work/venvs/modelscan/bin/modelscan] [--json] [--markdown]
+    python bench/bench_security.py [--modelscan VENV/bin/modelscan] [--json]
 """
 
 from __future__ import annotations
@@ -137,7 +139,7 @@ def verdict(row: dict, found: list[str] | None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--modelscan", default="/work/venvs/modelscan/bin/modelscan")
+    parser.add_argument("--modelscan", default="modelscan", help="the modelscan program (default: on PATH)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     rows = exports()
