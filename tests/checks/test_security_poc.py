@@ -23,6 +23,7 @@ import pytest
 from conftest import FIXTURES, ROOT, check_findings, run_cli
 
 import inspector
+from inspector.checks import runner
 from tests.conformance.artifacts import all_artifacts
 
 UNSAFE = FIXTURES / "unsafe"
@@ -183,3 +184,22 @@ def test_sarif_names_the_rule_and_the_node():
     assert results[0]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].endswith(" -> SaveV2")
     assert {r["id"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]} == {
         "TFI801", "TFI802", "TFI803", "TFI804", "TFI805", "TFI806"}
+
+
+def _reported(path) -> set[tuple[str, str]]:
+    findings, _ = runner.find(str(path), select=["TFI8"])
+    return {(f.code, f.message.split()[0]) for f in findings}
+
+
+def test_the_generator_makes_exports_reported_alike(tmp_path):
+    """fixtures/generate_unsafe.py, run again, makes exports the security rules report as the committed ones."""
+    out = tmp_path / "unsafe"
+    proc = subprocess.run([sys.executable, str(ROOT / "fixtures" / "generate_unsafe.py"), str(out)],
+                          capture_output=True, text=True, timeout=900, check=False,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    fresh = json.loads((out / "MANIFEST.json").read_text(encoding="utf-8"))
+    assert fresh == MANIFEST
+    for name in EXPORTS:
+        relative = target(name).relative_to(UNSAFE)
+        assert _reported(out / relative) == _reported(target(name)), name
