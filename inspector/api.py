@@ -31,7 +31,7 @@ def check(path: str | os.PathLike, *, target: str = "tf-serving", select: str | 
           version: int | None = None) -> CheckReport:
     """Run ``tfinspect check`` on ``path``: why the model will fail under ``target``.
 
-    ``select`` / ``ignore`` take rule codes or prefixes (``"TFI3"`` or ``["TFI304"]``);
+    ``select`` / ``ignore`` take rule codes, prefixes or families (``"TFI3"``, ``["TFI304"]``, ``"security"``);
     ``inputs`` / ``outputs`` name the tensors of a graph without signatures.
     Raises :class:`inspector.InspectorError` for a path it cannot read or an unknown code.
     """
