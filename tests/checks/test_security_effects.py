@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, check_findings, fixture
+from conftest import ROOT, assert_clean_failure, check_findings, fixture, run_cli
 from tensorflow.core.protobuf import saved_model_pb2
 
 from inspector.model.effects import CATALOGUE, MAX_DEPTH
@@ -174,3 +174,20 @@ def test_a_saver_op_with_a_path_of_its_own_is_reported(tmp_path, tf):
                               tensors=[tf.constant(1.0)], name="Planted")
     found = _security(_frozen(tmp_path, graph))
     assert [(f["code"], f["location"]) for f in found] == [("TFI801", "save/Planted")]
+
+
+def test_a_read_alone_fails_check_without_strict():
+    """A security finding exits 1 whatever its severity: TFI804 is a warning, yet the default check fails."""
+    result = run_cli("check", str(fixture("unsafe", "read_cond")), "--json")
+    codes = {(f["code"], f["severity"]) for f in result.json()["findings"]}
+    assert ("TFI804", "warning") in codes
+    assert not any(severity == "error" for _, severity in codes)
+    assert result.code == 1
+    ignored = run_cli("check", str(fixture("unsafe", "read_cond")), "--ignore", "security", "--json")
+    assert ignored.code == 0  # the serving doctor's findings on it are warnings and infos only
+    assert not any(f["code"].startswith("TFI8") for f in ignored.json()["findings"])
+
+
+def test_the_retired_code_points_to_the_family():
+    assert_clean_failure(run_cli("check", str(fixture("fault_file_ops")), "--select", "TFI503"),
+                         "TFI503", "--select security")
