@@ -16,6 +16,7 @@ op fills from one of the SavedModel's own asset files.
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Iterator
 
 from ..model.effects import EffectSite, as_graph, effect_sites, resolve_input
@@ -23,7 +24,7 @@ from ..model.graph import parse_tensor_name
 from ..model.metagraph import MetaGraph
 from .context import CheckContext, tag_label
 from .core import LOAD, RUN, Issue, Severity, rule
-from .reach import runners
+from .reach import runners, signature_reach
 
 FAMILY = "TFI8"
 TRACED_SAVER = re.compile(r"^__inference__traced_(save|restore)_\d+$")
@@ -273,6 +274,9 @@ def _issues(ctx: CheckContext, effect: str, hint: str) -> Iterator[Issue]:
             ran = "the loader runs it (init op) when the model loads"
         elif keys:
             ran = "run by signature" + ("s " if len(keys) > 1 else " ") + ", ".join(keys)
+            chain = _call_chain(meta, keys[0], site.host_function)
+            if len(chain) > 1:
+                ran += " (" + " -> ".join([keys[0], *chain]) + ")"
         elif not meta.signatures:
             ran = "no signatures: whoever runs the graph decides"
         else:
@@ -288,6 +292,29 @@ def _issues(ctx: CheckContext, effect: str, hint: str) -> Iterator[Issue]:
             parts[-1] += f": {site.note}"
         yield Issue(f"{parts[0]} {parts[1]}; {ran}", hint, tag_set=tag_label(meta), location=site.where,
                     stage=LOAD if at_init else RUN)
+
+
+def _call_chain(meta: MetaGraph, key: str, function: str | None) -> list[str]:
+    """The functions a signature calls on its way to ``function``, outermost first (shortest chain)."""
+    if function is None:
+        return []
+    reach = signature_reach(meta, meta.signatures[key])
+    library = meta.functions
+    starts = [c.callee for c in library.calls if c.caller is None and c.node in reach.nodes]
+    previous: dict[str, str | None] = dict.fromkeys(starts)
+    queue = deque(starts)
+    while queue:
+        current = queue.popleft()
+        if current == function:
+            chain = [current]
+            while previous[chain[-1]] is not None:
+                chain.append(previous[chain[-1]])
+            return chain[::-1]
+        for callee in library.callees.get(current, ()):
+            if callee not in previous:
+                previous[callee] = current
+                queue.append(callee)
+    return [function]
 
 
 _HINT = "do not serve this model unless you trust it and want this: rebuild the export without the op"
