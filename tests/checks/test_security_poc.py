@@ -9,6 +9,7 @@ must report each export, with the rule of that effect, at the node that does it.
 from __future__ import annotations
 
 import glob
+import itertools
 import json
 import os
 import shutil
@@ -203,3 +204,14 @@ def test_the_generator_makes_exports_reported_alike(tmp_path):
     for name in EXPORTS:
         relative = target(name).relative_to(UNSAFE)
         assert _reported(out / relative) == _reported(target(name)), name
+
+
+def test_the_message_names_the_chain_from_the_signature_to_the_branch():
+    _, findings = check_findings(target("read_cond"), "--select", "security")
+    branch = findings[0]["location"].split(" -> ")[0]
+    chain = findings[0]["message"].rsplit("(", 1)[1].rstrip(")").split(" -> ")
+    assert chain[0] == "serving_default" and chain[-1] == branch and branch.startswith("cond_true_")
+    # Each function of the chain calls the next one, as the library records it.
+    meta = inspector.load(target("read_cond")).meta_graphs[0]
+    calls = {(c.caller, c.callee) for c in meta.functions.calls}
+    assert all((a, b) in calls for a, b in itertools.pairwise(chain[1:]))
