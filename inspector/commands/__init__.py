@@ -47,6 +47,8 @@ COMMANDS: tuple[CommandInfo, ...] = (
                 "checkpoint tensors (names, dtypes, shapes, sizes), values, statistics, checksums, graph audit"),
     CommandInfo("graph", "graph", "draw the graph (or a signature's part of it) as DOT, SVG, PNG, PDF or an interactive HTML page"),
     CommandInfo("check", "check", "find why a SavedModel or graph will fail to load or serve (rules with codes and fixes)"),
+    CommandInfo("scan", "scan", "what running the model can do to files and the network: check --select security, "
+                                "exit 1 on any finding"),
     CommandInfo("diff", "diff", "what changed between two artifacts, and whether clients of the old one break"),
     CommandInfo("versions", "versions",
                 "numbered versions of a model directory as TF Serving sees them: which one is served, "

@@ -215,3 +215,17 @@ def test_the_message_names_the_chain_from_the_signature_to_the_branch():
     meta = inspector.load(target("read_cond")).meta_graphs[0]
     calls = {(c.caller, c.callee) for c in meta.functions.calls}
     assert all((a, b) in calls for a, b in itertools.pairwise(chain[1:]))
+
+
+def test_scan_is_check_select_security():
+    import jsonschema
+
+    schema = json.loads((ROOT / "docs" / "schemas" / "scan.schema.json").read_text(encoding="utf-8"))
+    for name in ("write_file", "meta_graph"):
+        scanned = run_cli("scan", str(target(name)), "--json")
+        assert scanned.code == 1
+        jsonschema.validate(scanned.json(), schema)
+        checked = run_cli("check", str(target(name)), "--select", "security", "--target", "python", "--json")
+        assert scanned.json() == checked.json()
+    clean = run_cli("scan", str(FIXTURES / "keras_export"))
+    assert clean.code == 0 and "Nothing in it reads, lists or writes files" in clean.out
