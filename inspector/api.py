@@ -32,7 +32,7 @@ def check(path: str | os.PathLike, *, target: str = "tf-serving", select: str | 
           version: int | None = None) -> CheckReport:
     """Run ``tfinspect check`` on ``path``: why the model will fail under ``target``.
 
-    ``select`` / ``ignore`` take rule codes or prefixes (``"TFI3"`` or ``["TFI304"]``);
+    ``select`` / ``ignore`` take rule codes, prefixes or families (``"TFI3"``, ``["TFI304"]``, ``"security"``);
     ``inputs`` / ``outputs`` name the tensors of a graph without signatures.
     Raises :class:`inspector.InspectorError` for a path it cannot read or an unknown code.
     """
@@ -128,8 +128,10 @@ class CheckReport(Displayed):
 
     @property
     def ok(self) -> bool:
-        """True when no finding is an error (what makes ``tfinspect check`` exit 0)."""
-        return self.count("error") == 0
+        """True when no finding is an error or a security finding (what makes ``tfinspect check`` exit 0)."""
+        from .checks.core import fails
+
+        return not fails(self.findings)
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{self.count(s)} {s}{'' if self.count(s) == 1 else 's'}"

@@ -29,6 +29,9 @@ TARGET_MEANING = {
     "vertex": "Vertex AI prediction: tf-serving plus Vertex AI's request rules (base64 only under *_bytes aliases)",
 }
 LOAD, RUN = "load", "run"
+# Rule families a selection can name instead of codes: `check --select security`.
+FAMILIES = {"SECURITY": "TFI8"}
+SECURITY = FAMILIES["SECURITY"]
 
 
 class Severity(str, enum.Enum):
@@ -125,6 +128,16 @@ def selected_rules(target: str, select: list[str] | None = None, ignore: list[st
             continue
         result.append(item)
     return result
+
+
+def fails(findings, strict: bool = False) -> bool:
+    """Whether these findings make `check` exit 1: an error, any security finding, a warning under --strict.
+
+    A security finding (TFI8xx) fails whatever its severity: the gate asks "may this
+    model touch the file system or the network?", and every finding answers yes.
+    """
+    return any(f.severity is Severity.ERROR or f.code.startswith(SECURITY)
+               or (strict and f.severity is Severity.WARNING) for f in findings)
 
 
 def run_rules(context, rules: list[Rule]) -> list[Finding]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from ..model.graph import parse_tensor_name
 from ..model.metagraph import MetaGraph
 from ..registry import reader as registry
 from .context import CheckContext, tag_label
@@ -15,16 +13,8 @@ from .reach import node_issues
 from .releases import target_release
 
 PY_FUNC_OPS = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc"})
-# saved_model_cli scan's default denylist (tensorflow/python/tools/saved_model_cli.py) is
-# ReadFile, WriteFile and PrintV2; TFI503 and TFI507 cover it and more.
-FILE_OPS = frozenset({
-    "ReadFile", "WriteFile", "MatchingFiles", "Save", "SaveV2", "SaveSlices", "Restore", "RestoreV2",
-    "RestoreSlice", "MergeV2Checkpoints", "ShardedFilename", "DeleteFile", "IsDirectory",
-    "WriteSummary", "WriteScalarSummary", "WriteHistogramSummary", "WriteImageSummary", "WriteAudioSummary",
-    "WriteGraphSummary", "WriteRawProtoSummary", "CreateSummaryFileWriter", "CreateSummaryDbWriter",
-    "FlushSummaryWriter", "CloseSummaryWriter", "ImportEvent", "ExperimentalSaveDataset", "SaveDataset",
-    "SaveDatasetV2", "DatasetToTFRecord", "ExperimentalDatasetToTFRecord",
-})
+# TFI503 (file-system-op) was here; the security family (checks/security.py, TFI801-TFI806) owns
+# every op that touches files or the network, from a catalogue of TensorFlow's whole op registry.
 PRINT_OPS = frozenset({"Print", "PrintV2"})
 # Registered in the TensorFlow 2.21 wheel without any kernel: the Boosted Trees
 # (Estimator) ops lost theirs.  A test asks TensorFlow's kernel registry to confirm.
@@ -42,7 +32,6 @@ NO_KERNEL_OPS = frozenset({
     "BoostedTreesUpdateEnsembleV2", "IsBoostedTreesEnsembleInitialized",
     "IsBoostedTreesQuantileStreamResourceInitialized",
 })
-TRACED_SAVER = re.compile(r"^__inference__traced_(save|restore)_\d+$")
 
 # GraphDef producer version (TF_GRAPH_DEF_VERSION in tensorflow/core/public/version.h) of
 # each TensorFlow release.  Since 2019 the number is raised by one every day by an
@@ -139,81 +128,6 @@ def _py_func(ctx: CheckContext) -> Iterator[Issue]:
                                f"{node.op} {where} calls Python code that is not part of the export",
                                "replace tf.py_function / py_func with TensorFlow ops",
                                tag_set=tag_label(meta), location=where)
-
-
-def _saver_parts(meta: MetaGraph) -> tuple[set[str], set[str]]:
-    """Top-level nodes and functions that belong to the SaverDef's save and restore ops."""
-    saver = meta.saver_def
-    graph = meta.graph
-    if saver is None:
-        # A bare GraphDef keeps tf.compat.v1.train.Saver's nodes without the SaverDef
-        # naming them: its save/ (save_1/, ...) scope holding SaveV2 and RestoreV2.
-        return _saver_scopes(graph), set()
-    nodes: set[str] = set()
-    for tensor in (saver.save_tensor_name, saver.restore_op_name, saver.filename_tensor_name):
-        name = parse_tensor_name(tensor)[0] if tensor else ""
-        if name and name in graph:
-            nodes |= graph.ancestors(name)
-            scope = graph.scope_of(name)
-            if scope:
-                nodes |= {n for n in graph.nodes if n.startswith(scope + "/")}
-    nodes |= _saver_scopes(graph)
-    library = meta.functions
-    calls = library.calls
-    saver_roots = {c.callee for c in calls if c.caller is None and c.node in nodes}
-    saver_roots |= {name for name in library.names() if TRACED_SAVER.match(name)}
-    other_roots = {c.callee for c in calls if c.caller is None and c.node not in nodes} - saver_roots
-    saver_functions = set(saver_roots) | set(library.reachable(list(saver_roots)))
-    other = set(other_roots) | set(library.reachable(list(other_roots)))
-    return nodes, saver_functions - other
-
-
-_SAVER_SCOPE = re.compile(r"^save(_\d+)?$")
-
-
-def _saver_scopes(graph) -> set[str]:
-    scopes = {graph.scope_of(name) for name, node in graph.nodes.items()
-              if node.op in ("SaveV2", "RestoreV2") and _SAVER_SCOPE.match(graph.scope_of(name))}
-    return {name for name in graph.nodes if any(name.startswith(scope + "/") for scope in scopes)}
-
-
-@rule("TFI503", "file-system-op", Severity.WARNING,
-      "Ops that read or write files outside the saver")
-def _file_ops(ctx: CheckContext) -> Iterator[Issue]:
-    """Ops that touch the file system outside the saver: ReadFile, WriteFile, Save/Restore...
-
-    A served model should not read or write files: the paths are those of the
-    export machine, a server's sandbox often forbids it, and a `WriteFile` runs on
-    every request.  The SaverDef's own nodes (TF1's `save/` scope, TF2's saver
-    functions) are expected and not reported; everything else is, in the graph
-    and in every library function (If/While branches included), named
-    `function/node`.  `PrintV2` is reported when it writes to a file.  Remove
-    them from the serving graph, or ship data files as assets.
-
-    Not reported, because they are the saver: the nodes the SaverDef names and
-    their scope, every TF1 saver scope (`save/`, `save_1/`... holding SaveV2 and
-    RestoreV2: `tf.compat.v1.saved_model.Builder` adds its own `save_1/` beside a
-    `save/` made by the user's Saver), and a TF2 model's
-    `__inference__traced_save_N` / `__inference__traced_restore_N` functions with
-    what only they call.  Together with TFI507 this covers `saved_model_cli
-    scan`'s denylist (ReadFile, WriteFile, PrintV2), in function and control-flow
-    bodies too.
-    """
-    for meta in ctx.meta_graphs:
-        saver_nodes, saver_functions = _saver_parts(meta)
-        for function, nodes in _bodies(meta):
-            if function in saver_functions:
-                continue
-            for node in nodes:
-                if function is None and node.name in saver_nodes:
-                    continue
-                printed = node.op == "PrintV2" and node.attr["output_stream"].s.startswith(b"file://") \
-                    if "output_stream" in node.attr else False
-                if node.op in FILE_OPS or printed:
-                    where = _where(function, node.name)
-                    yield Issue(f"{node.op} {where} touches the file system outside the saver",
-                                "remove file access from the serving graph, or ship the file as an asset",
-                                tag_set=tag_label(meta), location=where)
 
 
 def _pinned(device: str) -> bool:
@@ -342,8 +256,9 @@ def _print_ops(ctx: CheckContext) -> Iterator[Issue]:
 
     They run on every request and write to the server's standard error or log,
     which costs time, fills logs and can leak request data.  `saved_model_cli
-    scan` flags PrintV2 for the same reason.  A PrintV2 that writes to a file is
-    TFI503 as well.  Remove the prints from the exported functions.
+    scan` flags PrintV2 for the same reason.  A PrintV2 that writes to a file
+    (`output_stream` `file://PATH`) is also a security finding, TFI801.  Remove
+    the prints from the exported functions.
     """
     for meta, _, node, where in _nodes_of(ctx, PRINT_OPS):
         yield Issue(f"{node.op} {where} prints on every run", "remove tf.print from the exported graph",

@@ -9,19 +9,23 @@ from ..errors import InspectorError, SelectionError
 from ..load import load
 from ..source.location import as_path
 from . import RULES, CheckContext, Finding, Rule, run_checks, selected_rules
-from .core import run_rules
+from .core import FAMILIES, run_rules
 from .loading import missing_graph_file
 
 
 def parse_codes(text: str | Iterable[str] | None) -> list[str] | None:
-    """Rule codes or prefixes, from ``"TFI1,TFI304"`` or a list; unknown ones are refused."""
+    """Rule codes, prefixes or families (``security``), from ``"TFI1,TFI304"`` or a list; unknown ones are refused."""
     if not text:
         return None
     words = text.split(",") if isinstance(text, str) else list(text)
-    codes = [c.strip().upper() for c in words if c.strip()]
+    codes = [FAMILIES.get(c.strip().upper(), c.strip().upper()) for c in words if c.strip()]
     for code in codes:
+        if code == "TFI503":
+            raise SelectionError(None, "rule TFI503 (file-system-op) is now the security family TFI801-TFI806",
+                                 "use --select security (or TFI8)")
         if not any(c.startswith(code) for c in RULES):
-            raise SelectionError(None, f"no rule code starts with {code!r}", "tfinspect check --list-rules")
+            raise SelectionError(None, f"no rule code starts with {code!r}",
+                                 "tfinspect check --list-rules; families: " + ", ".join(f.lower() for f in FAMILIES))
     return codes or None
 
 

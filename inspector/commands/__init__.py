@@ -49,6 +49,8 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("check", "check", "find why a SavedModel or graph will fail to load or serve (rules with codes and fixes)"),
     CommandInfo("compat", "compat",
                 "which TensorFlow / TF Serving releases can load and run each signature, per loader, and why not"),
+    CommandInfo("scan", "scan", "what running the model can do to files and the network: check --select security, "
+                                "exit 1 on any finding"),
     CommandInfo("diff", "diff", "what changed between two artifacts, and whether clients of the old one break"),
     CommandInfo("versions", "versions",
                 "numbered versions of a model directory as TF Serving sees them: which one is served, "

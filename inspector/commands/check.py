@@ -50,9 +50,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", choices=TARGETS, default="tf-serving",
                         help="the loader that will run the model: " + "; ".join(
                             f"{name}: {text}" for name, text in TARGET_MEANING.items()).replace("%", "%%"))
-    parser.add_argument("--select", metavar="CODES", help="only these rule codes or prefixes (comma-separated)")
+    parser.add_argument("--select", metavar="CODES",
+                        help="only these rule codes, prefixes or families (comma-separated); "
+                        "'security' is TFI8xx, what running the model can do to files and the network")
     parser.add_argument("--ignore", metavar="CODES", help="leave out these rule codes or prefixes")
-    parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit 1 on warnings too (a security finding always exits 1)")
     add_release_arguments(parser)
     parser.add_argument("--inputs", metavar="TENSORS", help="for graphs without signatures: the input tensors")
     parser.add_argument("--outputs", metavar="TENSORS", help="for graphs without signatures: the output tensors")
@@ -64,8 +67,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..checks import RULES, TARGETS, Severity, runner
-    from ..checks.core import TARGET_MEANING
+    from ..checks import RULES, TARGETS, runner
+    from ..checks.core import TARGET_MEANING, fails
     from ..report import jsonout
     from ..report.check import (
         findings_json,
@@ -115,8 +118,5 @@ def run(args: argparse.Namespace) -> int:
         jsonout.emit(sarif(findings, rules, str(args.path)))
     else:
         render_findings(findings, args.target, str(args.path), console())
-    worst = {f.severity for f in findings}
-    if Severity.ERROR in worst or (args.strict and Severity.WARNING in worst):
-        return 1
-    return 0
+    return 1 if fails(findings, args.strict) else 0
 

@@ -17,9 +17,9 @@ STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: 
 SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
-def render_findings(findings: list[Finding], target: str, path: str, out: Console) -> None:
+def render_findings(findings: list[Finding], target: str, path: str, out: Console, command: str = "check") -> None:
     """Print the doctor's note; many findings stream as plain lines at the speed of the data."""
-    print_lines(out, findings_lines(findings, target, path))
+    print_lines(out, findings_lines(findings, target, path, command))
 
 
 def findings_renderable(findings: list[Finding], target: str, path: str) -> Group:
@@ -27,11 +27,16 @@ def findings_renderable(findings: list[Finding], target: str, path: str) -> Grou
     return Group(*findings_lines(findings, target, path))
 
 
-def findings_lines(findings: list[Finding], target: str, path: str) -> list[Text]:
+def findings_lines(findings: list[Finding], target: str, path: str, command: str = "check") -> list[Text]:
     counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
-    parts: list[Text] = [Text.assemble(("tfinspect check ", "bold"), Text(visible(path)), f"  (target {target})")]
+    title = Text.assemble((f"tfinspect {command} ", "bold"), Text(visible(path)))
+    if command == "check":
+        title.append(f"  (target {target})")
+    parts: list[Text] = [title]
     if not findings:
-        parts.append(Text("No problems found.", style="bold green"))
+        quiet = "Nothing in it reads, lists or writes files or reaches the network." if command == "scan" \
+            else "No problems found."
+        parts.append(Text(quiet, style="bold green"))
         return parts
 
     def where(f: Finding) -> tuple[str, str]:

@@ -28,7 +28,7 @@ EVERY_FIXTURE = HEALTHY + [
 
 
 def findings(path, *extra):
-    return check_findings(path, "--select", "TFI5", *extra)[1]
+    return check_findings(path, "--select", "TFI5,security", *extra)[1]
 
 
 def by_code(items, code):
@@ -107,24 +107,26 @@ def test_tfi502_py_func(tf):
     assert "pyfunc" in proc.stdout.lower()
 
 
-def test_tfi503_file_op_in_cond_branch():
-    found = by_code(findings(fixture("fault_file_ops")), "TFI503")
+def test_security_file_read_in_cond_branch():
+    found = by_code(findings(fixture("fault_file_ops")), "TFI804")
     assert len(found) == 1
     assert found[0]["severity"] == "warning"
+    assert "'/tmp/tfinspect-settings.txt'" in found[0]["message"]
+    assert "run by signature serving_default" in found[0]["message"]
     location = found[0]["location"]
-    assert location.startswith("cond_true_") and location.endswith("/ReadFile")
+    assert location.startswith("cond_true_") and location.endswith(" -> cond/ReadFile")
     # The branch is really an If branch reached from the serving function.
     meta = inspector.load(fixture("fault_file_ops")).meta_graph("serve")
-    branch = location.split("/")[0]
+    branch = location.split(" -> ")[0]
     assert any(c.callee == branch and c.attr == "then_branch" for c in meta.functions.calls)
 
 
-def test_tfi503_ignores_the_savers_ops():
+def test_security_rules_ignore_the_savers_ops():
     # seed003 (TF1 save/ scope) and tf2_module (TF2 saver functions) hold SaveV2 and RestoreV2.
     for parts in (("seed003", "SavedModel"), ("tf2_module",)):
         meta = inspector.load(fixture(*parts)).meta_graph("serve")
         assert {"SaveV2", "RestoreV2"} <= set(meta.op_histogram)
-        assert by_code(findings(fixture(*parts)), "TFI503") == []
+        assert [f for f in findings(fixture(*parts)) if f["code"].startswith("TFI8")] == []
 
 
 def test_tfi504_device_pin(tf):
