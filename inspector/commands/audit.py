@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="pool: processes on this machine (default); beam: an Apache Beam pipeline "
                         '(pip install "tfinspect[beam]")')
     parser.add_argument("--beam-args", metavar="ARGS", default=None,
-                        help="Beam pipeline options as one string, e.g. \"--runner=DataflowRunner --project=P "
+                        help="Beam pipeline options as one string, after an = sign: --beam-args=\"--runner=DataflowRunner --project=P "
                         "--region=R --temp_location=gs://B/tmp\" (default: the DirectRunner with --jobs workers)")
     parser.add_argument("--resume", action="store_true",
                         help="keep the rows of --output whose artifact's files are unchanged; inspect the rest")

@@ -11,9 +11,12 @@ pool would.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import os
 import shutil
+import sys
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -32,6 +35,34 @@ def local_arguments(jobs: int) -> list[str]:
 
 def run_beam(tasks: list[Task], on_row: Callable[[dict], None], *, target: str, arguments: list[str]) -> None:
     """Run the audit as a Beam pipeline with ``arguments`` (Beam's command-line options)."""
+    log = tempfile.NamedTemporaryFile(prefix="tfinspect-beam-", suffix=".log", delete=False)  # noqa: SIM115
+    log.close()
+    failed = True
+    try:
+        with _stderr_to(log.name):  # Beam and its workers log to stderr: kept for when something fails
+            _run(tasks, on_row, target=target, arguments=arguments, log=log.name)
+        failed = False
+    finally:
+        if not failed or os.path.getsize(log.name) == 0:
+            os.unlink(log.name)
+
+
+@contextlib.contextmanager
+def _stderr_to(path: str):
+    """Send file descriptor 2 (this process's and its children's standard error) to ``path``."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(path, "ab") as target:
+            os.dup2(target.fileno(), 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _run(tasks: list[Task], on_row: Callable[[dict], None], *, target: str, arguments: list[str], log: str) -> None:
     try:
         import apache_beam as beam
         from apache_beam.io.filesystems import FileSystems
@@ -44,7 +75,7 @@ def run_beam(tasks: list[Task], on_row: Callable[[dict], None], *, target: str, 
         temp_location = options.view_as(GoogleCloudOptions).temp_location
     except (SystemExit, ValueError) as exc:
         raise SelectionError(None, f"Beam refuses the pipeline options {' '.join(arguments)!r}: {exc}",
-                             "see Beam's pipeline options for the runner you use") from None
+                             f"see Beam's pipeline options for the runner you use; Beam's log is in {log}") from None
     local = None if temp_location else tempfile.mkdtemp(prefix="tfinspect-audit-")
     prefix = FileSystems.join(temp_location or local, f"tfinspect-audit-{uuid.uuid4().hex}", "rows")
     payloads = [(root, dataclasses.astuple(found)) for root, found in tasks]
@@ -66,7 +97,7 @@ def run_beam(tasks: list[Task], on_row: Callable[[dict], None], *, target: str, 
         raise
     except Exception as exc:  # noqa: BLE001 - a pipeline that fails is one line, as any input error
         raise InspectorError(None, f"the Beam pipeline failed: {' '.join(str(exc).split())[:500]}",
-                             "check the pipeline options and the runner's logs") from None
+                             f"check the pipeline options; Beam's log is in {log}") from None
     finally:
         if local is not None:
             shutil.rmtree(local, ignore_errors=True)
