@@ -75,6 +75,10 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         output_format(args.output)  # the format (and pyarrow for Parquet), before any work
     roots = list(dict.fromkeys(_root_text(root) for root in args.roots))
+    if args.runner == "pool":
+        from ..fleet.pool import prepare
+
+        prepare(jobs)  # the workers' start-up overlaps the listing of the roots
     tasks: list[tuple[str, Found]] = []
     for root in roots:
         check_root(root)

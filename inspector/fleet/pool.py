@@ -24,7 +24,7 @@ from .rows import Task, audit_task
 
 MAX_TASKS_PER_CHILD = 500
 IN_FLIGHT_PER_WORKER = 4
-WORKER_MODULE = "inspector.fleet.rows"  # imported once by the fork server, inherited by every worker
+WORKER_MODULE = "inspector.fleet.worker"  # imported once by the fork server, inherited by every worker
 TaskFunction = Callable[[Task, str], dict]
 
 
@@ -68,6 +68,14 @@ class _stop_on_sigterm:
     def __exit__(self, *exc) -> None:
         if self.previous is not None:
             signal.signal(signal.SIGTERM, self.previous)
+
+
+def prepare(jobs: int) -> None:
+    """Start the fork server now, so it loads what workers need while the caller lists the roots."""
+    if jobs > 1 and _context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def _context():
