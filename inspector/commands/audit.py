@@ -89,14 +89,16 @@ def run(args: argparse.Namespace) -> int:
         kept, tasks = _resume(args.output, tasks)
     writer = RowWriter(args.output) if args.output else None
     for row in kept:
-        writer.write(row)
         summary.add(row)
+    unwritten = list(kept)  # the kept rows go to the output with the first new one, or at the end
     done = 0
     try:
         with Progress(len(tasks), enabled=False if args.no_progress or args.runner == "beam" else None) as progress:
             def on_row(row: dict) -> None:
                 nonlocal done
                 if writer is not None:
+                    while unwritten:
+                        writer.write(unwritten.pop())
                     writer.write(row)
                 summary.add(row)
                 done += 1
@@ -119,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"tfinspect: stopped after {done:,} of {len(tasks):,} artifacts{where}\n")
         raise
     if writer is not None:
+        while unwritten:
+            writer.write(unwritten.pop())
         writer.finish()
     if args.summary:
         Path(args.summary).write_text(summary_document(summary, roots, args.summary), encoding="utf-8")

@@ -99,18 +99,22 @@ class RowWriter:
         self.buffered: list[str] = []
         if path and path != "-":
             self.work = Path(path) if self.format == "jsonl" else _partial(path)
+
+    def write(self, row: dict) -> None:
+        """Add a row; the file is created with the first one (a run that fails before writes nothing)."""
+        if self.path == "-":
+            self.buffered.append(row_line(row))
+            return
+        if self.work is None:
+            return
+        if self.handle is None:
             try:
                 self.handle = open(self.work, "w", encoding="utf-8", errors="surrogateescape")  # noqa: SIM115
             except OSError as exc:
                 raise UnreadableInput(self.work, f"cannot be written: {exc.strerror}",
                                       "choose a writable output path") from None
-
-    def write(self, row: dict) -> None:
-        if self.path == "-":
-            self.buffered.append(row_line(row))
-        elif self.handle is not None:
-            self.handle.write(row_line(row) + "\n")
-            self.handle.flush()
+        self.handle.write(row_line(row) + "\n")
+        self.handle.flush()
 
     def close(self) -> None:
         if self.handle is not None:
@@ -125,6 +129,8 @@ class RowWriter:
             return
         if self.work is None:
             return
+        if not self.work.exists():
+            self.work.write_text("", encoding="utf-8")  # an inventory of nothing
         rows = sorted(read_rows_file(self.work), key=row_key)
         if self.format == "parquet":
             _write_parquet(rows, self.path)

@@ -62,3 +62,4 @@ def test_beam_options_it_refuses_are_one_line(roots, tmp_path):
                          "--beam-args=--runner=NoSuchRunner")
     assert (code, out) == (2, "")
     assert err.startswith("tfinspect: error: ") and err.count("\n") == 1
+    assert not (tmp_path / "rows.jsonl").exists()  # nothing written
