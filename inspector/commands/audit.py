@@ -23,6 +23,7 @@ from ..report.audit import (
     summary_json,
     summary_suffix_ok,
 )
+from ..sanitize import visible
 from ..source.location import is_url
 
 
@@ -118,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
             writer.close()
         where = f"; tfinspect audit ... -o {args.output} --resume continues" if args.output and args.output != "-" \
             else ""
-        sys.stderr.write(f"tfinspect: stopped after {done:,} of {len(tasks):,} artifacts{where}\n")
+        sys.stderr.write(visible(f"tfinspect: stopped after {done:,} of {len(tasks):,} artifacts{where}") + "\n")
         raise
     if writer is not None:
         while unwritten:

@@ -41,11 +41,11 @@ def run_pool(tasks: Iterable[Task], on_row: Callable[[dict], None], *, jobs: int
 
     ``jobs`` 1 runs in this process (no pool).  ``function`` must be importable by name
     (it is sent to the workers), as ``audit_task`` is."""
-    if jobs <= 1:
-        for task in tasks:
-            on_row(function(task, target))
-        return
     with _stop_on_sigterm():
+        if jobs <= 1:
+            for task in tasks:
+                on_row(function(task, target))
+            return
         _Pool(jobs, target, function, max_tasks_per_child).run(iter(tasks), on_row)
 
 

@@ -198,10 +198,7 @@ def test_resume_keeps_unchanged_rows_and_inspects_changed_ones(registry, tmp_pat
     first = {r["path"]: r for r in rows_of(out)}
     # alpha/1: new bytes, same size and times: unchanged to --resume, so its row is kept as it was
     pb = registry / "alpha" / "1" / "saved_model.pb"
-    info = pb.stat()
-    pb.unlink()
-    pb.write_bytes(b"\x00" * info.st_size)
-    os.utime(pb, ns=(info.st_atime_ns, info.st_mtime_ns))
+    _same_size_same_time(pb, b"\x00" * pb.stat().st_size)
     # beta/1: a file rewritten (new time): inspected again
     other = registry / "beta" / "1" / "saved_model.pb"
     data = other.read_bytes()
@@ -262,6 +259,27 @@ def test_parquet_holds_the_same_rows(registry, tmp_path):
     expected = rows_of(tmp_path / "rows.jsonl")
     assert [{**r, "compat": None} for r in table.to_pylist()] == expected
     assert not (tmp_path / "rows.parquet.partial.jsonl").exists()
+
+
+def _same_size_same_time(path: Path, data: bytes) -> None:
+    """Rewrite a (hard-linked) file with other bytes of the same size, keeping its times."""
+    info = path.stat()
+    assert len(data) == info.st_size
+    path.unlink()
+    path.write_bytes(data)
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+
+def test_parquet_resume_keeps_unchanged_rows(registry, tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet", reason="Parquet output needs pyarrow (the parquet or beam extra)")
+    out = tmp_path / "rows.parquet"
+    assert run("audit", registry, "-o", out, "--jobs", "1")[0] == 1
+    pb = registry / "alpha" / "1" / "saved_model.pb"
+    _same_size_same_time(pb, b"\x00" * pb.stat().st_size)
+    assert run("audit", registry, "-o", out, "--jobs", "1", "--resume")[0] == 1
+    assert {r["path"]: r["error"] for r in pq.read_table(out).to_pylist()}["alpha/1"] is None  # not read again
+    assert run("audit", registry, "-o", out, "--jobs", "1")[0] == 1
+    assert {r["path"]: r["error"] for r in pq.read_table(out).to_pylist()}["alpha/1"] is not None
 
 
 def test_parquet_without_pyarrow_is_one_line(registry, tmp_path, monkeypatch):
