@@ -150,6 +150,15 @@ def test_ckpt_audit():
     assert mismatch["audit"]["ok"] is False
 
 
+def test_audit_summary_and_rows(tmp_path):
+    rows = tmp_path / "rows.jsonl"
+    summary = _valid("audit", _run("audit", ROOT / "fixtures", "--jobs", "2", "--json", "-o", rows)[1])
+    lines = rows.read_text().splitlines()
+    assert summary["artifacts"] == len(lines) > 20
+    for line in lines:
+        _valid("audit-row", json.loads(line))
+
+
 def test_check_rules_and_explanations():
     rules = _valid("check", _run("check", "--list-rules", "--json")[1])
     assert len(rules["rules"]) > 20
