@@ -214,7 +214,8 @@ def test_resume_keeps_unchanged_rows_and_inspects_changed_ones(registry, tmp_pat
     assert "alpha/1" in {r["path"] for r in rows_of(out) if r["error"]}
 
 
-def test_a_stopped_run_leaves_rows_that_resume_completes(tmp_path):
+@pytest.mark.parametrize("how", ["SIGTERM to the process", "Ctrl-C: SIGINT to its process group"])
+def test_a_stopped_run_leaves_rows_that_resume_completes(tmp_path, how):
     root = tmp_path / "models"
     for number in range(1, 121):
         link_tree(fixture("keras_export"), root / f"m{number % 7}" / str(number))
@@ -222,11 +223,14 @@ def test_a_stopped_run_leaves_rows_that_resume_completes(tmp_path):
     marker = uuid.uuid4().hex
     proc = subprocess.Popen([sys.executable, "-m", "inspector", "audit", str(root), "-o", str(out), "--jobs", "2"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "TFINSPECT_TEST_MARK": marker})
+                            env={**os.environ, "TFINSPECT_TEST_MARK": marker}, start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and (not out.exists() or out.read_text().count("\n") < 3):
         time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
+    if how.startswith("SIGTERM"):
+        proc.send_signal(signal.SIGTERM)
+    else:  # what a terminal does: every process of the foreground group gets SIGINT
+        os.killpg(proc.pid, signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130 and stdout == ""
     assert stderr.startswith("tfinspect: stopped after ") and "--resume" in stderr and stderr.count("\n") == 1
@@ -332,3 +336,27 @@ def test_quiet_on_a_pipe_and_rows_on_standard_output(registry):
     assert result.code == 1 and result.err == ""
     rows = [json.loads(line) for line in result.out.splitlines()]
     assert [r["path"] for r in rows] == sorted(r["path"] for r in rows) and len(rows) == 8
+
+
+def test_a_progress_bar_on_a_terminal(registry):
+    """With standard error on a terminal: a bar with the count and the rate; the rows and summary unchanged."""
+    import pty
+
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "inspector", "audit", str(registry), "--jobs", "1", "--json"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=secondary, env={**os.environ, "COLUMNS": "120"})
+    os.close(secondary)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # the other end is closed
+            break
+        if not chunk:
+            break
+        shown += chunk
+    stdout, _ = proc.communicate(timeout=120)
+    os.close(primary)
+    assert proc.returncode == 1 and json.loads(stdout)["artifacts"] == 8
+    text = shown.decode("utf-8", "replace")
+    assert "auditing" in text and "/8" in text and "/s" in text
