@@ -6,9 +6,9 @@ import argparse
 import fnmatch
 import os
 import shlex
-import sys
 from pathlib import Path
 
+from .. import children
 from ..analysis.audit import Found, Summary, check_root, discover
 from ..checks import TARGETS
 from ..errors import SelectionError, UnreadableInput
@@ -114,12 +114,13 @@ def run(args: argparse.Namespace) -> int:
                 from ..fleet.pool import run_pool
 
                 run_pool(tasks, on_row, jobs=min(jobs, max(1, len(tasks))), target=args.target)
-    except KeyboardInterrupt:
+    except (children.Interrupted, KeyboardInterrupt) as exc:
         if writer is not None:
             writer.close()
-        where = f"; tfinspect audit ... -o {args.output} --resume continues" if args.output and args.output != "-" \
-            else ""
-        sys.stderr.write(visible(f"tfinspect: stopped after {done:,} of {len(tasks):,} artifacts{where}") + "\n")
+        if isinstance(exc, children.Interrupted):  # the command line prints it as the one line it says
+            where = f"; tfinspect audit ... -o {args.output} --resume continues" \
+                if args.output and args.output != "-" else ""
+            exc.args = (visible(f"{exc} after {done:,} of {len(tasks):,} artifacts{where}"),)
         raise
     if writer is not None:
         while unwritten:

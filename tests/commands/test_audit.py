@@ -214,6 +214,28 @@ def test_resume_keeps_unchanged_rows_and_inspects_changed_ones(registry, tmp_pat
     assert "alpha/1" in {r["path"] for r in rows_of(out) if r["error"]}
 
 
+def test_a_killed_audit_leaves_no_process_behind(tmp_path):
+    """SIGKILL: no clean-up runs in tfinspect, yet its workers and their fork server end with it."""
+    root = tmp_path / "models"
+    for number in range(1, 301):
+        link_tree(fixture("keras_export"), root / f"m{number % 7}" / str(number))
+    out = tmp_path / "rows.jsonl"
+    marker = uuid.uuid4().hex
+    proc = subprocess.Popen([sys.executable, "-m", "inspector", "audit", str(root), "-o", str(out), "--jobs", "2"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "TFINSPECT_TEST_MARK": marker})
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not out.exists() or out.read_text().count("\n") < 3):
+        time.sleep(0.05)
+    assert len(_processes_marked(marker)) >= 3  # tfinspect, the fork server, workers
+    proc.kill()
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while _processes_marked(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _processes_marked(marker)
+
+
 @pytest.mark.parametrize("how", ["SIGTERM to the process", "Ctrl-C: SIGINT to its process group"])
 def test_a_stopped_run_leaves_rows_that_resume_completes(tmp_path, how):
     root = tmp_path / "models"
@@ -232,8 +254,10 @@ def test_a_stopped_run_leaves_rows_that_resume_completes(tmp_path, how):
     else:  # what a terminal does: every process of the foreground group gets SIGINT
         os.killpg(proc.pid, signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and stdout == ""
-    assert stderr.startswith("tfinspect: stopped after ") and "--resume" in stderr and stderr.count("\n") == 1
+    signum = signal.SIGTERM if how.startswith("SIGTERM") else signal.SIGINT
+    assert proc.returncode == 128 + signum and stdout == ""
+    assert stderr.startswith(f"tfinspect: stopped by {signum.name} after ") and stderr.count("\n") == 1
+    assert f"-o {out} --resume continues" in stderr
     time.sleep(0.5)
     assert not _processes_marked(marker), "worker processes outlived the stopped audit"
     partial = rows_of(out)
