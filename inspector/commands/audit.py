@@ -7,24 +7,14 @@ import fnmatch
 import os
 import shlex
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import children
-from ..analysis.audit import Found, Summary, check_root, discover
-from ..checks import TARGETS
 from ..errors import SelectionError, UnreadableInput
-from ..report import jsonout
-from ..report.audit import (
-    Progress,
-    RowWriter,
-    output_format,
-    read_rows,
-    render_summary,
-    summary_document,
-    summary_json,
-    summary_suffix_ok,
-)
 from ..sanitize import visible
-from ..source.location import is_url
+
+if TYPE_CHECKING:
+    from ..analysis.audit import Found
 
 
 def _cpus() -> int:
@@ -35,6 +25,8 @@ def _cpus() -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ..checks import TARGETS
+
     parser.add_argument("roots", nargs="+", metavar="ROOT",
                         help="a folder or URL holding models (gs://models/, s3://..., a local registry)")
     parser.add_argument("-o", "--output", metavar="FILE",
@@ -60,6 +52,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..analysis.audit import Summary, check_root, discover
+    from ..report import jsonout
+    from ..report.audit import (
+        Progress,
+        RowWriter,
+        output_format,
+        render_summary,
+        summary_document,
+        summary_json,
+        summary_suffix_ok,
+    )
+
     jobs = _cpus() if args.jobs is None else args.jobs
     if jobs < 1:
         raise SelectionError(None, "--jobs must be at least 1", "write --jobs 4, or leave it out")
@@ -137,6 +141,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _root_text(root: str) -> str:
+    from ..source.location import is_url
+
     text = os.fspath(root)
     if is_url(text):
         return text.rstrip("/") if not text.endswith("://") else text
@@ -148,6 +154,8 @@ def _excluded(path: str, patterns: list[str]) -> bool:
 
 
 def _writable(path: str) -> None:
+    from ..source.location import is_url
+
     target = Path(path)
     if is_url(path):
         raise UnreadableInput(path, "is a URL; the inventory and summary are written to local files",
@@ -161,6 +169,8 @@ def _writable(path: str) -> None:
 
 def _resume(output: str, tasks: list[tuple[str, Found]]) -> tuple[list[dict], list[tuple[str, Found]]]:
     """The rows of the old inventory that still hold (same root, path and file stamp), and the tasks left."""
+    from ..report.audit import read_rows
+
     old = {(row["root"], row["path"]): row for row in read_rows(output)}
     kept, left = [], []
     for root, found in tasks:
