@@ -214,32 +214,11 @@ def test_resume_keeps_unchanged_rows_and_inspects_changed_ones(registry, tmp_pat
     assert "alpha/1" in {r["path"] for r in rows_of(out) if r["error"]}
 
 
-def test_a_killed_audit_leaves_no_process_behind(tmp_path):
-    """SIGKILL: no clean-up runs in tfinspect, yet its workers and their fork server end with it."""
+def _audit_under_way(tmp_path: Path, versions: int) -> tuple[Path, Path, str, subprocess.Popen]:
+    """An audit of ``versions`` versions with two workers, in its own session, once it has written 3 rows;
+    its processes carry a marker in their environment."""
     root = tmp_path / "models"
-    for number in range(1, 301):
-        link_tree(fixture("keras_export"), root / f"m{number % 7}" / str(number))
-    out = tmp_path / "rows.jsonl"
-    marker = uuid.uuid4().hex
-    proc = subprocess.Popen([sys.executable, "-m", "inspector", "audit", str(root), "-o", str(out), "--jobs", "2"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "TFINSPECT_TEST_MARK": marker})
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and (not out.exists() or out.read_text().count("\n") < 3):
-        time.sleep(0.05)
-    assert len(_processes_marked(marker)) >= 3  # tfinspect, the fork server, workers
-    proc.kill()
-    proc.wait(timeout=30)
-    deadline = time.monotonic() + 10
-    while _processes_marked(marker) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _processes_marked(marker)
-
-
-@pytest.mark.parametrize("how", ["SIGTERM to the process", "Ctrl-C: SIGINT to its process group"])
-def test_a_stopped_run_leaves_rows_that_resume_completes(tmp_path, how):
-    root = tmp_path / "models"
-    for number in range(1, 121):
+    for number in range(1, versions + 1):
         link_tree(fixture("keras_export"), root / f"m{number % 7}" / str(number))
     out = tmp_path / "rows.jsonl"
     marker = uuid.uuid4().hex
@@ -249,6 +228,24 @@ def test_a_stopped_run_leaves_rows_that_resume_completes(tmp_path, how):
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and (not out.exists() or out.read_text().count("\n") < 3):
         time.sleep(0.05)
+    return root, out, marker, proc
+
+
+def test_a_killed_audit_leaves_no_process_behind(tmp_path):
+    """SIGKILL: no clean-up runs in tfinspect, yet its workers and their fork server end with it."""
+    _, _, marker, proc = _audit_under_way(tmp_path, 300)
+    assert len(_processes_marked(marker)) >= 3  # tfinspect, the fork server, workers
+    proc.kill()
+    proc.communicate(timeout=30)
+    deadline = time.monotonic() + 10
+    while _processes_marked(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _processes_marked(marker)
+
+
+@pytest.mark.parametrize("how", ["SIGTERM to the process", "Ctrl-C: SIGINT to its process group"])
+def test_a_stopped_run_leaves_rows_that_resume_completes(tmp_path, how):
+    root, out, marker, proc = _audit_under_way(tmp_path, 120)
     if how.startswith("SIGTERM"):
         proc.send_signal(signal.SIGTERM)
     else:  # what a terminal does: every process of the foreground group gets SIGINT
