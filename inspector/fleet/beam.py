@@ -1,29 +1,36 @@
 """Audit a registry with an Apache Beam pipeline: the same per-artifact function as the pool.
 
-Imported only for ``tfinspect audit --runner beam`` (``pip install "tfinspect[beam]"``).
-The artifacts are found where the command runs (one listing per root); the pipeline
-maps ``rows.audit_task`` over them on Beam's workers (DirectRunner on this machine,
+Used by ``tfinspect audit --runner beam`` (``pip install "tfinspect[beam]"``).  The
+artifacts are found where the command runs (one listing per root); the pipeline maps
+``rows.audit_task`` over them on Beam's workers (the DirectRunner on this machine,
 Dataflow, Flink or Spark through Beam's own pipeline options) and writes the rows as
 JSON lines to a temporary location (``--temp_location``, which Dataflow requires, or a
-local temporary folder); the command reads them back and writes the same inventory the
-pool would.
+local temporary folder); they are read back and the command writes the same inventory
+the pool would.
+
+The pipeline runs in a child process (``python -m inspector.fleet.beam JOB``) started
+through ``children``, so that a signal or the end of tfinspect stops it with every
+worker process Beam's local runner started, and so that Beam's logs (written to the
+child's standard error) go to a file instead of the terminal.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
+import importlib.util
 import json
-import os
-import shutil
 import sys
 import tempfile
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
+from .. import children
 from ..analysis.audit import Found
 from ..errors import InspectorError, SelectionError
 from .rows import Task, audit_task
+
+INSTALL = 'pip install "tfinspect[beam]"'
 
 
 def local_arguments(jobs: int) -> list[str]:
@@ -35,77 +42,82 @@ def local_arguments(jobs: int) -> list[str]:
 
 def run_beam(tasks: list[Task], on_row: Callable[[dict], None], *, target: str, arguments: list[str]) -> None:
     """Run the audit as a Beam pipeline with ``arguments`` (Beam's command-line options)."""
-    log = tempfile.NamedTemporaryFile(prefix="tfinspect-beam-", suffix=".log", delete=False)  # noqa: SIM115
-    log.close()
-    failed = True
-    try:
-        with _stderr_to(log.name):  # Beam and its workers log to stderr: kept for when something fails
-            _run(tasks, on_row, target=target, arguments=arguments, log=log.name)
-        failed = False
-    finally:
-        if not failed or os.path.getsize(log.name) == 0:
-            os.unlink(log.name)
+    if importlib.util.find_spec("apache_beam") is None:
+        raise SelectionError(None, "--runner beam needs Apache Beam, which is not installed", INSTALL)
+    with children.temporary_directory("tfinspect-audit-") as work:
+        job = work / "job.json"
+        rows = work / "rows.jsonl"
+        job.write_text(json.dumps({"tasks": [(root, dataclasses.astuple(found)) for root, found in tasks],
+                                   "target": target, "arguments": arguments, "rows": str(rows),
+                                   "local": str(work)}), encoding="utf-8")
+        done = children.run([sys.executable, "-m", __name__, str(job)], text=True)
+        if done.returncode != 0:
+            log = _keep_log(done.stderr)
+            problem = (done.stdout.strip().splitlines() or [(f"the pipeline's process ended with status "
+                                                            f"{done.returncode}")])[-1]
+            raise InspectorError(None, problem, f"check the pipeline options; Beam's log is in {log}")
+        with open(rows, encoding="utf-8", errors="surrogateescape") as handle:
+            for line in handle:
+                if line.strip():
+                    on_row(json.loads(line))
 
 
-@contextlib.contextmanager
-def _stderr_to(path: str):
-    """Send file descriptor 2 (this process's and its children's standard error) to ``path``."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(path, "ab") as target:
-            os.dup2(target.fileno(), 2)
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-def _run(tasks: list[Task], on_row: Callable[[dict], None], *, target: str, arguments: list[str], log: str) -> None:
-    try:
-        import apache_beam as beam
-        from apache_beam.io.filesystems import FileSystems
-        from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOptions
-    except ImportError as exc:
-        raise SelectionError(None, f"--runner beam needs Apache Beam, which cannot be imported ({exc})",
-                             'pip install "tfinspect[beam]"') from None
-    try:
-        options = PipelineOptions(arguments)
-        temp_location = options.view_as(GoogleCloudOptions).temp_location
-    except (SystemExit, ValueError) as exc:
-        raise SelectionError(None, f"Beam refuses the pipeline options {' '.join(arguments)!r}: {exc}",
-                             f"see Beam's pipeline options for the runner you use; Beam's log is in {log}") from None
-    local = None if temp_location else tempfile.mkdtemp(prefix="tfinspect-audit-")
-    prefix = FileSystems.join(temp_location or local, f"tfinspect-audit-{uuid.uuid4().hex}", "rows")
-    payloads = [(root, dataclasses.astuple(found)) for root, found in tasks]
-    try:
-        with beam.Pipeline(options=options) as pipeline:
-            (pipeline
-             | "Artifacts" >> beam.Create(payloads, reshuffle=True)
-             | "Audit" >> beam.Map(audit_payload, target)
-             | "JSON" >> beam.Map(json.dumps)
-             | "Write" >> beam.io.WriteToText(prefix, file_name_suffix=".jsonl"))
-        matched = FileSystems.match([prefix + "*"])[0].metadata_list
-        for item in matched:
-            with FileSystems.open(item.path) as handle:
-                for line in handle:
-                    if line.strip():
-                        on_row(json.loads(line))
-        FileSystems.delete([item.path for item in matched])
-    except InspectorError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a pipeline that fails is one line, as any input error
-        raise InspectorError(None, f"the Beam pipeline failed: {' '.join(str(exc).split())[:500]}",
-                             f"check the pipeline options; Beam's log is in {log}") from None
-    finally:
-        if local is not None:
-            shutil.rmtree(local, ignore_errors=True)
+def _keep_log(text: str) -> str:
+    with tempfile.NamedTemporaryFile("w", prefix="tfinspect-beam-", suffix=".log", delete=False,
+                                     encoding="utf-8", errors="replace") as handle:
+        handle.write(text)
+        return handle.name
 
 
 def audit_payload(payload: tuple, target: str) -> dict:
-    """``audit_task`` on a task sent as plain tuples (what any Beam coder carries unchanged)."""
+    """``audit_task`` on a task sent as plain lists (what any Beam coder carries unchanged)."""
     root, fields = payload
     path, kind, files, *rest = fields
     found = Found(path, kind, tuple(tuple(f) for f in files), *rest)
     return audit_task((root, found), target)
+
+
+# -- the child process -------------------------------------------------------------------------------
+def main(argv: list[str]) -> int:
+    """Run the pipeline a job file describes; on failure print one line on stdout and exit 2."""
+    job = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    try:
+        _pipeline(job)
+    except Exception as exc:  # noqa: BLE001 - the parent turns this into its one error line
+        print(f"the Beam pipeline failed: {' '.join(str(exc).split())[:500] or type(exc).__name__}")
+        return 2
+    return 0
+
+
+def _pipeline(job: dict) -> None:
+    import importlib
+
+    import apache_beam as beam
+    from apache_beam.io.filesystems import FileSystems
+    from apache_beam.options.pipeline_options import GoogleCloudOptions, PipelineOptions
+
+    arguments = job["arguments"]
+    try:
+        options = PipelineOptions(arguments)
+        temp_location = options.view_as(GoogleCloudOptions).temp_location
+    except SystemExit:
+        raise ValueError(f"Beam refuses the pipeline options {' '.join(arguments)!r}") from None
+    # by its module's name, not this process's __main__, so that Beam's workers can import it
+    function = importlib.import_module("inspector.fleet.beam").audit_payload
+    prefix = FileSystems.join(temp_location or job["local"], f"tfinspect-audit-{uuid.uuid4().hex}", "rows")
+    with beam.Pipeline(options=options) as pipeline:
+        (pipeline
+         | "Artifacts" >> beam.Create(job["tasks"], reshuffle=True)
+         | "Audit" >> beam.Map(function, job["target"])
+         | "JSON" >> beam.Map(json.dumps)
+         | "Write" >> beam.io.WriteToText(prefix, file_name_suffix=".jsonl"))
+    matched = FileSystems.match([prefix + "*"])[0].metadata_list
+    with open(job["rows"], "w", encoding="utf-8", errors="surrogateescape") as out:
+        for item in matched:
+            with FileSystems.open(item.path) as handle:
+                out.writelines(line.decode("utf-8", "surrogateescape") for line in handle)
+    FileSystems.delete([item.path for item in matched])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -63,3 +63,32 @@ def test_beam_options_it_refuses_are_one_line(roots, tmp_path):
     assert (code, out) == (2, "")
     assert err.startswith("tfinspect: error: ") and err.count("\n") == 1
     assert not (tmp_path / "rows.jsonl").exists()  # nothing written
+
+
+def test_sigterm_stops_the_pipeline_and_its_workers(roots, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    from test_audit import _processes_marked
+
+    marker = uuid.uuid4().hex
+    proc = subprocess.Popen([sys.executable, "-m", "inspector", "audit", *map(str, roots), "-o",
+                             str(tmp_path / "rows.jsonl"), "--runner", "beam", "--jobs", "2"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "TFINSPECT_TEST_MARK": marker})
+    deadline = time.monotonic() + 120
+    while len(_processes_marked(marker)) < 4 and time.monotonic() < deadline:  # tfinspect, the pipeline, workers
+        time.sleep(0.1)
+    assert len(_processes_marked(marker)) >= 4
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert (proc.returncode, stdout) == (143, "")
+    assert stderr.startswith("tfinspect: stopped by SIGTERM after 0 of ") and stderr.count("\n") == 1
+    deadline = time.monotonic() + 10
+    while _processes_marked(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _processes_marked(marker)
+    assert not (tmp_path / "rows.jsonl").exists()
