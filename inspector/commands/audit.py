@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--summary", metavar="FILE", help="also write the summary as Markdown (.md) or HTML (.html)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON instead of tables")
     parser.add_argument("--jobs", "-j", type=int, metavar="N", default=None,
-                        help=f"worker processes (default: the CPUs this process may use, here {_cpus()})")
+                        help="worker processes (default: the CPUs this process may use)")
     parser.add_argument("--runner", choices=("pool", "beam"), default="pool",
                         help="pool: processes on this machine (default); beam: an Apache Beam pipeline "
                         '(pip install "tfinspect[beam]")')
