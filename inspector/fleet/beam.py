@@ -84,6 +84,9 @@ def main(argv: list[str]) -> int:
     try:
         _pipeline(job)
     except Exception as exc:  # noqa: BLE001 - the parent turns this into its one error line
+        import traceback
+
+        traceback.print_exc()  # into Beam's log, which the parent keeps for the user
         print(f"the Beam pipeline failed: {' '.join(str(exc).split())[:500] or type(exc).__name__}")
         return 2
     return 0

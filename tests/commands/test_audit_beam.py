@@ -12,6 +12,7 @@ import importlib.util
 import io
 import json
 import os
+from pathlib import Path
 
 import pytest
 from conformance.artifacts import CORPUS, corpus_available, require_corpus
@@ -63,6 +64,9 @@ def test_beam_options_it_refuses_are_one_line(roots, tmp_path):
     assert (code, out) == (2, "")
     assert err.startswith("tfinspect: error: ") and err.count("\n") == 1
     assert not (tmp_path / "rows.jsonl").exists()  # nothing written
+    log = Path(err.rsplit("Beam's log is in ", 1)[1].rstrip(")\n"))
+    assert "NoSuchRunner" in log.read_text()  # the log kept for the user holds Beam's own account
+    log.unlink()
 
 
 def test_sigterm_stops_the_pipeline_and_its_workers(roots, tmp_path):
