@@ -7,8 +7,9 @@ from collections.abc import Iterable
 
 from ..errors import InspectorError, SelectionError
 from ..load import load
+from ..model.artifact import Artifact
 from ..source.location import as_path
-from . import RULES, CheckContext, Finding, Rule, run_checks, selected_rules
+from . import RULES, CheckContext, Finding, Rule, selected_rules
 from .core import FAMILIES, run_rules
 from .loading import missing_graph_file
 
@@ -40,14 +41,31 @@ def find(path: str | os.PathLike, *, version: int | None = None, target: str = "
          inputs: list[str] | None = None, outputs: list[str] | None = None) -> tuple[list[Finding], list[Rule]]:
     """The findings of the rules chosen by target/select/ignore, and those rules (for SARIF)."""
     rules = selected_rules(target, select, ignore)
-    early = missing_graph_file(as_path(path))
+    early = early_findings(path, rules)
     if early is not None:
-        if any(r.code == "TFI101" for r in rules):
-            rule = RULES["TFI101"]
-            return [Finding(rule.code, rule.severity, early.message, early.hint, None, None, None, rule.name)], rules
-        raise InspectorError(path, early.message, early.hint)
+        return early, rules
     artifact = load(path, version=version)
+    return check_artifact(artifact, rules, target=target, tf_version=tf_version, inputs=inputs,
+                          outputs=outputs), rules
+
+
+def early_findings(path: str | os.PathLike, rules: list[Rule]) -> list[Finding] | None:
+    """What is found before loading (a SavedModel folder without its graph file: TFI101), or None.
+
+    Raises the one-line error instead when TFI101 is not among ``rules``."""
+    early = missing_graph_file(as_path(path))
+    if early is None:
+        return None
+    if any(r.code == "TFI101" for r in rules):
+        rule = RULES["TFI101"]
+        return [Finding(rule.code, rule.severity, early.message, early.hint, None, None, None, rule.name)]
+    raise InspectorError(path, early.message, early.hint)
+
+
+def check_artifact(artifact: Artifact, rules: list[Rule], *, target: str = "tf-serving",
+                   tf_version: str | None = None, inputs: list[str] | None = None,
+                   outputs: list[str] | None = None) -> list[Finding]:
+    """The findings of ``rules`` on a loaded artifact."""
     context = CheckContext(artifact=artifact, target=target, tf_version=tf_version,
                            inputs=list(inputs or []), outputs=list(outputs or []))
-    findings = run_rules(context, rules) if rules else run_checks(context, select, ignore)
-    return findings, rules
+    return run_rules(context, rules) if rules else []

@@ -55,6 +55,9 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("versions", "versions",
                 "numbered versions of a model directory as TF Serving sees them: which one is served, "
                 "what each holds, what changed"),
+    CommandInfo("audit", "audit",
+                "every model of a registry (folders or gs://, s3:// URLs): one inventory row each with "
+                "writer, signatures, op types and check verdicts, and a summary"),
     CommandInfo("request", "request",
                 "the REST body TF Serving or Vertex AI takes for a signature, with URL and curl; "
                 "--validate checks a body offline"),
