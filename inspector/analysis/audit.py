@@ -74,6 +74,7 @@ class AuditOptions:
     target: str = "tf-serving"
     check: Check | None = field(default=None, compare=False)
     rule_codes: frozenset[str] = frozenset()  # the codes the check runs (which families are there)
+    compat: Callable[[Artifact, str], dict] | None = field(default=None, compare=False)  # audit --compat
 
 
 # -- discovery -------------------------------------------------------------------------------
@@ -279,6 +280,8 @@ def audit_one(root: str, found: Found | str, options: AuditOptions) -> dict:
             row["error"] = _one_line(str(exc))
         if artifact is not None:
             _describe(row, artifact)
+        if artifact is not None and options.compat is not None:
+            row["compat"] = options.compat(artifact, path)
         if options.check is not None:
             findings = options.check(path, artifact)
             if findings is not None:
@@ -338,17 +341,6 @@ def _describe(row: dict, artifact: Artifact) -> None:
         ops.update(meta.op_histogram)
     row["op_types"] = sorted(ops)
     row["fingerprint"] = fingerprint_summary(artifact)
-    row["compat"] = compat(artifact)
-
-
-def compat(artifact: Artifact) -> dict | None:
-    """The TensorFlow and TF Serving releases that can load the artifact.
-
-    THE one place the ``compat`` field is computed: the release-compatibility rules
-    (TFI7xx) and their analysis (``inspector/analysis/compat.py``) are not part of
-    tfinspect yet, so every row says ``null`` ("not computed") until they are.
-    """
-    return None
 
 
 def _tensor(tensor) -> dict:

@@ -46,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep the rows of --output whose artifact's files are unchanged; inspect the rest")
     parser.add_argument("--target", choices=TARGETS, default="tf-serving",
                         help="the loader the check verdicts are for (as tfinspect check --target)")
+    parser.add_argument("--compat", action="store_true",
+                        help="also fill each row's compat field: the TensorFlow releases (2.12 to 2.21) whose "
+                        "loaders run every signature, as tfinspect compat (about 10 times the time of a row)")
     parser.add_argument("--exclude", metavar="GLOB", action="append", default=[],
                         help="leave out artifacts whose path below its root matches (repeatable), e.g. '*/tmp/*'")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
@@ -53,6 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..analysis.audit import Summary, check_root, discover
+    from ..fleet.rows import Verdicts
     from ..report import jsonout
     from ..report.audit import (
         Progress,
@@ -109,15 +113,16 @@ def run(args: argparse.Namespace) -> int:
                 done += 1
                 progress.advance()
 
+            verdicts = Verdicts(args.target, args.compat)
             if args.runner == "beam":
                 from ..fleet.beam import local_arguments, run_beam
 
                 arguments = shlex.split(args.beam_args) if args.beam_args else local_arguments(jobs)
-                run_beam(tasks, on_row, target=args.target, arguments=arguments)
+                run_beam(tasks, on_row, verdicts=verdicts, arguments=arguments)
             else:
                 from ..fleet.pool import run_pool
 
-                run_pool(tasks, on_row, jobs=min(jobs, max(1, len(tasks))), target=args.target)
+                run_pool(tasks, on_row, jobs=min(jobs, max(1, len(tasks))), verdicts=verdicts)
     except (children.Interrupted, KeyboardInterrupt) as exc:
         if writer is not None:
             writer.close()

@@ -28,7 +28,7 @@ from pathlib import Path
 from .. import children
 from ..analysis.audit import Found
 from ..errors import InspectorError, SelectionError
-from .rows import Task, audit_task
+from .rows import Task, Verdicts, audit_task
 
 INSTALL = 'pip install "tfinspect[beam]"'
 
@@ -40,7 +40,7 @@ def local_arguments(jobs: int) -> list[str]:
     return ["--runner=DirectRunner", "--direct_running_mode=multi_processing", f"--direct_num_workers={jobs}"]
 
 
-def run_beam(tasks: list[Task], on_row: Callable[[dict], None], *, target: str, arguments: list[str]) -> None:
+def run_beam(tasks: list[Task], on_row: Callable[[dict], None], *, verdicts: Verdicts, arguments: list[str]) -> None:
     """Run the audit as a Beam pipeline with ``arguments`` (Beam's command-line options)."""
     if importlib.util.find_spec("apache_beam") is None:
         raise SelectionError(None, "--runner beam needs Apache Beam, which is not installed", INSTALL)
@@ -48,7 +48,7 @@ def run_beam(tasks: list[Task], on_row: Callable[[dict], None], *, target: str, 
         job = work / "job.json"
         rows = work / "rows.jsonl"
         job.write_text(json.dumps({"tasks": [(root, dataclasses.astuple(found)) for root, found in tasks],
-                                   "target": target, "arguments": arguments, "rows": str(rows),
+                                   "verdicts": dataclasses.asdict(verdicts), "arguments": arguments, "rows": str(rows),
                                    "local": str(work)}), encoding="utf-8")
         done = children.run([sys.executable, "-m", __name__, str(job)], text=True)
         if done.returncode != 0:
@@ -69,12 +69,12 @@ def _keep_log(text: str) -> str:
         return handle.name
 
 
-def audit_payload(payload: tuple, target: str) -> dict:
+def audit_payload(payload: tuple, verdicts: dict) -> dict:
     """``audit_task`` on a task sent as plain lists (what any Beam coder carries unchanged)."""
     root, fields = payload
     path, kind, files, *rest = fields
     found = Found(path, kind, tuple(tuple(f) for f in files), *rest)
-    return audit_task((root, found), target)
+    return audit_task((root, found), Verdicts(**verdicts))
 
 
 # -- the child process -------------------------------------------------------------------------------
@@ -111,7 +111,7 @@ def _pipeline(job: dict) -> None:
     with beam.Pipeline(options=options) as pipeline:
         (pipeline
          | "Artifacts" >> beam.Create(job["tasks"], reshuffle=True)
-         | "Audit" >> beam.Map(function, job["target"])
+         | "Audit" >> beam.Map(function, job["verdicts"])
          | "JSON" >> beam.Map(json.dumps)
          | "Write" >> beam.io.WriteToText(prefix, file_name_suffix=".jsonl"))
     matched = FileSystems.match([prefix + "*"])[0].metadata_list

@@ -21,12 +21,12 @@ from concurrent.futures.process import BrokenProcessPool
 
 from .. import children
 from ..analysis.audit import failed_row
-from .rows import Task, audit_task
+from .rows import DEFAULT, Task, Verdicts, audit_task
 
 MAX_TASKS_PER_CHILD = 500
 IN_FLIGHT_PER_WORKER = 4
 PRELOAD = ("inspector.fleet.worker",)  # imported once by the fork server, inherited by every worker
-TaskFunction = Callable[[Task, str], dict]
+TaskFunction = Callable[[Task, Verdicts], dict]
 
 
 def prepare(jobs: int) -> None:
@@ -35,7 +35,7 @@ def prepare(jobs: int) -> None:
         children.start_fork_server(PRELOAD)
 
 
-def run_pool(tasks: Iterable[Task], on_row: Callable[[dict], None], *, jobs: int, target: str = "tf-serving",
+def run_pool(tasks: Iterable[Task], on_row: Callable[[dict], None], *, jobs: int, verdicts: Verdicts = DEFAULT,
              function: TaskFunction = audit_task, max_tasks_per_child: int = MAX_TASKS_PER_CHILD) -> None:
     """Call ``on_row`` with the row of every task, in the order they finish.
 
@@ -43,14 +43,14 @@ def run_pool(tasks: Iterable[Task], on_row: Callable[[dict], None], *, jobs: int
     (it is sent to the workers), as ``audit_task`` is."""
     if jobs <= 1:
         for task in tasks:
-            on_row(function(task, target))
+            on_row(function(task, verdicts))
         return
-    _Pool(jobs, target, function, max_tasks_per_child).run(iter(tasks), on_row)
+    _Pool(jobs, verdicts, function, max_tasks_per_child).run(iter(tasks), on_row)
 
 
 class _Pool:
-    def __init__(self, jobs: int, target: str, function: TaskFunction, max_tasks_per_child: int):
-        self.jobs, self.target, self.function = jobs, target, function
+    def __init__(self, jobs: int, verdicts: Verdicts, function: TaskFunction, max_tasks_per_child: int):
+        self.jobs, self.verdicts, self.function = jobs, verdicts, function
         self.max_tasks_per_child = max_tasks_per_child
 
     def _pool(self, workers: int):
@@ -71,7 +71,7 @@ class _Pool:
             pending: dict[Future, Task] = {}
             while True:
                 for task in tasks:
-                    pending[executor.submit(self.function, task, self.target)] = task
+                    pending[executor.submit(self.function, task, self.verdicts)] = task
                     if len(pending) >= window:
                         break
                 if not pending:
@@ -93,7 +93,7 @@ class _Pool:
         """The row of one task run in a worker of its own: a row saying so when that worker dies too."""
         with self._pool(1) as executor:
             try:
-                return executor.submit(self.function, task, self.target).result()
+                return executor.submit(self.function, task, self.verdicts).result()
             except BrokenProcessPool:
                 root, found = task
                 return failed_row(root, found, "the inspection ended its worker process (a crash in a native "

@@ -21,7 +21,7 @@ def link_tree(source: Path, target: Path) -> Path:
     return target
 
 
-def dies_on_crash(task, target):
+def dies_on_crash(task, verdicts):
     """The audit's task function, except that an artifact named ``crash`` kills its worker process."""
     if task[1].path.endswith("crash"):
         os._exit(9)
