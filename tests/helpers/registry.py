@@ -25,4 +25,4 @@ def dies_on_crash(task, verdicts):
     """The audit's task function, except that an artifact named ``crash`` kills its worker process."""
     if task[1].path.endswith("crash"):
         os._exit(9)
-    return audit_task(task, target)
+    return audit_task(task, verdicts)
