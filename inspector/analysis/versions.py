@@ -124,6 +124,10 @@ def versions_view(root: str | os.PathLike, policy: Policy, *, check: Check | Non
         if version.served and version.error is not None:
             notes.append(f"version {version.number}, which TF Serving would serve, cannot load: "
                          "fix the export or move the folder out of the base path")
+        elif version.served and version.check_errors:
+            notes.append(f"version {version.number}, which TF Serving would serve, has check errors "
+                         f"(first: {version.check_errors[0]}): TF Serving fails to load or to serve it; "
+                         f"run tfinspect check {version.path}")
     return VersionsView(str(base), policy, versions, skipped, steps, notes)
 
 

@@ -7,7 +7,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from ..analysis.io import io_signature
+from ..checkpoint.integrity import Integrity
 from ..model.artifact import Artifact, ArtifactKind
+from ..source.location import is_url
+
+DEEP_BY_DEFAULT = 256 << 20  # checkpoints up to this size are checksummed by every check run
 from ..model.metagraph import MetaGraph, Signature
 
 
@@ -18,6 +22,7 @@ class CheckContext:
     tf_version: str | None = None  # the TensorFlow version the user deploys to, e.g. "2.15"
     inputs: list[str] = field(default_factory=list)  # for graphs without signatures
     outputs: list[str] = field(default_factory=list)
+    deep: bool | None = None  # checksum every checkpoint tensor: True always, False never, None when small and local
 
     @property
     def is_saved_model(self) -> bool:
@@ -50,6 +55,23 @@ class CheckContext:
             for signature in meta.signatures.values():
                 if include_internal or not signature.internal:
                     yield meta, signature
+
+    @cached_property
+    def checksummed(self) -> bool:
+        """Whether the checkpoint's tensors are checksummed: ``--deep``, or a local checkpoint
+        of at most DEEP_BY_DEFAULT bytes (reading it costs less than a second)."""
+        if self.deep is not None:
+            return self.deep
+        artifact = self.artifact
+        if artifact.checkpoint_prefix is None or is_url(artifact.checkpoint_prefix):
+            return False
+        return sum(f.size for f in artifact.files if f.path.name.startswith(
+            artifact.checkpoint_prefix.name + ".data-")) <= DEEP_BY_DEFAULT
+
+    @cached_property
+    def integrity(self) -> Integrity | None:
+        """The checkpoint's integrity (model fact), checksummed when ``checksummed``."""
+        return self.artifact.checkpoint_integrity(verify=self.checksummed)
 
     @cached_property
     def serving_meta(self) -> MetaGraph | None:

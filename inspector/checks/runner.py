@@ -33,7 +33,8 @@ def names(text: str | Iterable[str] | None) -> list[str]:
 
 def find(path: str | os.PathLike, *, version: int | None = None, target: str = "tf-serving",
          select: list[str] | None = None, ignore: list[str] | None = None, tf_version: str | None = None,
-         inputs: list[str] | None = None, outputs: list[str] | None = None) -> tuple[list[Finding], list[Rule]]:
+         inputs: list[str] | None = None, outputs: list[str] | None = None,
+         deep: bool | None = None) -> tuple[list[Finding], list[Rule]]:
     """The findings of the rules chosen by target/select/ignore, and those rules (for SARIF)."""
     rules = selected_rules(target, select, ignore)
     early = missing_graph_file(as_path(path))
@@ -44,6 +45,6 @@ def find(path: str | os.PathLike, *, version: int | None = None, target: str = "
         raise InspectorError(path, early.message, early.hint)
     artifact = load(path, version=version)
     context = CheckContext(artifact=artifact, target=target, tf_version=tf_version,
-                           inputs=list(inputs or []), outputs=list(outputs or []))
+                           inputs=list(inputs or []), outputs=list(outputs or []), deep=deep)
     findings = run_rules(context, rules) if rules else run_checks(context, select, ignore)
     return findings, rules

@@ -6,6 +6,7 @@ from rich.console import Console, Group
 from rich.text import Text
 
 from ..analysis.overview import MetaGraphOverview, Overview, VariableTotals
+from ..display import plural
 from ..model.metagraph import Signature
 from ..sanitize import visible
 from .grid import print_group
@@ -166,7 +167,9 @@ def _checkpoint(view: Overview) -> Text:
     if ckpt.error:
         text.append(f"\n  cannot be read: {visible(ckpt.error)}", style="red")
     elif ckpt.tensors is not None:
-        text.append(f"\n  {ckpt.tensors} tensors, {human_bytes(ckpt.bytes)} in {ckpt.shards} shard(s)")
+        text.append(f"\n  {plural(ckpt.tensors, 'tensor')}, {human_bytes(ckpt.bytes)} in {plural(ckpt.shards, 'shard')}")
+        for problem in ckpt.problems:
+            text.append(f"\n  INCOMPLETE: {visible(problem)}; TensorFlow cannot restore it", style="bold red")
     return text
 
 
