@@ -88,6 +88,10 @@ class RequestTemplate:
 def serving_meta_graph(artifact: Artifact, tag_set: str | None) -> MetaGraph:
     """The MetaGraph a model server loads: the tag-set asked for, else ``serve``."""
     if artifact.kind is not ArtifactKind.SAVED_MODEL:
+        if artifact.exports:
+            raise SelectionError(artifact.path, f"is a training model_dir ({artifact.kind.label}), and model "
+                                 f"servers load SavedModels; its newest export is {artifact.exports[-1]}",
+                                 f"pass that export, or {artifact.exports[-1].parent} (the version tree)")
         raise SelectionError(artifact.path, f"is a {artifact.kind.label}, and model servers load SavedModels",
                              "export a SavedModel (tf.saved_model.save) and pass its directory")
     return artifact.select(tag_set or SERVING_TAGS)[0]

@@ -36,8 +36,11 @@ class CheckContext:
         with --inputs/--outputs, else of the inputs and outputs `tfinspect io`
         guesses, so the signature rules can check what a server would run.
         Under tf-serving and vertex only the MetaGraph tagged exactly {serve} is
-        checked when there is one: a server never loads the others.
+        checked when there is one: a server never loads the others.  A training
+        model_dir that holds exports gets none: its exports are what is served.
         """
+        if self.training_dir:
+            return []  # a training graph is not judged as a serving graph; TFI213 names the export
         metas = list(self.artifact.meta_graphs)
         if self.target in ("tf-serving", "vertex") and any(m.tag_set == {"serve"} for m in metas):
             metas = [m for m in metas if m.tag_set == {"serve"}]  # the only MetaGraph a server loads
@@ -55,6 +58,12 @@ class CheckContext:
             for signature in meta.signatures.values():
                 if include_internal or not signature.internal:
                     yield meta, signature
+
+    @property
+    def training_dir(self) -> bool:
+        """A checkpoint or ``.meta`` of a model_dir that holds exported SavedModels (``export/``),
+        checked without --inputs/--outputs (which ask for its graph to be checked as given)."""
+        return bool(self.artifact.exports) and not self.is_saved_model and not (self.inputs or self.outputs)
 
     @cached_property
     def checksummed(self) -> bool:

@@ -72,7 +72,12 @@ class Artifact(Displayed):
     fingerprint: protos.FingerprintDef | None = None
     checkpoint_prefix: Path | None = None
     versions: list[int] = field(default_factory=list)  # of a version tree, ascending
+    # SavedModels exported from a training model_dir (an Estimator's export/<name>/<timestamp>/), newest last
+    exports: list[Path] = field(default_factory=list)
     version: int | None = None  # the version inspected
+    # TensorFlow picks a SavedModel's parser by the file's name (saved_model.pb: binary, .pbtxt: text);
+    # when the content is the other encoding, how TensorFlow fails on it (tfinspect still shows the content).
+    graph_file_misnamed: str | None = None
     notes: list[str] = field(default_factory=list)  # facts the user should know
     warnings: list[str] = field(default_factory=list)  # problems found while loading
     _checkpoint: object | None = field(default=None, repr=False, compare=False)
