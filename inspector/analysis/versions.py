@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InspectorError, NotFound, SelectionError
-from ..load import SAVED_MODEL_PB, SAVED_MODEL_PBTXT, load
+from ..load import load
 from ..load.versions import parse_version
 from ..model.artifact import Artifact
+from ..model.layout import SAVED_MODEL_PB, SAVED_MODEL_PBTXT
 from ..source.location import as_path, is_url
 from .diff import BREAKING, diff_artifacts
 

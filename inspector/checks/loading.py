@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 from ..model.artifact import ArtifactKind
 from ..model.metagraph import INIT_OP_SIGNATURE_KEY
@@ -14,22 +13,6 @@ from .core import EVERY_TARGET, SERVING, Issue, Severity, rule
 from .reach import LEGACY_INIT_OP_KEY, MAIN_OP_KEY
 
 
-def missing_graph_file(path: Path) -> Issue | None:
-    """TFI101 before loading: a directory that looks like a SavedModel without its graph."""
-    if not path.is_dir():
-        return None
-    names = {p.name for p in path.iterdir()}
-    if "saved_model.pb" in names or "saved_model.pbtxt" in names:
-        return None
-    if "variables" in names or "assets" in names or "fingerprint.pb" in names:
-        return Issue(
-            f"{path} has {', '.join(sorted(names & {'variables', 'assets', 'fingerprint.pb'}))} "
-            f"but no saved_model.pb or saved_model.pbtxt",
-            "copy the whole export directory again; saved_model.pb holds the graph and signatures",
-        )
-    return None
-
-
 @rule("TFI101", "missing-saved-model-pb", Severity.ERROR,
       "A SavedModel directory has no saved_model.pb or saved_model.pbtxt", targets=EVERY_TARGET)
 def _missing_pb(ctx: CheckContext) -> Iterator[Issue]:
@@ -37,10 +20,16 @@ def _missing_pb(ctx: CheckContext) -> Iterator[Issue]:
 
     TensorFlow Serving, Vertex AI and tf.saved_model.load all look for
     `saved_model.pb` (or `saved_model.pbtxt`) and fail with "SavedModel file does
-    not exist".  This usually means an upload or copy left the file behind.
-    `tfinspect check` reports this rule before it tries to read anything else.
+    not exist".  This usually means an upload or copy left the file behind.  A
+    directory counts as a SavedModel without its graph when it holds any of
+    `variables/`, `assets/`, `assets.extra/`, `fingerprint.pb` or
+    `keras_metadata.pb` (files TensorFlow and Keras write only beside the graph
+    file); every other command refuses such a directory with the same list.
     """
-    return iter(())  # reported by the command before loading; see missing_graph_file()
+    parts = ctx.artifact.parts_without_graph
+    if parts:
+        yield Issue(f"{ctx.artifact.root} has {', '.join(parts)} but no saved_model.pb or saved_model.pbtxt",
+                    "copy the whole export directory again; saved_model.pb holds the graph and signatures")
 
 
 @rule("TFI102", "text-saved-model", Severity.WARNING,
@@ -90,7 +79,7 @@ def _no_serve(ctx: CheckContext) -> Iterator[Issue]:
     with "Could not find meta graph def matching supplied tags: { serve }".  Add the
     MetaGraph with `tags=[tf.saved_model.SERVING]` when exporting.
     """
-    if ctx.is_saved_model and ctx.serving_meta is None:
+    if ctx.is_saved_model and ctx.artifact.meta_graphs and ctx.serving_meta is None:
         yield Issue(f"no MetaGraph is tagged exactly {{serve}}; tag-sets here: {ctx.artifact.describe_tag_sets()}",
                     "export with tags=[tf.saved_model.SERVING], or start the server with the tag-set above")
 

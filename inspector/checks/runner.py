@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from ..errors import InspectorError, SelectionError
+from ..errors import PartialSavedModel, SelectionError
 from ..load import load
+from ..model.artifact import Artifact, ArtifactKind
 from ..source.location import as_path
 from . import RULES, CheckContext, Finding, Rule, run_checks, selected_rules
 from .core import run_rules
-from .loading import missing_graph_file
 
 
 def parse_codes(text: str | Iterable[str] | None) -> list[str] | None:
@@ -37,13 +37,14 @@ def find(path: str | os.PathLike, *, version: int | None = None, target: str = "
          deep: bool | None = None) -> tuple[list[Finding], list[Rule]]:
     """The findings of the rules chosen by target/select/ignore, and those rules (for SARIF)."""
     rules = selected_rules(target, select, ignore)
-    early = missing_graph_file(as_path(path))
-    if early is not None:
-        if any(r.code == "TFI101" for r in rules):
-            rule = RULES["TFI101"]
-            return [Finding(rule.code, rule.severity, early.message, early.hint, None, None, None, rule.name)], rules
-        raise InspectorError(path, early.message, early.hint)
-    artifact = load(path, version=version)
+    try:
+        artifact = load(path, version=version)
+    except PartialSavedModel as exc:
+        if not any(r.code == "TFI101" for r in rules):
+            raise
+        # The rules judge what is there: TFI101 reports the missing graph file.
+        artifact = Artifact(kind=ArtifactKind.SAVED_MODEL, path=as_path(path), root=as_path(exc.path),
+                            parts_without_graph=exc.parts)
     context = CheckContext(artifact=artifact, target=target, tf_version=tf_version,
                            inputs=list(inputs or []), outputs=list(outputs or []), deep=deep)
     findings = run_rules(context, rules) if rules else run_checks(context, select, ignore)

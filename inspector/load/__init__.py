@@ -10,8 +10,9 @@ from pathlib import Path
 from google.protobuf import message as pb_message
 
 from .. import protos
-from ..errors import InspectorError, NotFound, SelectionError, UnreadableInput
+from ..errors import InspectorError, NotFound, PartialSavedModel, SelectionError, UnreadableInput
 from ..model.artifact import Artifact, ArtifactFile, ArtifactKind
+from ..model.layout import SAVED_MODEL_PB, SAVED_MODEL_PBTXT, parts_without_graph
 from ..model.metagraph import MetaGraph
 from ..source.files import FINGERPRINT_LIMIT, read_regular, remote_os_error
 from ..source.location import as_path, is_url
@@ -19,8 +20,6 @@ from ..source.remote import missing, refuse_collapsed_url
 from . import versions as version_tree
 from .protofile import EXPECTED, ParsedFile, parse_file, read_bytes
 
-SAVED_MODEL_PB = "saved_model.pb"
-SAVED_MODEL_PBTXT = "saved_model.pbtxt"
 STATE_NAMES_SHOWN = 10  # checkpoints of a state file named in the note (the newest are last)
 _DATA_SHARD = re.compile(r"^(?P<prefix>.+)\.data-(?P<shard>\d{5})-of-(?P<count>\d{5})$")
 
@@ -92,16 +91,13 @@ def _load_directory(path: Path, version: int | None) -> Artifact:
                    "no checkpoint, no numbered SavedModel versions)", hint)
 
 
-# Files TensorFlow and Keras write beside saved_model.pb, never without it.
-_SAVED_MODEL_COMPANIONS = ("keras_metadata.pb", "fingerprint.pb", "variables", "assets", "assets.extra")
-
-
 def _refuse_partial_saved_model(path: Path, names: set[str]) -> None:
-    found = [name for name in _SAVED_MODEL_COMPANIONS if name in names]
+    found = parts_without_graph(names)
     if found:
-        raise NotFound(path, f"holds {', '.join(found)} but no saved_model.pb: part of a SavedModel "
-                       f"whose graph file is missing, which TensorFlow cannot load",
-                       "copy the whole export directory again, saved_model.pb included")
+        raise PartialSavedModel(path, found, f"holds {', '.join(found)} but no saved_model.pb: part of a "
+                                "SavedModel whose graph file is missing, which TensorFlow cannot load "
+                                "(\"SavedModel file does not exist\")",
+                                "copy the whole export directory again, saved_model.pb included")
 
 
 def _load_version_tree(path: Path, tree: version_tree.VersionTree, version: int | None) -> Artifact:

@@ -78,6 +78,9 @@ class Artifact(Displayed):
     # TensorFlow picks a SavedModel's parser by the file's name (saved_model.pb: binary, .pbtxt: text);
     # when the content is the other encoding, how TensorFlow fails on it (tfinspect still shows the content).
     graph_file_misnamed: str | None = None
+    # A directory with parts of a SavedModel (variables/, fingerprint.pb...) but no graph file: the parts.
+    # Only `check` makes such an artifact (to report TFI101); loading one for any other command is refused.
+    parts_without_graph: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # facts the user should know
     warnings: list[str] = field(default_factory=list)  # problems found while loading
     _checkpoint: object | None = field(default=None, repr=False, compare=False)

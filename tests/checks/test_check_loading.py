@@ -296,3 +296,38 @@ def test_training_model_dir_names_its_newest_export(tmp_path):
     # the export itself is what check judges
     code, items = findings(newest)
     assert code == 0
+
+
+# What TensorFlow and Keras write beside saved_model.pb and never without it.
+SAVED_MODEL_PARTS = ("variables", "assets", "assets.extra", "fingerprint.pb", "keras_metadata.pb")
+
+
+@pytest.mark.parametrize("part", SAVED_MODEL_PARTS)
+def test_partial_saved_model_is_one_fact_for_show_and_check(tmp_path, part):
+    """A folder with one SavedModel part and no graph file: show refuses it and check reports TFI101,
+    both naming the part, because both ask the same fact."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    if "." in part and not part.startswith("assets"):
+        (folder / part).write_bytes(b"")
+    else:
+        (folder / part).mkdir()
+        (folder / part / "x").write_bytes(b"1")
+    shown = run_cli("show", folder)
+    assert shown.code == 2 and shown.out == "" and f"holds {part} but no saved_model.pb" in shown.err
+    for target in ("tf-serving", "python"):
+        code, items = findings(folder, "--target", target)
+        assert code == 1 and [(f["code"], f["rule"]) for f in items] == [("TFI101", "missing-saved-model-pb")]
+        assert f"has {part} but no saved_model.pb" in items[0]["message"]
+    ignored = run_cli("check", folder, "--ignore", "TFI101")
+    assert ignored.code == 2 and part in ignored.err
+
+
+def test_a_folder_of_other_files_is_not_a_partial_saved_model(tmp_path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("hello")
+    (folder / "variables.txt").write_text("hello")
+    for command in ("show", "check"):
+        result = run_cli(command, folder)
+        assert result.code == 2 and "holds no TensorFlow model" in result.err, command
