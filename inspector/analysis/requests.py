@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 from .. import protos
 from ..errors import SelectionError
+from ..load.versions import parse_version
 from ..model.artifact import Artifact, ArtifactKind
 from ..model.graph import parse_tensor_name
 from ..model.graphwalk import PASS_THROUGH_OPS
@@ -112,7 +113,7 @@ def model_name(artifact: Artifact, given: str | None) -> str:
     if given:
         return given
     root = Path(artifact.root)
-    if artifact.version is not None or root.name.isdigit():
+    if artifact.version is not None or parse_version(root.name) is not None:
         root = root.parent
     return root.name or "model"
 

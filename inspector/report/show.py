@@ -44,7 +44,9 @@ def _header(view: Overview) -> Text:
     if view.saved_model_schema_version is not None:
         details.append(f"schema version {view.saved_model_schema_version}")
     if view.versions:
-        details.append(f"version {view.version} of {', '.join(map(str, view.versions))}")
+        others = [v for v in view.versions if v != view.version]
+        details.append(f"version {view.version}" + (f" (the others: {', '.join(map(str, others))})" if others
+                                                      else " (the only one)"))
     if details:
         text.append("\n  " + "; ".join(details), style="dim")
     return text
