@@ -162,11 +162,15 @@ def _saver_parts(meta: MetaGraph) -> tuple[set[str], set[str]]:
 
 
 _SAVER_SCOPE = re.compile(r"^save(_\d+)?$")
+# The ops of tf.compat.v1.train.Saver's scope: V2 checkpoints, and V1 (SaverDef.V1, before 2017: Save /
+# SaveSlices to write, Restore / RestoreSlice to read), which a .meta re-saved over the years keeps in
+# its stale save/ .. save_N/ scopes.
+SAVER_OPS = frozenset({"SaveV2", "RestoreV2", "Save", "SaveSlices", "Restore", "RestoreSlice"})
 
 
 def _saver_scopes(graph) -> set[str]:
     scopes = {graph.scope_of(name) for name, node in graph.nodes.items()
-              if node.op in ("SaveV2", "RestoreV2") and _SAVER_SCOPE.match(graph.scope_of(name))}
+              if node.op in SAVER_OPS and _SAVER_SCOPE.match(graph.scope_of(name))}
     return {name for name in graph.nodes if any(name.startswith(scope + "/") for scope in scopes)}
 
 
@@ -185,8 +189,9 @@ def _file_ops(ctx: CheckContext) -> Iterator[Issue]:
 
     Not reported, because they are the saver: the nodes the SaverDef names and
     their scope, every TF1 saver scope (`save/`, `save_1/`... holding SaveV2 and
-    RestoreV2: `tf.compat.v1.saved_model.Builder` adds its own `save_1/` beside a
-    `save/` made by the user's Saver), and a TF2 model's
+    RestoreV2, or the V1 format's Save/SaveSlices and Restore/RestoreSlice:
+    `tf.compat.v1.saved_model.Builder` adds its own `save_1/` beside a `save/`
+    made by the user's Saver, and an old `.meta` keeps stale ones), and a TF2 model's
     `__inference__traced_save_N` / `__inference__traced_restore_N` functions with
     what only they call.  Together with TFI507 this covers `saved_model_cli
     scan`'s denylist (ReadFile, WriteFile, PrintV2), in function and control-flow
