@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, check_findings, copy_fixture, fixture, run_cli
+from conftest import ROOT, check_findings, copy_fixture, each_place, fixture, run_cli
 from tensorflow.core.protobuf import saved_model_pb2
 
 import inspector
@@ -28,7 +28,7 @@ EVERY_FIXTURE = HEALTHY + [
 
 
 def findings(path, *extra):
-    return check_findings(path, "--select", "TFI5", *extra)[1]
+    return each_place(check_findings(path, "--select", "TFI5", *extra)[1])
 
 
 def by_code(items, code):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import check_findings, copy_fixture, fixture
+from conftest import check_findings, copy_fixture, each_place, fixture
 
 HEALTHY = [
     ("seed003", "SavedModel"),
@@ -19,7 +19,7 @@ HEALTHY = [
 
 
 def findings(path, *extra):
-    return check_findings(path, "--select", "TFI2", *extra)[1]
+    return each_place(check_findings(path, "--select", "TFI2", *extra)[1])
 
 
 def by_code(items, code):
