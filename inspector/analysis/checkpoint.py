@@ -74,7 +74,7 @@ def listing(reader: CheckpointIndex, names: dict[str, str] | None = None,
     (key -> variable name) marks the second copies a Keras export stores; ``integrity`` (the
     model's fact) gives the shards that are missing or cut short."""
     names = names or {}
-    entries = [e for e in reader.entries() if e.key != OBJECT_GRAPH_KEY]
+    entries = reader.entries()  # _CHECKPOINTABLE_OBJECT_GRAPH too: tf.train.list_variables lists it
     keys = {e.key for e in entries}
     readable = {readable_key(k) for k in keys}
     rows = [_row(entry, readable, names) for entry in entries]
