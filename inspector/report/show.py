@@ -104,8 +104,9 @@ def _versions_line(meta: MetaGraphOverview) -> Text:
 
 
 def _size_line(meta: MetaGraphOverview) -> Text:
-    return Text(f"  {human_count(meta.node_count)} nodes in the graph, {meta.function_count} functions "
-                f"holding {human_count(meta.function_node_count)} more nodes")
+    return Text(f"  {human_count(meta.node_count)} {'node' if meta.node_count == 1 else 'nodes'} in the graph, "
+                f"{plural(meta.function_count, 'function')} holding {human_count(meta.function_node_count)} more "
+                f"{'node' if meta.function_node_count == 1 else 'nodes'}")
 
 
 def _signatures(signatures: list[Signature]):
@@ -132,7 +133,8 @@ def _variables_line(label: str, totals: VariableTotals) -> Text:
     if totals.copies:
         unknown += (f"; the export stores {totals.copies} of them twice, "
                     f"{human_bytes(totals.copies_bytes)} more on disk")
-    return Text(f"  {label}: {totals.count} ({human_count(totals.parameters)} values, "
+    return Text(f"  {label}: {totals.count} ({human_count(totals.parameters)} "
+                f"{'value' if totals.parameters == 1 else 'values'}, "
                 f"{human_bytes(totals.bytes)}{unknown}; from {totals.source})")
 
 

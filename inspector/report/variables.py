@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..analysis.variables import ConstantsView, VariablesView
+from ..display import plural
 from ..tensors.shapes import format_shape
 from .grid import print_table
 from .jsonout import document
@@ -85,9 +86,11 @@ def render_variables(view: VariablesView, out: Console) -> None:
 
 def _constants(constants: ConstantsView, out: Console) -> None:
     out.print()
-    out.print(Text(f"No variables: the weights of a frozen graph live in Const nodes. "
-                   f"{constants.count} Const nodes hold {human_count(constants.elements)} values, "
-                   f"{human_bytes(constants.nbytes)}."))
+    why = ("the weights of a frozen graph live in Const nodes" if constants.frozen
+           else "this graph has no variables, so whatever weights it has are Const nodes")
+    out.print(Text(f"No variables: {why}. {plural(constants.count, 'Const node')} "
+                   f"{'holds' if constants.count == 1 else 'hold'} {human_count(constants.elements)} "
+                   f"{'value' if constants.elements == 1 else 'values'}, {human_bytes(constants.nbytes)}."))
     if not constants.largest:
         return
     shown = len(constants.largest)
