@@ -95,7 +95,7 @@ def serving_meta_graph(artifact: Artifact, tag_set: str | None) -> MetaGraph:
                                  f"pass that export, or {artifact.exports[-1].parent} (the version tree)")
         raise SelectionError(artifact.path, f"is a {artifact.kind.label}, and model servers load SavedModels",
                              "export a SavedModel (tf.saved_model.save) and pass its directory")
-    return artifact.select(tag_set or SERVING_TAGS)[0]
+    return artifact.select(SERVING_TAGS if tag_set is None else tag_set)[0]  # "" is the empty tag-set
 
 
 def serving_signature(artifact: Artifact, meta: MetaGraph, key: str | None) -> Signature:
