@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from ..errors import SelectionError
-from ..load import load
-from ..model.artifact import Artifact, ArtifactKind
-from ..model.metagraph import MetaGraph
+
+if TYPE_CHECKING:
+    from ..model.artifact import Artifact
+    from ..model.metagraph import MetaGraph
 
 PATH_HELP = ("SavedModel directory (or saved_model.pb), version tree, .meta file, "
              "frozen GraphDef (.pb/.pbtxt), or checkpoint (prefix, .index, or directory)")
@@ -66,6 +68,8 @@ class GraphArgs:
         For a serving command, ``--version`` of a single SavedModel is the version the
         server reports, not a folder to pick: the SavedModel itself is read.
         """
+        from ..load import load
+
         path, version = getattr(args, self._path_dest), getattr(args, self._version_dest)
         if self.serving and version is not None:
             artifact = load(path)
@@ -117,6 +121,8 @@ def add_serving(parser: argparse.ArgumentParser, *, signature: bool = True, mode
 
 def graph_label(artifact: Artifact, meta: MetaGraph) -> str:
     """Names the graph in a report: ``MetaGraph {serve}`` for a SavedModel, else what the file is."""
+    from ..model.artifact import ArtifactKind
+
     if artifact.kind is ArtifactKind.SAVED_MODEL:
         return "MetaGraph {" + ",".join(meta.tags) + "}"
     if artifact.kind is ArtifactKind.CHECKPOINT and artifact.graph_file is not None:

@@ -8,12 +8,12 @@ from dataclasses import fields
 from pathlib import Path
 
 from ..errors import InspectorError
-from ..report import diagram, render
-from ..report.diagram import AUTO_HIDE_CONTROL
 from . import common
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ..analysis.budget import AUTO_HIDE_CONTROL
+
     common.GRAPH.add_to(parser)
     parser.add_argument("-o", "--output", required=True, metavar="OUT",
                         help="output file; the extension picks the format: .dot, .svg, .png, .pdf, "
@@ -52,6 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..report import diagram, render
+
     out = args.output
     fmt = diagram.output_format(out)
     if out != "-" and not Path(out).resolve().parent.is_dir():

@@ -6,10 +6,6 @@ import argparse
 import json
 import sys
 
-from ..analysis.metadata import metadata_response, served_version
-from ..analysis.requests import model_name
-from ..report import jsonout
-from ..report.requests import metadata_json
 from ..sanitize import visible
 from . import common
 
@@ -25,6 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..analysis.metadata import metadata_response, served_version
+    from ..analysis.requests import model_name
+    from ..report import jsonout
+    from ..report.requests import metadata_json
+
     artifact = GROUP.load(args)
     meta = GROUP.meta_graph(args, artifact)
     name = model_name(artifact, args.model_name)

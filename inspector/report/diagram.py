@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..analysis import graphsel, layers
+from ..analysis.budget import AUTO_HIDE_CONTROL
 from ..errors import InspectorError, SelectionError
 from ..model.artifact import Artifact
 from ..model.metagraph import MetaGraph
@@ -25,7 +26,6 @@ FORMATS = {".dot": None, ".gv": None, ".svg": "svg", ".png": "png", ".pdf": "pdf
 OPS_ONLY = ("expand_calls", "inputs", "outputs", "around", "fold_consts")
 # Above this many boxes, control edges are hidden unless --control dashed asks for them:
 # they do not constrain the layout but dot still routes each one (ResNet50: 120 s vs 24 s).
-AUTO_HIDE_CONTROL = 400
 
 
 def output_format(out: str) -> str | None:
