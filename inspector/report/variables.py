@@ -33,6 +33,7 @@ def variables_json(view: VariablesView) -> dict:
                 "node": v.node,
                 "copy_of": v.copy_of,
                 "slot_of": v.slot_of,
+                "local": v.local,
             }
             for v in view.variables
         ],
@@ -58,6 +59,8 @@ def render_variables(view: VariablesView, out: Console) -> None:
             rows.columns[column].justify = "right"
         for v in view.variables:
             details = []
+            if v.local:
+                details.append("local variable (metric state; the Saver does not save it)")
             if v.copy_of:
                 details.append(f"second copy of {v.copy_of}")
             if v.path and v.path != v.name:
