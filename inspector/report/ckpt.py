@@ -34,7 +34,8 @@ def render_listing(view: Listing, out: Console) -> None:
                      human_count(row.elements), human_bytes(row.bytes), str(row.shard))
     print_table(out, grid)
     slots = sum(1 for r in view.rows if r.slot)
-    summary = (f"{len(view.rows)} tensors ({slots} optimizer slots), {human_count(view.total_elements)} values, "
+    summary = (f"{plural(len(view.rows), 'tensor')} ({plural(slots, 'optimizer slot')}), "
+               f"{plural(view.total_elements, 'value')}, "
                f"{human_bytes(view.total_bytes)} in {plural(view.num_shards, 'shard')}")
     out.print(Text(summary, style="bold"))
     copies = [r for r in view.rows if r.copy_of]
