@@ -112,8 +112,8 @@ def shard_damage(reader: CheckpointIndex) -> tuple[ShardDamage, ...]:
             first = items[0][0] if items else None
             found.append(ShardDamage(path, number, count, "missing", None, needed, len(items), first))
             continue
-        except OSError:
-            continue  # a permission problem: reading the values says so
+        except (OSError, InspectorError):
+            continue  # a permission or network problem: reading the values says so
         import stat
 
         if not stat.S_ISREG(status.st_mode):
