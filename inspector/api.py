@@ -29,11 +29,13 @@ __all__ = ["CheckReport", "Compatibility", "Graph", "check", "compat", "graph", 
 def check(path: str | os.PathLike, *, target: str = "tf-serving", select: str | Iterable[str] | None = None,
           ignore: str | Iterable[str] | None = None, tf_version: str | None = None,
           inputs: str | Iterable[str] | None = None, outputs: str | Iterable[str] | None = None,
-          version: int | None = None) -> CheckReport:
+          version: int | None = None, deep: bool | None = None) -> CheckReport:
     """Run ``tfinspect check`` on ``path``: why the model will fail under ``target``.
 
     ``select`` / ``ignore`` take rule codes, prefixes or families (``"TFI3"``, ``["TFI304"]``, ``"security"``);
-    ``inputs`` / ``outputs`` name the tensors of a graph without signatures.
+    ``inputs`` / ``outputs`` name the tensors of a graph without signatures;
+    ``deep=True`` checksums every checkpoint tensor (done anyway for a local checkpoint
+    up to 256 MiB), ``deep=False`` checks the data shards' sizes only.
     Raises :class:`inspector.InspectorError` for a path it cannot read or an unknown code.
     """
     from .checks import TARGETS, runner
@@ -43,7 +45,7 @@ def check(path: str | os.PathLike, *, target: str = "tf-serving", select: str | 
         raise SelectionError(None, f"no target {target!r}", f"targets: {', '.join(TARGETS)}")
     findings, rules = runner.find(path, version=version, target=target, select=runner.parse_codes(select),
                                   ignore=runner.parse_codes(ignore), tf_version=tf_version,
-                                  inputs=runner.names(inputs), outputs=runner.names(outputs))
+                                  inputs=runner.names(inputs), outputs=runner.names(outputs), deep=deep)
     return CheckReport(str(path), target, findings, rules)
 
 

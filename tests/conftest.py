@@ -66,6 +66,13 @@ def check_findings(*args: str) -> tuple[int, list[dict]]:
     return result.code, findings
 
 
+def each_place(findings: list[dict]) -> list[dict]:
+    """Findings as one per place: a finding that folds repeats of its rule (``count`` > 1) becomes one
+    for each of its ``places``, with that place's location and message (for tests of one rule's places)."""
+    return [{**f, "location": place["location"], "message": place["message"], "count": 1, "places": [place]}
+            for f in findings for place in f["places"]]
+
+
 def copy_fixture(tmp_path: Path, *parts: str) -> Path:
     source = fixture(*parts)
     target = tmp_path / source.name

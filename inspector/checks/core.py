@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..display import Displayed
 
@@ -68,10 +68,26 @@ class Finding(Displayed):
     location: str | None
     rule: str  # the rule's short name
     stage: str = LOAD  # "load": the model does not load; "run": the signature named fails when it runs
+    # Repeats of one rule at one place with one fix, folded into this finding: (location, message)
+    # of every one of them, this finding's own first; empty when it stands alone.
+    places: tuple[tuple[str | None, str], ...] = ()
+
+    @property
+    def count(self) -> int:
+        """How many places this finding stands for (1 unless repeats were folded into it)."""
+        return len(self.places) or 1
+
+    def each(self) -> list[Finding]:
+        """One finding per place: what a folded finding stands for, for SARIF and callers that count."""
+        if not self.places:
+            return [self]
+        return [replace(self, location=location, message=message, places=()) for location, message in self.places]
 
     def __repr__(self) -> str:
         where = "/".join(p for p in ("{" + self.tag_set + "}" if self.tag_set else "", self.signature or "") if p)
-        return f"<Finding {self.code} {self.severity.value}{' at ' + repr(where) if where else ''}: {self.message!r}>"
+        times = f" x{self.count}" if self.count > 1 else ""
+        return (f"<Finding {self.code} {self.severity.value}{times}{' at ' + repr(where) if where else ''}: "
+                f"{self.message!r}>")
 
 
 
@@ -153,4 +169,21 @@ def run_rules(context, rules: list[Rule]) -> list[Finding]:
                 seen.add(key)
                 findings.append(finding)
     findings.sort(key=lambda f: (f.severity.rank, f.tag_set or "", f.signature or "", f.code, f.message))
-    return findings
+    return fold_repeats(findings)
+
+
+def fold_repeats(findings: list[Finding]) -> list[Finding]:
+    """Fold the findings of one rule at one place (tag-set, signature, stage) with one fix into one
+    finding that lists every location: 28 file-system ops are one warning with 28 places."""
+    groups: dict[tuple, list[Finding]] = {}
+    for finding in findings:
+        key = (finding.code, finding.severity, finding.tag_set, finding.signature, finding.stage, finding.hint)
+        groups.setdefault(key, []).append(finding)
+    folded = []
+    for members in groups.values():
+        first = members[0]
+        if len(members) == 1:
+            folded.append(first)
+        else:
+            folded.append(replace(first, places=tuple((m.location, m.message) for m in members)))
+    return folded

@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from ..errors import InspectorError, SelectionError
+from ..errors import PartialSavedModel, SelectionError
 from ..load import load
-from ..model.artifact import Artifact
+from ..model.artifact import Artifact, ArtifactKind
 from ..source.location import as_path
 from . import RULES, CheckContext, Finding, Rule, selected_rules
 from .core import FAMILIES, run_rules
-from .loading import missing_graph_file
 
 
 def parse_codes(text: str | Iterable[str] | None) -> list[str] | None:
@@ -38,34 +37,31 @@ def names(text: str | Iterable[str] | None) -> list[str]:
 
 def find(path: str | os.PathLike, *, version: int | None = None, target: str = "tf-serving",
          select: list[str] | None = None, ignore: list[str] | None = None, tf_version: str | None = None,
-         inputs: list[str] | None = None, outputs: list[str] | None = None) -> tuple[list[Finding], list[Rule]]:
+         inputs: list[str] | None = None, outputs: list[str] | None = None,
+         deep: bool | None = None) -> tuple[list[Finding], list[Rule]]:
     """The findings of the rules chosen by target/select/ignore, and those rules (for SARIF)."""
     rules = selected_rules(target, select, ignore)
-    early = early_findings(path, rules)
-    if early is not None:
-        return early, rules
-    artifact = load(path, version=version)
+    artifact = load_for_check(path, rules, version=version)
     return check_artifact(artifact, rules, target=target, tf_version=tf_version, inputs=inputs,
-                          outputs=outputs), rules
+                          outputs=outputs, deep=deep), rules
 
 
-def early_findings(path: str | os.PathLike, rules: list[Rule]) -> list[Finding] | None:
-    """What is found before loading (a SavedModel folder without its graph file: TFI101), or None.
-
-    Raises the one-line error instead when TFI101 is not among ``rules``."""
-    early = missing_graph_file(as_path(path))
-    if early is None:
-        return None
-    if any(r.code == "TFI101" for r in rules):
-        rule = RULES["TFI101"]
-        return [Finding(rule.code, rule.severity, early.message, early.hint, None, None, None, rule.name)]
-    raise InspectorError(path, early.message, early.hint)
+def load_for_check(path: str | os.PathLike, rules: list[Rule], *, version: int | None = None) -> Artifact:
+    """The artifact the rules judge: with TFI101 among them, also a SavedModel folder without its graph file."""
+    try:
+        return load(path, version=version)
+    except PartialSavedModel as exc:
+        if not any(r.code == "TFI101" for r in rules):
+            raise
+        # The rules judge what is there: TFI101 reports the missing graph file.
+        return Artifact(kind=ArtifactKind.SAVED_MODEL, path=as_path(path), root=as_path(exc.path),
+                        parts_without_graph=exc.parts)
 
 
 def check_artifact(artifact: Artifact, rules: list[Rule], *, target: str = "tf-serving",
                    tf_version: str | None = None, inputs: list[str] | None = None,
-                   outputs: list[str] | None = None) -> list[Finding]:
+                   outputs: list[str] | None = None, deep: bool | None = None) -> list[Finding]:
     """The findings of ``rules`` on a loaded artifact."""
     context = CheckContext(artifact=artifact, target=target, tf_version=tf_version,
-                           inputs=list(inputs or []), outputs=list(outputs or []))
+                           inputs=list(inputs or []), outputs=list(outputs or []), deep=deep)
     return run_rules(context, rules) if rules else []

@@ -63,11 +63,15 @@ def saver_parts(meta: MetaGraph) -> tuple[set[str], set[str]]:
 
 
 _SAVER_SCOPE = re.compile(r"^save(_\d+)?$")
+# The ops of tf.compat.v1.train.Saver's scope: V2 checkpoints, and V1 (SaverDef.V1, before 2017: Save /
+# SaveSlices to write, Restore / RestoreSlice to read), which a .meta re-saved over the years keeps in
+# its stale save/ .. save_N/ scopes.
+SAVER_OPS = frozenset({"SaveV2", "RestoreV2", "Save", "SaveSlices", "Restore", "RestoreSlice"})
 
 
 def _saver_scopes(graph) -> set[str]:
     scopes = {graph.scope_of(name) for name, node in graph.nodes.items()
-              if node.op in ("SaveV2", "RestoreV2") and _SAVER_SCOPE.match(graph.scope_of(name))}
+              if node.op in SAVER_OPS and _SAVER_SCOPE.match(graph.scope_of(name))}
     return {name for name in graph.nodes if any(name.startswith(scope + "/") for scope in scopes)}
 
 

@@ -59,6 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_release_arguments(parser)
     parser.add_argument("--inputs", metavar="TENSORS", help="for graphs without signatures: the input tensors")
     parser.add_argument("--outputs", metavar="TENSORS", help="for graphs without signatures: the output tensors")
+    parser.add_argument("--deep", action=argparse.BooleanOptionalAction, default=None,
+                        help="read every checkpoint tensor and compare its crc32c (done anyway for a local "
+                        "checkpoint up to 256 MiB); --no-deep checks the shard sizes only")
     parser.add_argument("--format", choices=("table", "json", "sarif"), default="table",
                         help="table (default), json, or sarif for code-scanning tools")
     parser.add_argument("--json", action="store_true", help="same as --format json")
@@ -111,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     select, ignore = runner.parse_codes(args.select), runner.parse_codes(args.ignore)
     findings, rules = runner.find(args.path, version=args.model_version, target=args.target, select=select,
                                   ignore=ignore, tf_version=release_argument(args), inputs=runner.names(args.inputs),
-                                  outputs=runner.names(args.outputs))
+                                  outputs=runner.names(args.outputs), deep=args.deep)
     if fmt == "json":
         jsonout.emit(findings_json(args.target, findings))
     elif fmt == "sarif":

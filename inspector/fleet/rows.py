@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..analysis.audit import AuditOptions, Found, audit_one
 from ..checks import selected_rules
-from ..checks.runner import check_artifact, early_findings
+from ..checks.runner import check_artifact, load_for_check
 from ..errors import InspectorError
 from ..model.artifact import Artifact
 
@@ -67,12 +67,9 @@ def _compat(artifact: Artifact, path: str) -> dict:
 def _verdict(target: str, path: str | os.PathLike, artifact) -> list | None:
     """What ``tfinspect check PATH --target TARGET`` finds; None when it would stop with exit 2."""
     rules = selected_rules(target)
-    try:
-        early = early_findings(path, rules)
-    except InspectorError:
-        return None
-    if early is not None:
-        return early
     if artifact is None:
-        return None
+        try:
+            artifact = load_for_check(path, rules)
+        except InspectorError:
+            return None
     return check_artifact(artifact, rules, target=target)

@@ -68,7 +68,11 @@ def finding_lines(finding: Finding) -> list[Text]:
     line.append(visible(finding.message))
     if finding.severity is Severity.ERROR and finding.stage == "load" and finding.signature:
         line.append(" (the model does not load)", style="bold")
-    return [line, Text(f"          fix: {visible(finding.hint)}", style="dim")]
+    lines = [line]
+    if finding.count > 1:
+        others = [location or message for location, message in finding.places[1:]]
+        lines.append(Text(f"          and {len(others)} more: " + visible("; ".join(others))))
+    return [*lines, Text(f"          fix: {visible(finding.hint)}", style="dim")]
 
 
 def finding_json(finding: Finding) -> dict:
@@ -82,6 +86,9 @@ def finding_json(finding: Finding) -> dict:
         "stage": finding.stage,
         "message": finding.message,
         "hint": finding.hint,
+        "count": finding.count,
+        "places": [{"location": location, "message": message} for location, message in finding.places]
+        or [{"location": finding.location, "message": finding.message}],
     }
 
 
@@ -123,7 +130,11 @@ def render_explanation(rule: Rule, out: Console) -> None:
 
 
 def sarif(findings: list[Finding], rules: list[Rule], artifact_uri: str) -> dict:
-    """SARIF 2.1.0, as GitHub code scanning and other CI systems read it."""
+    """SARIF 2.1.0, as GitHub code scanning and other CI systems read it.
+
+    A finding that folds repeats (one rule, one place, one fix) is one result per location
+    here, so code-scanning tools track and dismiss each of them on its own.
+    """
     index = {rule.code: i for i, rule in enumerate(rules)}
     return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -154,6 +165,6 @@ def sarif(findings: list[Finding], rules: list[Rule], artifact_uri: str) -> dict
                         or artifact_uri,
                     }],
                 }],
-            } for f in findings],
+            } for folded in findings for f in folded.each()],
         }],
     }

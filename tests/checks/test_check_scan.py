@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, check_findings, fixture
+from conftest import ROOT, check_findings, each_place, fixture
 from tensorflow.core.protobuf import saved_model_pb2
 
 from tests.conformance.artifacts import saved_models
@@ -70,7 +70,7 @@ def scanned(tmp_path_factory, tf):
 
 def _op_types(path, tags: str) -> set[str]:
     ops = set()
-    for f in findings_in_process("tf-serving", path):
+    for f in each_place(findings_in_process("tf-serving", path)):
         if f["code"].startswith(SCAN_CODES) and f["tag_set"] in (tags.split(","), None):
             ops.add(f["message"].split()[0])
     return ops
@@ -97,5 +97,5 @@ def test_the_edited_copy_holds_each_denylisted_op(scanned):
     paths, found = scanned
     key = f"{paths[-1]}|serve"
     assert found[key] == {"ReadFile", "WriteFile", "PrintV2"}
-    locations = {f["location"] for f in check_findings(paths[-1], "--select", "security,TFI507")[1]}
+    locations = {f["location"] for f in each_place(check_findings(paths[-1], "--select", "security,TFI507")[1])}
     assert {"extra/read", "extra/write"} <= locations and any(loc.startswith("extra/show") for loc in locations)

@@ -114,14 +114,15 @@ def main() -> int:
 
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(HERE.parent))
-    from conformance.artifacts import saved_models
+    from conformance.artifacts import damaged_uploads, saved_models
 
-    models = saved_models()
-    paths = [a.path for a in models]
-    names = {a.path: a.id for a in models}
     with tempfile.TemporaryDirectory() as tmp:
+        models = saved_models()
+        uploads = damaged_uploads(Path(tmp) / "uploads")
+        paths = [a.path for a in models + uploads]
+        names = {a.path: a.id for a in models + uploads}
         found = all_units(paths, run_tensorflow(paths, Path(tmp)), names)
-    print(f"{len(paths)} SavedModels (fixtures + corpus)")
+    print(f"{len(models)} SavedModels (fixtures + corpus) and {len(uploads)} damaged uploads")
     print(f"{'target':<10} {'units':>5} {'both fail':>9} {'both run':>8} {'false alarms':>12} {'misses':>6}")
     for target, items in found.items():
         c = confusion(items)

@@ -16,6 +16,7 @@ import functools
 import http.server
 import importlib
 import io
+import json
 import os
 import re
 import socket
@@ -425,3 +426,36 @@ def test_audit_of_a_bucket_with_worker_processes(stores, monkeypatch, local_copy
     resumed = run_cli("audit", url, "-o", tmp_path / "remote.jsonl", "--jobs", "2", "--resume")
     assert (resumed.code, resumed.err) == (1, "")
     assert {r["path"]: r["stamp"] for r in _audit_rows(tmp_path / "remote.jsonl")} == stamps
+
+
+def test_metadata_at_a_url_takes_version_like_every_serving_command(monkeypatch, tmp_path):
+    memory = fsspec.filesystem("memory")
+    memory.put(str(ROOT / "fixtures/seed001/mnist"), "/tfinspect-meta/mnist", recursive=True)
+    try:
+        single = run("metadata", "memory://tfinspect-meta/mnist/1", "--version", "7")
+        assert single[0] == 0 and json.loads(single[1])["model_spec"]["version"] == "7"
+        tree = run("metadata", "memory://tfinspect-meta/mnist", "--version", "1")
+        assert tree[0] == 0 and json.loads(tree[1])["model_spec"] == {"name": "mnist", "signature_name": "",
+                                                                      "version": "1"}
+        assert run("request", "memory://tfinspect-meta/mnist", "--version", "1")[0] == 0
+    finally:
+        memory.rm("/tfinspect-meta", recursive=True)
+        location.forget_listings()
+
+
+def test_a_short_shard_at_a_url_is_found_from_the_listing(monkeypatch, tmp_path):
+    from helpers.uploads import damaged_copy
+
+    damaged = damaged_copy(ROOT / "fixtures/seed000/exported_model", "shard-half", tmp_path)
+    memory = fsspec.filesystem("memory")
+    memory.put(str(damaged), "/tfinspect-short/export", recursive=True)
+    try:
+        fetched = Fetched(monkeypatch, "memory://tfinspect-short")
+        code, out, _ = run("check", "memory://tfinspect-short/export", "--json")
+        found = {f["code"]: f for f in json.loads(out)["findings"]}
+        assert code == 1 and "TFI210" in found and "cut short" in found["TFI210"]["message"]
+        assert found["TFI211"]["severity"] == "info"  # a URL's checksums are compared only with --deep
+        assert not any(name.endswith(".data-00000-of-00001") for name in fetched.by_file)
+    finally:
+        memory.rm("/tfinspect-short", recursive=True)
+        location.forget_listings()
