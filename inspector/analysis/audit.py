@@ -433,8 +433,9 @@ class Summary:
 
     @property
     def exit_status(self) -> int:
-        """1 when an artifact could not be read or its check found errors, else 0."""
-        return 1 if self.unreadable or self.failing else 0
+        """1 when an artifact could not be read, or ``check`` would exit 1 on it (errors, or any security
+        finding), else 0."""
+        return 1 if self.unreadable or self.failing or self.security else 0
 
 
 def _compat_label(value) -> str:

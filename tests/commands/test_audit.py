@@ -72,7 +72,12 @@ def test_rows_agree_with_check_signatures_and_show(inventory):
             "errors": sorted({f["code"] for f in findings if f["severity"] == "error"}),
             "warnings": sorted({f["code"] for f in findings if f["severity"] == "warning"}),
         }, path
-        assert code == (1 if row["check"]["errors"] else 0)
+        security = [f for f in findings if f["code"].startswith("TFI8")]
+        assert code == (1 if row["check"]["errors"] or security else 0)
+        for key, prefix in (("security", "TFI8"), ("integrity", "TFI21")):
+            assert row[key] == [{k: f[k] for k in ("code", "severity", "message", "tag_set", "signature_key",
+                                                   "location")}
+                                for f in findings if f["code"].startswith(prefix)], (path, key)
         show = json.loads(run("show", path, "--json")[1])
         assert row["kind"] == show["kind"]
         assert row["tag_sets"] == [m["tag_set"] for m in show["meta_graphs"]]
@@ -86,7 +91,7 @@ def test_rows_agree_with_check_signatures_and_show(inventory):
              "inputs": [{k: t[k] for k in ("alias", "dtype", "shape")} for t in s["inputs"]],
              "outputs": [{k: t[k] for k in ("alias", "dtype", "shape")} for t in s["outputs"]]}
             for s in signatures if not s["internal"]]
-        assert row["compat"] is None and row["security"] is None and row["integrity"] is None
+        assert row["compat"] is None  # computed with --compat only
 
 
 def test_rows_are_the_artifacts_files(inventory):
@@ -125,7 +130,8 @@ def test_the_summary_counts_the_rows(inventory):
     codes = [c for r in rows for c in r["check"]["errors"]]
     assert summary["error_rules"] == {c: codes.count(c) for c in set(codes)}
     assert summary["compat"] == {"not computed": len(rows)}
-    assert summary["security"] is None and summary["integrity"] is None
+    assert summary["security"] == sum(1 for r in rows if r["security"])
+    assert summary["integrity"] == sum(1 for r in rows if r["integrity"])
 
 
 @pytest.fixture
@@ -381,3 +387,23 @@ def test_a_progress_bar_on_a_terminal(registry):
     assert proc.returncode == 1 and json.loads(stdout)["artifacts"] == 8
     text = shown.decode("utf-8", "replace")
     assert "auditing" in text and "/8" in text and "/s" in text
+
+
+def test_compat_is_what_the_compat_command_says(tmp_path):
+    """With --compat each row holds, per loader, the releases on which every signature runs (tfinspect compat)."""
+    roots = [fixture("seed003", "SavedModel"), fixture("keras_export")]
+    out = tmp_path / "inventory.jsonl"
+    code, _, err = run("audit", *map(str, roots), "--compat", "--jobs", "1", "-o", out)
+    assert (code, err) == (0, "")
+    rows = rows_of(out)
+    assert len(rows) == 2
+    for root, row in zip(roots, rows):
+        valid_row(row)
+        report = json.loads(run("compat", str(root), "--json")[1])
+        loaders = {unit["loader"] for unit in report["units"]}
+        expected = {loader: [name for name in report["releases"]
+                             if all(name in u["releases"] for u in report["units"] if u["loader"] == loader)]
+                    for loader in loaders}
+        assert {k: v["releases"] for k, v in row["compat"]["loaders"].items()} == expected
+        assert row["compat"]["written_by"] == report["written_by"]
+        assert row["compat"]["range"] == "TF Serving 2.12-2.21"  # both run on every release tfinspect ships
