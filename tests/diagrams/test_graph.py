@@ -45,7 +45,8 @@ class Drawing:
 
 
 def draw(*args: str) -> tuple[Drawing, str]:
-    result = run_cli("graph", *args, "-o", "-")
+    """Every node of the graph (--all), as these tests compare it with TensorFlow's."""
+    result = run_cli("graph", *args, "--all", "-o", "-")
     assert result.code == 0, result.err
     return Drawing(result.out), result.out
 
@@ -209,7 +210,7 @@ def test_hostile_names_are_escaped(tmp_path):
     assert set(SHOWN.values()) <= set(drawing.nodes)
     assert (HOSTILE["x"], HOSTILE["Mul"]) in drawing.pairs()
     svg = tmp_path / "hostile.svg"
-    result = run_cli("graph", str(hostile), "-o", str(svg))
+    result = run_cli("graph", str(hostile), "--all", "-o", str(svg))
     assert result.code == 0, result.err
     root = ET.parse(svg).getroot()
     assert not [el for el in root.iter() if el.tag.split("}")[-1].lower() == "script"]
@@ -343,11 +344,11 @@ def test_spline_router_failure_retries_with_a_safer_router(tmp_path):
     if not corpus_available():
         pytest.skip(f"the real-world corpus is not at {CORPUS}")
     export = next((CORPUS / "tfx" / "estimator_training" / "export" / "chicago-taxi").iterdir())
-    source = run_cli("graph", str(export), "--control", "dashed", "-o", "-").out
+    source = run_cli("graph", str(export), "--all", "--control", "dashed", "-o", "-").out
     default = subprocess.run(["dot", "-Tsvg"], input=source.encode(), capture_output=True, check=False)
     assert default.returncode != 0 and b"lost" in default.stderr
     target = tmp_path / "estimator.svg"
-    result = run_cli("graph", str(export), "--control", "dashed", "-o", str(target))
+    result = run_cli("graph", str(export), "--all", "--control", "dashed", "-o", str(target))
     assert result.code == 0, result.err
     assert "splines=line" in result.err and "lost" in result.err and len(result.err.splitlines()) == 1
     root = ET.parse(target).getroot()
@@ -367,15 +368,15 @@ def test_big_drawings_say_what_they_changed(tmp_path):
         y.input.append(f"^wide/c{i}")
     wide = tmp_path / "wide.pb"
     wide.write_bytes(graph.SerializeToString())
-    auto = run_cli("graph", str(wide), "-o", "-")
+    auto = run_cli("graph", str(wide), "--all", "-o", "-")
     assert auto.code == 0 and "control dependencies are hidden" in auto.err and "--control dashed" in auto.err
     assert not Drawing(auto.out).pairs(control=True)
     png = tmp_path / "wide.png"
-    shown = run_cli("graph", str(wide), "--control", "dashed", "-o", str(png))
+    shown = run_cli("graph", str(wide), "--all", "--control", "dashed", "-o", str(png))
     assert shown.code == 0, shown.err
     assert "too large" in shown.err and "--depth 1" in shown.err and len(shown.err.splitlines()) == 1
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    source = run_cli("graph", str(wide), "--control", "dashed", "-o", "-").out
+    source = run_cli("graph", str(wide), "--all", "--control", "dashed", "-o", "-").out
     full = subprocess.run(["dot", "-Tpng"], input=source.encode(), capture_output=True, check=False)
     assert b"Scaling by" in full.stderr  # what the note spared the user
 
