@@ -456,7 +456,7 @@ def model_nodes(meta: MetaGraph, view: graphsel.View) -> tuple[set[str], str] | 
         if not outs:
             return None
         machinery -= ins
-    names = _data_backward(index, outs, ins, machinery)
+    names = graphsel.backward(index, sorted(outs), ins, data_only=True, avoid=machinery)
     if len(names) == len(index):
         return None
     view.inputs = (view.inputs | ins) & names
@@ -477,21 +477,6 @@ def _data_forward(index: GraphIndex, inputs: set[str], machinery: set[str]) -> s
             if not edge.ref.control and edge.consumer not in seen and edge.consumer not in machinery:
                 seen.add(edge.consumer)
                 queue.append(edge.consumer)
-    return seen
-
-
-def _data_backward(index: GraphIndex, outputs: set[str], stop: set[str], avoid: set[str]) -> set[str]:
-    seen: set[str] = set()
-    queue = deque(n for n in sorted(outputs) if n in index)
-    while queue:
-        name = queue.popleft()
-        if name in seen:
-            continue
-        seen.add(name)
-        if name in stop:
-            continue
-        queue.extend(r.node for r in index.inputs(name) if not r.control and r.node in index
-                     and r.node not in seen and r.node not in avoid)
     return seen
 
 

@@ -190,8 +190,12 @@ def resolve(view: View, names: list[str], what: str) -> list[tuple[str, int]]:
     return result
 
 
-def backward(index: GraphIndex, outputs: list[str], stop: set[str]) -> set[str]:
-    """Nodes the outputs need: data and control inputs, not crossing the ``stop`` nodes."""
+def backward(index: GraphIndex, outputs: list[str], stop: set[str], *, data_only: bool = False,
+             avoid: frozenset[str] | set[str] = frozenset()) -> set[str]:
+    """Nodes the outputs need: data and control inputs, not crossing the ``stop`` nodes.
+
+    ``data_only`` follows data inputs only; nodes in ``avoid`` are never entered.
+    """
     seen: set[str] = set()
     queue = deque(n for n in outputs if n in index)
     while queue:
@@ -202,7 +206,8 @@ def backward(index: GraphIndex, outputs: list[str], stop: set[str]) -> set[str]:
         if name in stop:
             continue
         for ref in index.inputs(name):
-            if ref.node in index and ref.node not in seen:
+            if ref.node in index and ref.node not in seen and ref.node not in avoid and not (
+                    data_only and ref.control):
                 queue.append(ref.node)
     return seen
 
