@@ -117,6 +117,7 @@ class Graph:
         self.timeout = timeout
         self._svg: str | None = None
         self._source: str | None = None
+        self._page: str | None = None
 
     @property
     def title(self) -> str:
@@ -172,17 +173,18 @@ class Graph:
         lines.append(Text("  .source is the DOT text; .svg() renders it; .save(path) writes a file", style="dim"))
         return Group(*lines)
 
-    def _repr_html_(self) -> str:
-        """The SVG, inline; without Graphviz (or when dot fails), what went wrong, as text."""
-        from rich.text import Text
+    def page(self) -> str:
+        """The interactive page ``-o model.html`` writes: laid out in the browser, no Graphviz needed."""
+        if self._page is None:
+            self._page = self.drawing.encode("html", None, self.timeout, self.path).decode("utf-8")
+        return self._page
 
-        from .errors import InspectorError
+    def _repr_html_(self) -> str:
+        """The interactive page, inline (in an iframe, so its script and style stay its own)."""
+        import html
+
         from .report.notebook import to_html
 
-        try:
-            svg = self.svg()
-        except InspectorError as exc:
-            return to_html(Text(f"tfinspect: {exc}", style="red"))
         notes = to_html(self.__rich__()) if self.notes else ""
-        return notes + svg[svg.find("<svg"):]  # without the XML declaration and DOCTYPE: inline
-
+        return (notes + f'<iframe srcdoc="{html.escape(self.page(), quote=True)}" title="tfinspect graph" '
+                'style="width:100%;height:640px;border:1px solid #ccc"></iframe>')

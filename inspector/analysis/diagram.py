@@ -172,8 +172,12 @@ class Plan:
         return chosen
 
 
-def plan(artifact: Artifact, tag_set: str | None, options: DiagramOptions) -> Plan:
-    """What to draw of one MetaGraph of ``artifact``; raises SelectionError for a wrong choice."""
+def plan(artifact: Artifact, tag_set: str | None, options: DiagramOptions, page: bool = False) -> Plan:
+    """What to draw of one MetaGraph of ``artifact``; raises SelectionError for a wrong choice.
+
+    ``page``: for the interactive page, which lays out one level at a time and so needs no
+    layout budget: scopes are not collapsed to fit.
+    """
     options.validate()
     meta = artifact.meta_graph(tag_set)  # one error text for an artifact without a graph
     title = Path(artifact.path).name + (f" ({meta.tag_label})" if meta.tags else "")
@@ -185,9 +189,10 @@ def plan(artifact: Artifact, tag_set: str | None, options: DiagramOptions) -> Pl
         if options.scope:
             layers.keep_scope(graph, options.scope)
         result.graph = graph
-        _fit_layers(result)
+        if not page:
+            _fit_layers(result)
     else:
-        _op_plan(result)
+        _op_plan(result, page)
     return result
 
 
@@ -301,7 +306,7 @@ def is_machinery(name: str, op: str) -> bool:
         _MACHINERY_SCOPE.match(name) or _TRAINING_SCOPE.search(name))
 
 
-def _op_plan(result: Plan) -> None:
+def _op_plan(result: Plan, page: bool) -> None:
     options, meta = result.options, result.meta
     view, names = _select(options, meta, result.signature)
     result.view = view
@@ -317,7 +322,8 @@ def _op_plan(result: Plan) -> None:
         result.boxed = frames_and_cells(view.index, names)
     result.names = names
     view.title = f"{result.title}: {options.function or result.signature or 'graph'}"
-    _fit_ops(result)
+    if not page:
+        _fit_ops(result)
 
 
 def documenting(options) -> bool:
@@ -439,13 +445,13 @@ def model_nodes(meta: MetaGraph, view: graphsel.View) -> tuple[set[str], str] | 
         how = f"what signature{'s' if len(keys) > 1 else ''} {', '.join(sorted(keys))} compute{'' if len(keys) > 1 else 's'}"
     else:
         machinery = {n for n, node in index.nodes.items() if is_machinery(n, node.op)}
-        assigned = set()  # values an Assign, an optimizer update or a summary takes: not outputs
+        assigned = set()  # values an Assign, an optimizer update or a table initialiser takes: not outputs
         read = set()
         for name in index.nodes:
             refs = [ref.node for ref in index.inputs(name) if not ref.control]
             if name not in machinery:
                 read.update(refs)
-            elif index.nodes[name].op in _MACHINERY_OPS or index.nodes[name].op.startswith(("Apply", "Resource")):
+            elif index.nodes[name].op.startswith(("Assign", "Apply", "ResourceApply", "InitializeTable")):
                 assigned.update(refs)
         ins = {n for n, node in index.nodes.items() if node.op in _INPUT_OPS}
         outs = {n for n in index.nodes if n not in machinery and n not in read and n not in assigned

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     dot_binary = diagram.dot_program(fmt, out)
 
     artifact = common.GRAPH.load(args)
-    drawing = diagram.draw(artifact, args.tag_set, options)
+    drawing = diagram.draw(artifact, args.tag_set, options, fmt)
     data = drawing.encode(fmt, dot_binary, args.timeout, out)
     for note in drawing.notes:
         sys.stderr.write(f"tfinspect: note: {note}\n")

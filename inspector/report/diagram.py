@@ -34,8 +34,9 @@ def output_format(out: str) -> str | None:
 
 def dot_program(fmt: str | None, out: str) -> str | None:
     """The Graphviz ``dot`` binary when ``fmt`` needs a layout; a clear error when it is missing."""
-    dot_binary = shutil.which("dot") if fmt else None
-    if fmt and dot_binary is None:
+    needs = fmt is not None and fmt != "html"  # the page lays itself out in the browser
+    dot_binary = shutil.which("dot") if needs else None
+    if needs and dot_binary is None:
         raise InspectorError(out, "the Graphviz 'dot' program was not found", render.INSTALL_HINT)
     return dot_binary
 
@@ -75,15 +76,14 @@ class Drawing:
         if fmt == "html":
             from . import html  # only this format needs it
 
-            plan = self.plan
-            return html.page(html.Source(self.make, self.depth, plan.graph, plan.meta, plan.view),
-                             dot_binary, timeout, out, self.notes)
+            return html.page(self.plan, self.notes)
         return _draw(dot_binary, self.dot(), fmt, timeout, out, self.make, self.depth, self.notes)
 
 
-def draw(artifact: Artifact, tag_set: str | None, options: diagram_plan.DiagramOptions) -> Drawing:
-    """The diagram of one MetaGraph of ``artifact`` that ``options`` asks for."""
-    chosen = diagram_plan.plan(artifact, tag_set, options)
+def draw(artifact: Artifact, tag_set: str | None, options: diagram_plan.DiagramOptions,
+         fmt: str | None = None) -> Drawing:
+    """The diagram of one MetaGraph of ``artifact`` that ``options`` asks for, to be written as ``fmt``."""
+    chosen = diagram_plan.plan(artifact, tag_set, options, page=fmt == "html")
     return Drawing(chosen, chosen.notes)
 
 

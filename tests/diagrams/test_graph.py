@@ -390,25 +390,6 @@ def test_timeout_message_lists_every_option(tmp_path):
         assert option in result.err, option
 
 
-def test_html_page_says_when_boxes_cannot_open(tmp_path, monkeypatch, capsys):
-    import json as jsonlib
-
-    from inspector import cli
-    from inspector.report import html
-
-    monkeypatch.setattr(html, "MAX_LEVELS", 2)
-    page = tmp_path / "seed002.html"
-    assert cli.main(["graph", str(fixture("seed002", "model.meta")), "--depth", "1", "-o", str(page)]) == 0
-    err = capsys.readouterr().err
-    assert "lays out 2 levels" in err and "do not open" in err and len(err.splitlines()) == 1
-    text = page.read_text()
-    data = jsonlib.loads(text.split('id="data">')[1].split("</script>")[0])
-    assert len(data["levels"]) == 2
-    assert sum(len(level["expand"]) for level in data["levels"]) == 1
-    groups = [key for key in data["levels"][0]["nodes"].values() if data["details"][key]["kind"] == "scope"]
-    assert len(groups) > 2  # seed002 has more collapsed scopes than the page could open
-
-
 def test_an_output_folder_that_does_not_exist_is_one_line_before_any_work(tmp_path):
     result = run_cli("graph", fixture("keras_export"), "-o", tmp_path / "missing" / "model.svg")
     assert result.code == 2 and result.out == ""
