@@ -189,8 +189,7 @@ def plan(artifact: Artifact, tag_set: str | None, options: DiagramOptions, page:
         if options.scope:
             layers.keep_scope(graph, options.scope)
         result.graph = graph
-        if not page:
-            _fit_layers(result)
+        _fit_layers(result)
     else:
         _op_plan(result, page)
     return result

@@ -149,3 +149,24 @@ def test_wrong_option_values_raise_the_error_the_command_prints():
         result = run_cli("graph", path, flag, str(value), "-o", "-")
         assert result.code == 2 and not result.out
         assert result.err == f"tfinspect: error: {raised.value}\n"
+
+
+def test_keras2_export_draws_its_layers_not_one_model_box(tf):
+    from conformance.artifacts import CORPUS, corpus_available, require_corpus
+
+    require_corpus()
+    if not corpus_available():
+        pytest.skip(f"the real-world corpus is not at {CORPUS}")
+    export = CORPUS / "tfx" / "keras_serving"
+    result = run_cli("graph", export, "-o", "-")
+    assert result.code == 0, result.err
+    drawing = Drawing(result.out)
+    # TensorFlow's own reading of the export: the model's variables are named after their layers.
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved = saved_model_pb2.SavedModel.FromString((export / "saved_model.pb").read_bytes())
+    owners = {n.variable.name.split("/")[0] for n in saved.meta_graphs[0].object_graph_def.nodes
+              if n.WhichOneof("kind") == "variable" and "/" in n.variable.name} - {"Adam"}  # its optimizer
+    assert len(owners) >= 3, owners
+    assert owners <= set(drawing.nodes), (owners, set(drawing.nodes))
+    assert "functional_1" not in drawing.nodes
