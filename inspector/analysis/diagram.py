@@ -513,4 +513,4 @@ def frames_and_cells(index: GraphIndex, names: set[str]) -> set[str]:
         if len(members) >= 2:
             boxed.update(members)
     # A box inside another box is drawn inside it: keep the outermost.
-    return {s for s in boxed if not any(s.startswith(o + "/") for o in boxed)}
+    return {s for s in boxed if not any("/".join(s.split("/")[:k]) in boxed for k in range(1, s.count("/") + 1))}

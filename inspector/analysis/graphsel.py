@@ -130,7 +130,9 @@ def _rename_ref(text: str, prefix: str) -> str:
 
 def _callees(index: GraphIndex, library: FunctionLibrary) -> dict[str, list[str]]:
     known = set(library.functions)
-    result = {}
+    result: dict[str, list[str]] = {}
+    if not known:  # a graph without a function library calls nothing
+        return result
     for name, node in index.nodes.items():
         found = sorted({callee for _attr, callee in called_functions(node, known)})
         if found:
