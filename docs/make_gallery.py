@@ -95,6 +95,12 @@ def main() -> int:
     cnn = export(CNN, args.cache / "mnist_cnn_export")
     resnet = export(RESNET, args.cache / "resnet50_export")
     seed = ROOT / "fixtures" / "seed000" / "exported_model"
+    graph(str(ROOT / "fixtures" / "seed003" / "SavedModel"), "-o", str(IMAGES / "seed003_default.png"))
+    graph(str(ROOT / "fixtures" / "seed002" / "model.meta"), "-o", str(IMAGES / "seed002_default.png"))
+    corpus = Path(os.environ.get("TFINSPECT_CORPUS", ROOT.parent / "shared" / "corpus"))
+    training = corpus / "tfx" / "estimator_training" / "graph.pbtxt"
+    if training.exists():  # the real-export corpus, where it is checked out
+        graph(str(training), "-o", str(IMAGES / "tfx_training_default.png"))
     graph(str(seed), "--signature", "serving_default", "--depth", "1", "-o", str(IMAGES / "seed000_serving.png"))
     graph(str(cnn), "-o", str(IMAGES / "keras_cnn_layers.png"))
     graph(str(cnn), "--depth", "2", "--scope", "conv1", "-o", str(IMAGES / "keras_cnn_conv1_ops.png"))
