@@ -104,7 +104,7 @@ def command_help(name: str) -> str:
 def on_page_markdown(markdown, page, config, files):
     if SCHEMAS_MARKER in markdown:
         return markdown.replace(SCHEMAS_MARKER, schemas_table())
-    if OPTIONS_MARKER not in markdown:
-        return markdown
+    if OPTIONS_MARKER not in markdown or not page.file.src_uri.startswith("commands/"):
+        return markdown  # the marker only stands for options on a command's page
     name = Path(page.file.src_uri).stem
     return markdown.replace(OPTIONS_MARKER, "```text\n" + command_help(name).rstrip() + "\n```")

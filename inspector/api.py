@@ -87,12 +87,12 @@ def graph(path: str | os.PathLike, *, tag_set: str | None = None, version: int |
 
     The keywords are the command's options with ``_`` for ``-`` (``signature``, ``view``,
     ``all``, ``depth``, ``max_nodes``, ``edge_labels``...; see
-    :class:`inspector.analysis.diagram.DiagramOptions`); ``inputs`` and ``outputs`` also
+    :class:`inspector.analysis.diagram_options.DiagramOptions`); ``inputs`` and ``outputs`` also
     take lists.  A wrong value raises the error the command prints.  ``.source`` is the
     DOT text, ``.svg()`` lays it out with Graphviz ``dot``, and ``.save("model.svg")``
     writes a file as ``-o`` does (.dot, .svg, .png, .pdf, .html).
     """
-    from .analysis.diagram import DiagramOptions
+    from .analysis.diagram_options import DiagramOptions
     from .errors import SelectionError
     from .report import diagram
 
@@ -103,7 +103,7 @@ def graph(path: str | os.PathLike, *, tag_set: str | None = None, version: int |
         chosen = DiagramOptions(**options, path=str(path))
     except TypeError as exc:
         raise SelectionError(None, f"graph() got an unknown option: {exc}",
-                             "see help(inspector.analysis.diagram.DiagramOptions)") from None
+                             "see help(inspector.analysis.diagram_options.DiagramOptions)") from None
     drawing = diagram.draw(load(path, version=version), tag_set, chosen.validate())
     return Graph(drawing, str(path), timeout)
 

@@ -1,7 +1,9 @@
 """Command-line entry point: argument parsing, exit codes, nothing else.
 
 Exit codes: 0 success, 1 findings (commands that check things), 2 the input
-could not be read or the request cannot be met, 3 an internal error.
+could not be read or the request cannot be met, 3 an internal error; 128 + N
+when signal N (SIGINT 130, SIGTERM 143, SIGHUP 129) stopped the command, after
+its child processes were stopped and its temporary files removed.
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import signal
 import sys
 
+from . import children
 from .commands import BY_NAME, COMMANDS
 from .errors import InspectorError
 from .sanitize import visible
@@ -57,6 +61,15 @@ def _command_name(argv: list[str]) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    with children.signals_stop_children():
+        try:
+            return _main(argv)
+        except children.Interrupted as exc:
+            sys.stderr.write(f"tfinspect: {exc}\n")
+            return exc.status
+
+
+def _main(argv: list[str] | None) -> int:
     if argv is None:  # run as a program, not called from Python: tune the process for a short run
         _collect_rarely()
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -73,8 +86,15 @@ def main(argv: list[str] | None = None) -> int:
     except InspectorError as exc:
         _error(str(exc))
         return EXIT_INPUT
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt:  # SIGINT where no handler could be set (a thread other than the main one)
+        raise children.Interrupted(signal.SIGINT) from None
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] == "inspector":
+            raise  # a module of tfinspect itself is missing: a broken install, reported as an internal error
+        # A command imports its libraries when it runs (so that --help stays quick): one of them is missing.
+        _error(f"the {command} command cannot start: {exc} "
+               f"(reinstall tfinspect with its dependencies: pip install tfinspect)")
+        return EXIT_INPUT
     except BrokenPipeError:
         # The reader went away (| head); say nothing more.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

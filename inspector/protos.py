@@ -20,6 +20,8 @@ import importlib.util
 import sys
 import types
 
+from .errors import InspectorError
+
 _MODULES = {
     "attr_value": "tensorflow.core.framework.attr_value_pb2",
     "function": "tensorflow.core.framework.function_pb2",
@@ -48,8 +50,11 @@ _MODULES = {
 _CHECKPOINT_STATE = "tensorflow.python.training.checkpoint_state_pb2"
 
 
-class ProtosUnavailable(ImportError):
-    """TensorFlow's generated proto modules could not be found or imported."""
+class ProtosUnavailable(InspectorError, ImportError):
+    """TensorFlow's generated proto modules could not be found or imported: one line, exit 2."""
+
+    def __init__(self, problem: str):
+        super().__init__(None, problem)
 
 
 def _import_all() -> dict[str, types.ModuleType]:

@@ -41,6 +41,20 @@ def run_cli(*args: str) -> Result:
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
+def assert_clean_failure(result, *needles: str) -> str:
+    """Exit 2, nothing on stdout, one error line on stderr that holds each needle; that line."""
+    assert result.code == 2, (result.code, result.out, result.err)
+    assert result.out == "", "nothing may be written to stdout on failure"
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1, result.err
+    assert "Traceback" not in result.err
+    line = lines[0]
+    assert line.startswith("tfinspect: error: ")
+    for needle in needles:
+        assert needle in line, line
+    return line
+
+
 def check_findings(*args: str) -> tuple[int, list[dict]]:
     """Run ``tfinspect check ... --json``: its exit status (1 exactly when an error was found) and findings."""
     result = run_cli("check", *map(str, args), "--json")

@@ -27,46 +27,12 @@ Signature rules (``docs`` in the README repeat them):
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 from ..model.artifact import Artifact, ArtifactKind
 from ..model.metagraph import MetaGraph, Signature, SignatureTensor
 from ..tensors.shapes import Shape, format_shape
+from . import diff_content
+from .changes import BREAKING, COMPATIBLE, INFO, Change, DiffResult, Progress
 from .io import io_signature
-
-BREAKING, COMPATIBLE, INFO = "breaking", "compatible", "info"
-SEVERITIES = (BREAKING, COMPATIBLE, INFO)
-
-
-@dataclass(frozen=True)
-class Change:
-    kind: str  # e.g. input_renamed, output_removed, op_type_added
-    severity: str  # breaking | compatible | info
-    message: str
-    where: dict = field(default_factory=dict)  # tag_set, signature_key, alias, tensor_name, ...
-    old: object = None
-    new: object = None
-
-
-@dataclass
-class DiffResult:
-    old_path: str
-    new_path: str
-    old_kind: str
-    new_kind: str
-    changes: list[Change] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def breaking(self) -> list[Change]:
-        return [c for c in self.changes if c.severity == BREAKING]
-
-    def counts(self) -> dict[str, int]:
-        return {s: sum(1 for c in self.changes if c.severity == s) for s in SEVERITIES}
-
-
-Progress = Callable[[int, int], None]
 
 
 def diff_artifacts(old: Artifact, new: Artifact, *, tag_set: str | None = None, values: bool = False,
@@ -78,8 +44,6 @@ def diff_artifacts(old: Artifact, new: Artifact, *, tag_set: str | None = None, 
     outside it is called out.  ``values``: also compare checkpoint values
     (``progress(done_bytes, total_bytes)`` is called while reading).
     """
-    from . import diff_content
-
     result = DiffResult(str(old.path), str(new.path), old.kind.value, new.kind.value)
     for side, artifact in (("OLD", old), ("NEW", new)):
         if artifact.version is not None:

@@ -19,7 +19,7 @@ from ..errors import InspectorError
 from ..model.artifact import Artifact, ArtifactKind
 from ..model.metagraph import MetaGraph
 from ..tensors.shapes import format_shape
-from .diff import BREAKING, COMPATIBLE, INFO, Change, Progress
+from .changes import BREAKING, COMPATIBLE, INFO, Change, Progress
 from .overview import fingerprint_summary
 from .variables import resolved_variables
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from ..model.functions import called_functions
 from ..model.graph import GraphIndex, parse_tensor_name
 from ..model.graphwalk import PASS_THROUGH_OPS
-from ..model.metagraph import MetaGraph, SignatureTensor
-from ..tensors.shapes import Shape, dtype_name, shape_from_proto
+from ..model.metagraph import MetaGraph, Signature, SignatureTensor
+from ..tensors.shapes import Shape, base_dtype, dtype_name, shape_from_proto
 from ..tensors.values import decode
 
 EXAMPLE_PARSERS = frozenset({"ParseExample", "ParseExampleV2", "ParseSingleExample"})
@@ -53,6 +53,26 @@ def example_parsers(meta: MetaGraph, tensor: SignatureTensor) -> list[ExamplePar
     node, index = parse_tensor_name(tensor.name)
     _walk(meta, meta.graph, node, index, 0, found)
     return found
+
+
+def example_inputs(meta: MetaGraph, signature: Signature) -> dict[str, list[ExampleParser]]:
+    """Input alias -> the parsers that read it as serialized tf.Example protos.
+
+    Only string inputs fed by name can carry serialized protos; an input no parser reads is
+    left out.  ``request``, ``request --validate`` and ``check`` all ask this.
+    """
+    found = {}
+    for tensor in signature.inputs:
+        if base_dtype(tensor.dtype) == "DT_STRING" and tensor.encoding == "name":
+            parsers = example_parsers(meta, tensor)
+            if parsers:
+                found[tensor.alias] = parsers
+    return found
+
+
+def features_of(parsers: list[ExampleParser]) -> list[ExampleFeature]:
+    """Every feature the parsers of one input read, in their order."""
+    return [feature for parser in parsers for feature in parser.features]
 
 
 _CALL_ATTRS = (None, "f")  # a direct call, or (Stateful)PartitionedCall's function

@@ -15,7 +15,7 @@ from .. import protos
 from ..model.metagraph import Signature
 from ..tensors.shapes import format_shape, num_elements
 from .examples import ExampleFeature
-from .json_request import (
+from .json_values import (
     INT64,
     UINT64,
     Checked,

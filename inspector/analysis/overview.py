@@ -39,7 +39,9 @@ class AssetSummary:
 
 
 @dataclass
-class MetaGraphOverview:
+class MetaGraphHeading:
+    """What names a MetaGraph and its size: the first lines of `show` and of a notebook's MetaGraph."""
+
     tags: list[str]
     tensorflow_version: str | None
     tensorflow_git_version: str | None
@@ -49,6 +51,24 @@ class MetaGraphOverview:
     node_count: int
     function_count: int
     function_node_count: int
+
+
+def heading(meta: MetaGraph) -> MetaGraphHeading:
+    return MetaGraphHeading(
+        tags=list(meta.tags),
+        tensorflow_version=meta.tensorflow_version,
+        tensorflow_git_version=meta.tensorflow_git_version,
+        meta_graph_version=meta.meta_graph_version,
+        producer=meta.producer,
+        min_consumer=meta.min_consumer,
+        node_count=len(meta.graph_def.node),
+        function_count=len(meta.functions),
+        function_node_count=meta.functions.node_count,
+    )
+
+
+@dataclass
+class MetaGraphOverview(MetaGraphHeading):
     op_histogram: list[tuple[str, int]]
     signatures: list[Signature]
     variables: VariableTotals
@@ -112,15 +132,7 @@ def _meta_overview(artifact: Artifact, meta: MetaGraph) -> MetaGraphOverview:
     histogram = sorted(meta.op_histogram.items(), key=lambda item: (-item[1], item[0]))
     objects = meta.object_graph
     return MetaGraphOverview(
-        tags=list(meta.tags),
-        tensorflow_version=meta.tensorflow_version,
-        tensorflow_git_version=meta.tensorflow_git_version,
-        meta_graph_version=meta.meta_graph_version,
-        producer=meta.producer,
-        min_consumer=meta.min_consumer,
-        node_count=len(meta.graph_def.node),
-        function_count=len(meta.functions),
-        function_node_count=meta.functions.node_count,
+        **vars(heading(meta)),
         op_histogram=histogram,
         signatures=list(meta.signatures.values()),
         variables=_variable_totals(meta, artifact.checkpoint_if_readable),

@@ -34,7 +34,7 @@ from ..model.graph import parse_tensor_name
 from ..model.graphwalk import PASS_THROUGH_OPS
 from ..model.metagraph import MetaGraph, Signature, SignatureTensor
 from ..tensors.shapes import Shape, shape_from_proto
-from .examples import ExampleFeature, example_parsers
+from .examples import ExampleFeature, ExampleParser, example_inputs, features_of
 
 DEFAULT_SIGNATURE = "serving_default"
 SERVING_TAGS = "serve"
@@ -137,8 +137,9 @@ def build_request(artifact: Artifact, meta: MetaGraph, signature: Signature, *, 
     if target == "vertex" and signature.key != DEFAULT_SIGNATURE:
         notes.append(f"Vertex AI runs the {DEFAULT_SIGNATURE} signature; export {signature.key} as "
                      f"{DEFAULT_SIGNATURE} to serve it there")
-    features = [f for t in signature.inputs for p in example_parsers(meta, t) for f in p.features]
-    inputs = [_plan_input(meta, t, features) for t in signature.inputs]
+    parsers = example_inputs(meta, signature)
+    features = [f for found in parsers.values() for f in features_of(found)]
+    inputs = [_plan_input(meta, t, parsers.get(t.alias, [])) for t in signature.inputs]
     if method in ("classify", "regress"):
         body: dict = {"examples": [_example_json(features)]}
         chosen = "examples"
@@ -175,12 +176,12 @@ def _refuse_unsendable(artifact: Artifact, signature: Signature) -> None:
                                "take DT_FLOAT (or another JSON dtype) and cast inside the model")
 
 
-def _plan_input(meta: MetaGraph, tensor: SignatureTensor, features: list[ExampleFeature]) -> RequestInput:
+def _plan_input(meta: MetaGraph, tensor: SignatureTensor, parsers: list[ExampleParser]) -> RequestInput:
     shape = tensor.shape if tensor.shape is not None else _graph_shape(meta, tensor)
     value_shape = [1 if d < 0 else d for d in shape] if shape is not None else [1]
     if tensor.dtype != "DT_STRING":
         value = JSON_KINDS[tensor.dtype]
-    elif any(p for p in example_parsers(meta, tensor)):
+    elif parsers:
         value = "tf.Example"
     else:
         value = "b64" if tensor.alias.endswith(BYTES_SUFFIX) else "string"

@@ -18,7 +18,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import google_crc32c
 from google.protobuf.message import DecodeError
 
 from inspector import protos
@@ -30,21 +29,18 @@ from inspector.checkpoint.entries import (
     UnsupportedDtype,
     VerifyProblem,
 )
-from inspector.checkpoint.table import (
-    CHUNK_SIZE,
+from inspector.checkpoint.slice_keys import decode_slice_key
+from inspector.checkpoint.stored import (
     DT_STRING,
-    Table,
-    crc_of,
-    decode_slice_key,
-    decode_strings,
+    checked_strings,
+    decode_value,
     normalise_extents,
     numpy_dtype,
-    to_native,
-    unmask_crc,
 )
+from inspector.checkpoint.table import Table
+from inspector.checkpoint.verify import Meter, verify_shard
 from inspector.errors import (
     CorruptArtifact,
-    InspectorError,
     NotFound,
     UnreadableInput,
 )
@@ -211,7 +207,7 @@ class BundleReader(CheckpointIndex):
     def _read_entry(self, entry: TensorEntry, name: str) -> np.ndarray:
         dtype = self._dtype_for(entry, name)
         data = self._read_bytes(entry, name)
-        return _decode_value(entry, data, dtype, self.header.big_endian, self._corrupt_data(entry, name))
+        return decode_value(entry, data, dtype, self.header.big_endian, self._corrupt_data(entry, name))
 
     def _dtype_for(self, entry: TensorEntry, name: str) -> np.dtype | None:
         try:
@@ -299,11 +295,11 @@ class BundleReader(CheckpointIndex):
         by_shard: dict[str, list[tuple[str, TensorEntry]]] = {}
         for name, entry in self._stored_entries():
             by_shard.setdefault(entry.shard_path or "", []).append((name, entry))
-        meter = _Meter(sum(e.size for items in by_shard.values() for _, e in items), progress)
+        meter = Meter(sum(e.size for items in by_shard.values() for _, e in items), progress)
         findings: list[VerifyProblem] = []
         for path in sorted(by_shard):
             items = sorted(by_shard[path], key=lambda item: item[1].offset)
-            findings.extend(_verify_shard(path, items, self.header.big_endian, meter))
+            findings.extend(verify_shard(path, items, self.header.big_endian, meter))
         meter.finish()
         return findings
 
@@ -315,7 +311,7 @@ class BundleReader(CheckpointIndex):
         if getattr(self, "_object_graph_bytes", None) is None:  # read once: it may be a remote ranged read
             entry = self.entry(OBJECT_GRAPH_KEY)
             if entry.dtype == DT_STRING and not entry.has_slices:  # as always: read without numpy
-                values = _checked_strings(entry, self._read_bytes(entry, entry.key), self.header.big_endian,
+                values = checked_strings(entry, self._read_bytes(entry, entry.key), self.header.big_endian,
                                           self._corrupt_data(entry, entry.key))
             else:
                 values = list(self.read(OBJECT_GRAPH_KEY).reshape(-1))
@@ -331,115 +327,3 @@ class BundleReader(CheckpointIndex):
                 f"{OBJECT_GRAPH_KEY} does not hold a valid TrackableObjectGraph",
             ) from None
         return graph
-
-
-def _checked_strings(entry: TensorEntry, data: bytearray, big_endian: bool,
-                     corrupt: Callable[[str], CorruptArtifact]) -> list[bytes]:
-    """The elements of a DT_STRING tensor, checked against its crc32c (no numpy needed)."""
-    try:
-        values, actual = decode_strings(data, entry.num_elements, big_endian)
-    except ValueError as exc:
-        raise corrupt(str(exc)) from None
-    _check_crc(entry, actual, corrupt)
-    return values
-
-
-def _check_crc(entry: TensorEntry, actual: int, corrupt: Callable[[str], CorruptArtifact]) -> None:
-    expected = unmask_crc(entry.crc32c)
-    if actual != expected:
-        raise corrupt(f"crc32c mismatch: the index says {expected:08x}, the bytes give {actual:08x}")
-
-
-def _decode_value(
-    entry: TensorEntry,
-    data: bytearray,
-    dtype: np.dtype,
-    big_endian: bool,
-    corrupt: Callable[[str], CorruptArtifact],
-) -> np.ndarray:
-    import numpy as np
-
-    if entry.dtype == DT_STRING:
-        values = _checked_strings(entry, data, big_endian, corrupt)
-        flat = np.empty(len(values), dtype=object)
-        flat[:] = values
-        return flat.reshape(entry.shape)
-    needed = entry.num_elements * dtype.itemsize
-    if len(data) != needed:
-        raise corrupt(
-            f"the index gives {len(data)} bytes, but {entry.dtype_name} of shape "
-            f"{list(entry.shape)} needs {needed}"
-        )
-    actual = crc_of(data)
-    flat = np.frombuffer(data, dtype=dtype)
-    if big_endian:
-        flat = to_native(flat)
-    _check_crc(entry, actual, corrupt)
-    return flat.reshape(entry.shape)
-
-
-class _Meter:
-    """Counts bytes checked; calls ``progress`` every CHUNK_SIZE bytes and at the end."""
-
-    def __init__(self, total: int, progress: Progress | None):
-        self.total, self.done, self.reported, self.progress = total, 0, 0, progress
-
-    def advance(self, count: int) -> None:
-        self.done += count
-        if self.progress is not None and self.done - self.reported >= CHUNK_SIZE:
-            self.reported = self.done
-            self.progress(self.done, self.total)
-
-    def finish(self) -> None:
-        if self.progress is not None:
-            self.progress(self.total, self.total)
-
-
-def _verify_shard(
-    path: str, items: list[tuple[str, TensorEntry]], big_endian: bool, meter: _Meter
-) -> list[VerifyProblem]:
-    """Check the entries of one shard in offset order."""
-    findings: list[VerifyProblem] = []
-    try:
-        f = open_regular(path)  # closed in the finally below
-    except (OSError, InspectorError) as exc:
-        problem = "is missing" if isinstance(exc, FileNotFoundError) else \
-            f"cannot be read: {getattr(exc, 'problem', None) or exc}"
-        findings.append(VerifyProblem(None, path, f"shard file {problem}; {len(items)} tensors not checked"))
-        meter.advance(sum(e.size for _, e in items))
-        return findings
-    try:
-        file_size = location.handle_size(f)
-        for name, entry in items:
-            end = entry.offset + entry.size
-            if end > file_size:
-                problem = f"shard too short: the tensor needs bytes up to {end}, the shard has {file_size}"
-                findings.append(VerifyProblem(name, path, problem))
-                meter.advance(entry.size)
-                continue
-            f.seek(entry.offset)
-            if entry.dtype == DT_STRING:
-                try:
-                    _, actual = decode_strings(f.read(entry.size), entry.num_elements, big_endian)
-                except ValueError as exc:
-                    findings.append(VerifyProblem(name, path, str(exc)))
-                    continue
-                finally:
-                    meter.advance(entry.size)
-            else:
-                actual, position = 0, entry.offset
-                while position < end:
-                    chunk = f.read(min(CHUNK_SIZE, end - position))
-                    if not chunk:
-                        raise OSError(f"the shard ended at byte {position} while being read")
-                    actual = google_crc32c.extend(actual, chunk)
-                    position += len(chunk)
-                    meter.advance(len(chunk))
-            expected = unmask_crc(entry.crc32c)
-            if actual != expected:
-                findings.append(VerifyProblem(name, path, "crc32c mismatch", expected, actual))
-    except OSError as exc:
-        findings.append(VerifyProblem(None, path, f"shard cannot be read: {exc.strerror or exc}"))
-    finally:
-        f.close()
-    return findings

@@ -37,14 +37,9 @@ from inspector.checkpoint.entries import (
     UnsupportedDtype,
     VerifyProblem,
 )
-from inspector.checkpoint.table import (
-    BlockHandle,
-    Table,
-    decode_slice_key,
-    is_table_file,
-    normalise_extents,
-    numpy_dtype,
-)
+from inspector.checkpoint.slice_keys import decode_slice_key
+from inspector.checkpoint.stored import normalise_extents, numpy_dtype
+from inspector.checkpoint.table import BlockHandle, Table, is_table_file
 from inspector.errors import CorruptArtifact, InspectorError, NotFound, UnreadableInput
 from inspector.source import location
 

@@ -30,24 +30,18 @@ file of 16 MiB or more (a V1 checkpoint holds its values) is memory-mapped.
 
 from __future__ import annotations
 
-import functools
 import mmap
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import cramjam
 import google_crc32c
 
-from inspector import protos
 from inspector.errors import CorruptArtifact, NotFound, UnreadableInput
 from inspector.source import location
 from inspector.source.files import INDEX_LIMIT, check_size, open_regular
-
-if TYPE_CHECKING:
-    import numpy as np
 
 TABLE_MAGIC = 0xDB4775248B80FB57
 FOOTER_SIZE = 48  # 2 * (10 + 10) bytes of handles and padding + 8-byte magic
@@ -281,166 +275,3 @@ def is_table_file(path: str | Path) -> bool:
 def read_table(path: str | Path) -> list[tuple[bytes, bytes]]:
     """All (key, value) pairs of the table file at ``path``, in key order."""
     return list(Table(path).items())
-
-
-# -- keys of stored slices -------------------------------------------------
-# A slice of a partitioned tensor is stored under an "ordered code" key:
-# unsigned 0, the tensor name, unsigned rank, then a signed start and length
-# per dimension (length -1 means the whole dimension).  Unsigned numbers are a
-# length byte then big-endian bytes; strings escape 0x00 as 00 ff and 0xff as
-# ff 00 and end with 00 01; signed numbers are described at _read_signed.
-
-
-def _read_unsigned(key: bytes, pos: int) -> tuple[int, int]:
-    length = key[pos]
-    if length > 8 or pos + 1 + length > len(key):
-        raise ValueError("bad unsigned number")
-    return int.from_bytes(key[pos + 1 : pos + 1 + length], "big"), pos + 1 + length
-
-
-def _read_string(key: bytes, pos: int) -> tuple[bytes, int]:
-    out = bytearray()
-    while pos + 1 < len(key):
-        byte = key[pos]
-        if byte not in (0x00, 0xFF):
-            out.append(byte)
-            pos += 1
-            continue
-        pair = key[pos : pos + 2]
-        pos += 2
-        if pair == b"\x00\x01":
-            return bytes(out), pos
-        if pair == b"\x00\xff":
-            out.append(0)
-        elif pair == b"\xff\x00":
-            out.append(0xFF)
-        else:
-            raise ValueError("bad escape in string")
-    raise ValueError("unterminated string")
-
-
-def _read_signed(key: bytes, pos: int) -> tuple[int, int]:
-    """The first bit is the sign (1 for >= 0); the run of bits equal to it that
-    follows, up to 9, counts the extra bytes; then one opposite delimiter bit;
-    the rest (7*length - 1 bits) is the value in two's complement."""
-    if pos >= len(key):
-        raise ValueError("missing signed number")
-    head = int.from_bytes(key[pos : pos + 2].ljust(2, b"\x00"), "big")
-    negative = not head & 0x8000
-    if negative:
-        head ^= 0xFFFF
-    length = 0
-    while length < 10 and head & (0x8000 >> length):
-        length += 1
-    if pos + length > len(key):
-        raise ValueError("truncated signed number")
-    bits = 7 * length - 1
-    value = int.from_bytes(key[pos : pos + length], "big") & ((1 << bits) - 1)
-    if negative:
-        value -= 1 << bits
-    return value, pos + length
-
-
-def decode_slice_key(key: bytes) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """(tensor name, ((start, length), ...)) of a stored slice's key."""
-    try:
-        zero, pos = _read_unsigned(key, 0)
-        name, pos = _read_string(key, pos)
-        rank, pos = _read_unsigned(key, pos)
-        extents = []
-        for _ in range(rank):
-            start, pos = _read_signed(key, pos)
-            length, pos = _read_signed(key, pos)
-            extents.append((start, length))
-    except (ValueError, IndexError) as exc:
-        raise ValueError(f"malformed slice key {key!r}: {exc}") from None
-    if zero != 0 or pos != len(key):
-        raise ValueError(f"malformed slice key {key!r}")
-    return name.decode("utf-8", "surrogateescape"), tuple(extents)
-
-
-# -- stored values ------------------------------------------------------------------
-CHUNK_SIZE = 4 << 20  # bytes read and checksummed at a time
-DT_STRING = protos.DataType.Value("DT_STRING")
-@functools.cache
-def _numpy_dtypes() -> dict[int, np.dtype]:
-    """Built on first use: numpy (and ml_dtypes) load only when values are read."""
-    import numpy as np
-
-    from inspector.tensors.values import numpy_types
-
-    names = set(protos.DataType.keys())
-    return {protos.DataType.Value(name): np.dtype(t) for name, t in numpy_types().items() if name in names}
-
-
-def numpy_dtype(dtype: int) -> np.dtype:
-    """The numpy dtype a TensorFlow dtype decodes to; KeyError for resource,
-    variant and unknown dtypes."""
-    return _numpy_dtypes()[dtype]
-
-
-def normalise_extents(
-    extents: tuple[tuple[int, int], ...], shape: tuple[int, ...]
-) -> tuple[tuple[int, int], ...]:
-    """(start, length) per dimension with "whole dimension" (-1) spelled out."""
-    return tuple(
-        (0, dim) if length < 0 else (start, length)
-        for (start, length), dim in zip(extents, shape, strict=False)
-    )
-
-
-def crc_of(buf: bytes | bytearray | memoryview, crc: int = 0) -> int:
-    """crc32c of ``buf`` (google_crc32c takes only ``bytes``: copy in chunks)."""
-    if isinstance(buf, bytes):
-        return google_crc32c.extend(crc, buf)
-    view = memoryview(buf)
-    for start in range(0, len(view), CHUNK_SIZE):
-        crc = google_crc32c.extend(crc, bytes(view[start : start + CHUNK_SIZE]))
-    return crc
-
-
-def decode_strings(data: bytes | bytearray, count: int, big_endian: bool) -> tuple[list[bytes], int]:
-    """The elements of a stored DT_STRING tensor and the crc32c TensorFlow
-    computes over them; ValueError if the stored layout is inconsistent."""
-    if count == 0 and len(data) == 0:
-        return [], 0
-    lengths = []
-    pos = 0
-    for _ in range(count):
-        length, pos = read_varint(data, pos, len(data))
-        lengths.append(length)
-    order = ">" if big_endian else "<"
-    if all(n <= 0xFFFFFFFF for n in lengths):
-        packed = struct.pack(f"{order}{len(lengths)}I", *lengths)
-    else:
-        packed = b"".join(struct.pack(f"{order}I" if n <= 0xFFFFFFFF else f"{order}Q", n) for n in lengths)
-    crc = google_crc32c.value(packed)
-    if pos + 4 > len(data):
-        raise ValueError("the string lengths run past the end of the entry")
-    stored = bytes(data[pos : pos + 4])
-    if unmask_crc(int.from_bytes(stored, "big" if big_endian else "little")) != crc:
-        raise ValueError("the checksum of the string lengths does not match")
-    crc = google_crc32c.extend(crc, stored)
-    pos += 4
-    total = sum(lengths)
-    if pos + total > len(data):
-        raise ValueError(f"the strings need {pos + total} bytes but the entry has {len(data)}")
-    body = bytes(data[pos : pos + total])
-    crc = google_crc32c.extend(crc, body)
-    values = []
-    start = 0
-    for length in lengths:
-        values.append(body[start : start + length])
-        start += length
-    return values, crc
-
-
-def to_native(flat: np.ndarray) -> np.ndarray:
-    """Reverse the bytes of each element (each half, for complex numbers)."""
-    import numpy as np
-
-    unit = flat.dtype.itemsize // (2 if flat.dtype.kind == "c" else 1)
-    if unit == 1:
-        return flat
-    raw = flat.view(np.uint8).reshape(-1, unit)[:, ::-1].copy()
-    return raw.reshape(-1).view(flat.dtype)

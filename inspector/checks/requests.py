@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..analysis.examples import example_parsers
+from ..analysis.examples import example_inputs
 from ..analysis.requests import BYTES_SUFFIX, JSON_KINDS
 from ..model.graph import parse_tensor_name
 from ..model.graphwalk import PASS_THROUGH_OPS, consumer_ops
@@ -171,12 +171,12 @@ def _example(ctx: CheckContext) -> Iterator[Issue]:
     type shown unless the parser has a default; sparse features may be missing.
     `tfinspect request` writes a body with such examples.
     """
-    for meta, signature, tensor in _string_inputs(ctx):
-        for parser in example_parsers(meta, tensor):
+    for meta, signature in ctx.signatures():
+        for alias, parser in ((a, p) for a, found in example_inputs(meta, signature).items() for p in found):
             dense = ", ".join(f"{f.key} ({f.dtype or '?'} {format_shape(f.shape) if f.shape is not None else '?'})"
                               for f in parser.of_kind("dense"))
             sparse = ", ".join(f"{f.key} ({f.dtype or '?'})" for f in parser.of_kind("sparse"))
-            yield Issue(f"signature {signature.key} input {tensor.alias} is a serialized tf.Example parsed by "
+            yield Issue(f"signature {signature.key} input {alias} is a serialized tf.Example parsed by "
                         f"{parser.op} {parser.node}: dense features {dense or 'none'}; "
                         f"sparse features {sparse or 'none'}",
                         "send tf.Example protos with these features (base64 in JSON: {\"b64\": ...})",

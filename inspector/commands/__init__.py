@@ -3,7 +3,9 @@
 Only the module of the command being run is imported (``tfinspect --help`` imports
 none), so start-up stays fast and a command whose module cannot be imported (a
 missing optional package) leaves every other command working.  A command module
-defines ``add_arguments(parser)`` and ``run(args) -> exit status``.
+defines ``add_arguments(parser)`` and ``run(args) -> exit status``; it imports the
+loaders, analyses and renderers inside ``run``, so ``tfinspect COMMAND --help`` builds
+the command's parser without them (``tests/commands/test_startup.py`` holds this).
 """
 
 from __future__ import annotations

@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from ..checks import RULES, TARGETS, Severity, runner
-from ..checks.core import TARGET_MEANING
 from ..errors import SelectionError
-from ..report import jsonout
-from ..report.check import (
-    findings_json,
-    render_explanation,
-    render_findings,
-    render_rules,
-    rules_json,
-    sarif,
-    targets_json,
-)
-from ..report.style import console
 from . import common
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ..checks import TARGETS
+    from ..checks.core import TARGET_MEANING
+
     common.GraphArgs(path_optional=True, path_help="the artifact to check (a SavedModel directory usually)",
                      version_help="for a version tree, check version N instead of the newest",
                      tag_help=None).add_to(parser)
@@ -43,6 +33,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..checks import RULES, TARGETS, Severity, runner
+    from ..checks.core import TARGET_MEANING
+    from ..report import jsonout
+    from ..report.check import (
+        findings_json,
+        render_explanation,
+        render_findings,
+        render_rules,
+        rules_json,
+        sarif,
+        targets_json,
+    )
+    from ..report.style import console
+
     fmt = "json" if args.json else args.format
     if args.explain and args.explain.strip().lower() in TARGET_MEANING:
         name = args.explain.strip().lower()

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from rich.text import Text
-
-from ..analysis.checkpoint import find_key, graph_audit, listing, statistics, variable_names
-from ..checkpoint import CheckpointIndex
 from ..errors import NotFound
-from ..load import load
-from ..report import jsonout
-from ..report.ckpt import listing_json, render_audit, render_listing, render_stats, values_json
-from ..report.style import console, plain
 from ..sanitize import visible
 from . import common
+
+if TYPE_CHECKING:
+    from ..checkpoint import CheckpointIndex
 
 PROGRESS_FROM_BYTES = 64 << 20
 
@@ -35,6 +31,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.text import Text
+
+    from ..analysis.checkpoint import graph_audit, listing, statistics, variable_names
+    from ..load import load
+    from ..report import jsonout
+    from ..report.ckpt import listing_json, render_audit, render_listing, render_stats
+    from ..report.style import console, plain
+
     artifact = common.GRAPH.load(args)
     if args.checkpoint:
         other = load(args.checkpoint)
@@ -98,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _verify(reader: CheckpointIndex, quiet: bool):
+    from ..report.style import console
+
     total = sum(e.size for e in reader.entries())
     out = console(stderr=True)
     if quiet or total < PROGRESS_FROM_BYTES or not out.is_terminal:
@@ -110,6 +116,11 @@ def _verify(reader: CheckpointIndex, quiet: bool):
 
 
 def _values(reader: CheckpointIndex, args: argparse.Namespace, names: dict[str, str]) -> int:
+    from ..analysis.checkpoint import find_key
+    from ..report import jsonout
+    from ..report.ckpt import values_json
+    from ..report.style import console, plain
+
     key = find_key(reader, args.values, names)
     entry = reader.entry(key)
     values = reader.read(key)

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from rich.text import Text
-
-from ..analysis.collections import collections_of
 from ..errors import SelectionError
-from ..report import jsonout
-from ..report.collections import NO_COLLECTIONS_IN_GRAPH_DEF, collections_json, render_collections
-from ..report.style import console
 from . import common
 
 
@@ -21,6 +15,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.text import Text
+
+    from ..analysis.collections import collections_of
+    from ..report import jsonout
+    from ..report.collections import NO_COLLECTIONS_IN_GRAPH_DEF, collections_json, render_collections
+    from ..report.style import console
+
     artifact, meta = common.GRAPH.load_graph(args)
     if meta.proto is None:  # a bare GraphDef
         if args.key is not None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from ..errors import SelectionError
-from ..load import load
-from ..model.artifact import Artifact, ArtifactKind
-from ..model.metagraph import MetaGraph
+
+if TYPE_CHECKING:
+    from ..model.artifact import Artifact
+    from ..model.metagraph import MetaGraph
 
 PATH_HELP = ("SavedModel directory (or saved_model.pb), version tree, .meta file, "
              "frozen GraphDef (.pb/.pbtxt), or checkpoint (prefix, .index, or directory)")
@@ -62,6 +64,8 @@ class GraphArgs:
 
     def load(self, args: argparse.Namespace) -> Artifact:
         """The artifact PATH names (the version ``--version`` asks for in a version tree)."""
+        from ..load import load
+
         return load(getattr(args, self._path_dest), version=getattr(args, self._version_dest))
 
     def meta_graph(self, args: argparse.Namespace, artifact: Artifact, *, required: bool = True) -> MetaGraph | None:
@@ -108,6 +112,8 @@ def add_serving(parser: argparse.ArgumentParser, *, signature: bool = True, mode
 
 def graph_label(artifact: Artifact, meta: MetaGraph) -> str:
     """Names the graph in a report: ``MetaGraph {serve}`` for a SavedModel, else what the file is."""
+    from ..model.artifact import ArtifactKind
+
     if artifact.kind is ArtifactKind.SAVED_MODEL:
         return "MetaGraph {" + ",".join(meta.tags) + "}"
     if artifact.kind is ArtifactKind.CHECKPOINT and artifact.graph_file is not None:

@@ -5,10 +5,6 @@ from __future__ import annotations
 import argparse
 from contextlib import contextmanager
 
-from ..analysis.diff import diff_artifacts
-from ..report import jsonout
-from ..report.diff import diff_json, render_diff, render_markdown
-from ..report.style import console
 from . import common
 
 SIDES = {side: common.GraphArgs(
@@ -30,6 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..analysis.diff import diff_artifacts
+    from ..report import jsonout
+    from ..report.diff import diff_json, render_diff, render_markdown
+    from ..report.style import console
+
     old, new = SIDES["old"].load(args), SIDES["new"].load(args)
     with _progress(args.values) as progress:
         result = diff_artifacts(old, new, tag_set=args.tag_set, values=args.values,
@@ -54,6 +55,8 @@ def _registered_ops() -> frozenset[str] | None:
 @contextmanager
 def _progress(values: bool):
     """A progress callback drawing a bar on stderr for big checkpoints, or None."""
+    from ..report.style import console
+
     err = console(stderr=True)
     if not values or not err.is_terminal:
         yield None

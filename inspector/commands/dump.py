@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from ..analysis.proto_select import ProtoRequest, SelectedProto, select_proto, whole_file
 from ..errors import SelectionError
-from ..model.artifact import ArtifactKind
-from ..report.dump import Elision, elide_large_tensors, to_json, to_pbtxt
 from . import common
+
+if TYPE_CHECKING:
+    from ..analysis.proto_select import ProtoRequest, SelectedProto
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..report.dump import Elision, elide_large_tensors, to_json, to_pbtxt
+
     request = _request(args)
     artifact = common.GRAPH.load(args)
     selected = _select(artifact, args, request)
@@ -43,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _request(args: argparse.Namespace) -> ProtoRequest:
+    from ..analysis.proto_select import ProtoRequest
+
     chosen = [flag for flag, value in (("--signature", args.signature), ("--collection", args.collection),
                                        ("--graph", args.graph), ("--node/--function", args.node or args.function))
               if value]
@@ -55,6 +60,9 @@ def _request(args: argparse.Namespace) -> ProtoRequest:
 
 
 def _select(artifact, args: argparse.Namespace, request: ProtoRequest) -> SelectedProto:
+    from ..analysis.proto_select import SelectedProto, select_proto, whole_file
+    from ..model.artifact import ArtifactKind
+
     if not artifact.meta_graphs:
         raise artifact.no_graph_error()
     # The whole file needs no choice of graph, but an unknown --tag-set is still refused.

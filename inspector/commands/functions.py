@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..analysis.functions import library_view
-from ..report import jsonout
-from ..report.functions import functions_json, render_function, render_functions
-from ..report.style import console
 from . import common
 
 
@@ -18,6 +14,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..analysis.functions import library_view
+    from ..report import jsonout
+    from ..report.functions import functions_json, render_function, render_functions
+    from ..report.style import console
+
     artifact, meta = common.GRAPH.load_graph(args)
     infos = library_view(meta, args.name, path=artifact.path)
     if args.name is not None:

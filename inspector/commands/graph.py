@@ -6,9 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..analysis import diagram as diagram_plan
+from ..analysis import diagram_options
 from ..errors import InspectorError
-from ..report import diagram, render
 from . import common
 
 
@@ -18,27 +17,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output file; the extension picks the format: .dot, .svg, .png, .pdf, "
                         ".html (interactive, self-contained); - writes DOT to stdout")
     groups = {"what": parser.add_argument_group("what to draw"), "how": parser.add_argument_group("how to draw it")}
-    for name, default, meta in diagram_plan.option_specs():
+    for name, default, meta in diagram_options.option_specs():
         kwargs = {"help": meta["help"], "dest": name}
         if isinstance(default, bool):
             kwargs["action"] = "store_true"
         else:  # choices are checked by DiagramOptions.validate, with the API's error text
             kwargs.update(default=default, metavar=meta["metavar"] or "{" + ",".join(meta["choices"]) + "}",
                           type=int if isinstance(default, int) or meta["minimum"] is not None else str)
-        groups[meta["group"]].add_argument(f"--{diagram_plan.flag(name)}", **kwargs)
+        groups[meta["group"]].add_argument(f"--{diagram_options.flag(name)}", **kwargs)
     look = groups["how"]
     look.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
                       help="time limit for the Graphviz dot renderer (120)")
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..report import diagram, render
+
     out = args.output
     fmt = diagram.output_format(out)
     if out != "-" and not Path(out).resolve().parent.is_dir():
         # Said before the model is read and drawn, and before any note about the drawing.
         raise InspectorError(out, f"the folder {Path(out).parent} does not exist",
                              "create it, or write the diagram somewhere else")
-    options = diagram_plan.DiagramOptions(**{name: getattr(args, name) for name, _, _ in diagram_plan.option_specs()},
+    options = diagram_options.DiagramOptions(**{name: getattr(args, name) for name, _, _ in diagram_options.option_specs()},
                                           path=args.path).validate()
     dot_binary = diagram.dot_program(fmt, out)
 

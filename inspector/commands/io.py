@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..analysis.io import io_view
-from ..report import jsonout
-from ..report.io import io_json, render_io
-from ..report.style import console
 from . import common
 
 
@@ -17,6 +13,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..analysis.io import io_view
+    from ..report import jsonout
+    from ..report.io import io_json, render_io
+    from ..report.style import console
+
     artifact, meta = common.GRAPH.load_graph(args)
     view = io_view(meta, artifact.checkpoint_if_readable)
     if args.json:

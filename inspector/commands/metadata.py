@@ -7,11 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-from ..analysis.metadata import metadata_response, served_version
-from ..analysis.requests import model_name
-from ..load import load
-from ..report import jsonout
-from ..report.requests import metadata_json
 from ..sanitize import visible
 from . import common
 
@@ -27,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace):
+    from ..load import load
+
     path = Path(args.path)
     # A single SavedModel has no version folders: --version only names the version served.
     single = (path / "saved_model.pb").is_file() or (path / "saved_model.pbtxt").is_file() or path.is_file()
@@ -34,6 +31,11 @@ def _load(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..analysis.metadata import metadata_response, served_version
+    from ..analysis.requests import model_name
+    from ..report import jsonout
+    from ..report.requests import metadata_json
+
     artifact = _load(args)
     meta = GROUP.meta_graph(args, artifact)
     name = model_name(artifact, args.model_name)

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..analysis.operations import OperationFilter, list_operations
-from ..report import jsonout
-from ..report.ops import operations_json, render_operations
-from ..report.style import console
 from . import common
 
 
@@ -28,6 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..analysis.operations import OperationFilter, list_operations
+    from ..report import jsonout
+    from ..report.ops import operations_json, render_operations
+    from ..report.style import console
+
     keep = OperationFilter.build(args.op_types, args.scope, args.match)
     _, meta = common.GRAPH.load_graph(args)
     result = list_operations(meta, keep, include_functions=args.functions, with_attrs=args.attrs)

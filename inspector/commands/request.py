@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..analysis.requests import build_request, serving_signature
-from ..report import jsonout
-from ..report.requests import body_text, render_template, template_json
-from ..report.style import console
 from . import common
 
 
@@ -26,6 +22,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..analysis.requests import build_request, serving_signature
+    from ..report import jsonout
+    from ..report.requests import body_text, render_template, template_json
+    from ..report.style import console
+
     artifact, meta = common.SERVING.load_graph(args)
     if args.validate:
         from .request_validate import validate

@@ -5,16 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..analysis.examples import example_parsers
-from ..analysis.json_request import Checked, check_body
-from ..analysis.requests import DEFAULT_SIGNATURE
 from ..errors import InspectorError, NotFound, UnreadableInput
-from ..model.artifact import Artifact
-from ..model.metagraph import MetaGraph
-from ..report import jsonout
-from ..report.requests import checked_json, render_checked
-from ..report.style import console
+
+if TYPE_CHECKING:
+    from ..analysis.json_request import Checked
+    from ..model.artifact import Artifact
+    from ..model.metagraph import MetaGraph
 
 MAX_BODY = 256 * 1024 * 1024
 
@@ -41,10 +39,13 @@ def read_body(path: str) -> tuple[object, int]:
 
 
 def check_file(meta: MetaGraph, body_path: str, key: str | None, target: str) -> Checked:
+    from ..analysis.examples import example_inputs, features_of
+    from ..analysis.json_request import check_body
+    from ..analysis.requests import DEFAULT_SIGNATURE
+
     body, size = read_body(body_path)
     signatures = {k: s for k, s in meta.signatures.items() if not s.internal}
-    features = {k: {t.alias: [f for p in example_parsers(meta, t) for f in p.features]
-                    for t in s.inputs if t.dtype == "DT_STRING" and t.encoding == "name"}
+    features = {k: {alias: features_of(parsers) for alias, parsers in example_inputs(meta, s).items()}
                 for k, s in signatures.items()}
     checked = check_body(body, signatures, key or DEFAULT_SIGNATURE, target=target, features=features, size=size)
     if key and checked.signature_key and checked.signature_key != key:
@@ -53,13 +54,17 @@ def check_file(meta: MetaGraph, body_path: str, key: str | None, target: str) ->
 
 
 def _mismatch(asked: str, named: str):
-    from ..analysis.json_request import Problem
+    from ..analysis.json_values import Problem
 
     return Problem("$.signature_name", "signature", f"the body names signature {named!r}, which the server "
                    f"runs, but --signature asks about {asked!r}")
 
 
 def validate(args: argparse.Namespace, artifact: Artifact, meta: MetaGraph) -> int:
+    from ..report import jsonout
+    from ..report.requests import checked_json, render_checked
+    from ..report.style import console
+
     try:
         checked = check_file(meta, args.validate, args.signature, args.target)
     except RecursionError:

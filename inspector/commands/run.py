@@ -11,13 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..analysis.requests import serving_signature
 from ..errors import SelectionError
-from ..execute import launch
-from ..report import jsonout
-from ..report.run import outputs_json, render_outputs, render_problems
-from ..report.style import console
-from ..source.location import is_url
 from . import common
 
 
@@ -39,6 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..analysis.requests import serving_signature
+    from ..execute import launch
+    from ..report import jsonout
+    from ..report.run import outputs_json, render_outputs, render_problems
+    from ..report.style import console
+    from ..source.location import is_url
+
     artifact, meta = common.SERVING.load_graph(args)
     if is_url(artifact.root):
         raise SelectionError(artifact.root, "run executes a model from local files only",

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..analysis.overview import overview
-from ..report import jsonout
-from ..report.show import render_overview
-from ..report.style import console
 from . import common
 
 
@@ -17,6 +13,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..analysis.overview import overview
+    from ..report import jsonout
+    from ..report.show import render_overview
+    from ..report.style import console
+
     artifact = common.GRAPH.load(args)
     view = overview(artifact, args.tag_set)
     if args.json:

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..analysis.signatures import signatures_view
-from ..report import jsonout
-from ..report.signatures import render_signatures, signatures_json
-from ..report.style import console
 from . import common
 
 
@@ -22,6 +18,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..analysis.signatures import signatures_view
+    from ..report import jsonout
+    from ..report.signatures import render_signatures, signatures_json
+    from ..report.style import console
+
     artifact = common.GRAPH.load(args)
     view = signatures_view(artifact, args.tag_set, args.signature)
     if args.json:

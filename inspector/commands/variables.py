@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..analysis.variables import variables_view
-from ..report import jsonout
-from ..report.style import console
-from ..report.variables import render_variables, variables_json
 from . import common
 
 
@@ -20,6 +16,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..analysis.variables import variables_view
+    from ..report import jsonout
+    from ..report.style import console
+    from ..report.variables import render_variables, variables_json
+
     artifact, meta = common.GRAPH.load_graph(args)
     view = variables_view(meta, artifact.checkpoint_if_readable, trainable_only=args.trainable_only,
                           all_consts=args.consts)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from ..analysis.versions import POLICIES, Policy, versions_view
 from ..errors import SelectionError
-from ..model.artifact import Artifact
-from ..report import jsonout
-from ..report.style import console
-from ..report.versions import render_versions, versions_json
 from . import common
+
+if TYPE_CHECKING:
+    from ..analysis.versions import Policy
+    from ..model.artifact import Artifact
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_policy(words: list[str]) -> Policy:
+    from ..analysis.versions import POLICIES, Policy
+
     name, rest = words[0], words[1:]
     if name not in POLICIES:
         raise SelectionError(None, f"unknown policy {name!r}", "use latest [N], all, or specific N,M")
@@ -57,6 +59,11 @@ def _check(artifact: Artifact) -> tuple[list[str], int]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..analysis.versions import versions_view
+    from ..report import jsonout
+    from ..report.style import console
+    from ..report.versions import render_versions, versions_json
+
     policy = parse_policy(args.policy)
     from ..checks.op_registry import registered_ops
 

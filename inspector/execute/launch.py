@@ -7,14 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .. import protos
-from ..analysis.json_request import Problem, Tensor
+from .. import children, protos
+from ..analysis.json_values import Problem, Tensor
 from ..errors import InspectorError, NotFound, UnreadableInput
 from ..model.metagraph import Signature
 from ..source.files import require_regular
@@ -144,8 +143,7 @@ def execute(path: Path, tags: list[str], key: str, target: str, inputs: dict[str
             timeout: float) -> tuple[list[Output], str]:
     """Run the signature in a child process; the outputs and the TensorFlow version that made them."""
     _require_regular_files(path)
-    with tempfile.TemporaryDirectory(prefix="tfinspect-run-") as tmp:
-        folder = Path(tmp)
+    with children.temporary_directory("tfinspect-run-") as folder:
         names = {}
         for i, (alias, proto) in enumerate(inputs.items()):
             names[alias] = f"input{i}.pb"
@@ -155,8 +153,8 @@ def execute(path: Path, tags: list[str], key: str, target: str, inputs: dict[str
         paths = [str(PACKAGE_ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
         try:
-            proc = subprocess.run([sys.executable, "-m", CHILD_MODULE, str(folder / "job.json")],
-                                  capture_output=True, text=True, timeout=timeout, env=env, cwd=tmp, check=False)
+            proc = children.run([sys.executable, "-m", CHILD_MODULE, str(folder / "job.json")],
+                                text=True, timeout=timeout, env=env, cwd=folder)
         except subprocess.TimeoutExpired:
             raise RunFailed(path, f"the model did not finish within {timeout:g} s, so it was stopped",
                             "raise --timeout") from None

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..analysis import diagram as diagram_plan
 from ..analysis import layers
+from ..analysis.diagram_options import DiagramOptions
 from ..errors import InspectorError
 from ..model.artifact import Artifact
 from . import render
@@ -80,7 +81,7 @@ class Drawing:
         return _draw(dot_binary, self.dot(), fmt, timeout, out, self.make, self.depth, self.notes)
 
 
-def draw(artifact: Artifact, tag_set: str | None, options: diagram_plan.DiagramOptions,
+def draw(artifact: Artifact, tag_set: str | None, options: DiagramOptions,
          fmt: str | None = None) -> Drawing:
     """The diagram of one MetaGraph of ``artifact`` that ``options`` asks for, to be written as ``fmt``."""
     chosen = diagram_plan.plan(artifact, tag_set, options, page=fmt == "html")

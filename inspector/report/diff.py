@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from ..analysis.diff import BREAKING, COMPATIBLE, SEVERITIES, Change, DiffResult
+from ..analysis.changes import BREAKING, COMPATIBLE, SEVERITIES, Change, DiffResult
 from ..sanitize import visible
 from .jsonout import document, tag_set_json
 from .style import table

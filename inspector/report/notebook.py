@@ -103,14 +103,12 @@ def artifact_renderable(artifact) -> Group:
 
 
 def meta_graph_renderable(meta) -> Group:
-    """A MetaGraph: its tags and size, then each signature as `tfinspect signatures` prints it."""
+    """A MetaGraph: its tags, writer and size as `tfinspect show` prints them, then each signature."""
+    from ..analysis.overview import heading
+    from .show import meta_graph_heading
     from .signatures import signature_renderable
 
-    title = Text.assemble(("MetaGraph ", "bold"),
-                          ("{" + ",".join(meta.tags) + "}" if meta.tags else "(graph without tags)", "bold magenta"))
-    writer = f"; written by TensorFlow {meta.tensorflow_version}" if meta.tensorflow_version else ""
-    title.append(f"  {len(meta.graph_def.node):,} nodes, {len(meta.functions)} functions{writer}")
-    parts: list = [title]
+    parts: list = meta_graph_heading(heading(meta))
     for sig in meta.signatures.values():
         parts.append(signature_renderable(sig, meta.tags))
     if not meta.signatures:

@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from .. import children
 from ..errors import InspectorError
 from ..sanitize import visible
 
@@ -60,8 +61,7 @@ def render(dot_binary: str, source: str, fmt: str, timeout: float, out: str,
 
 def _run_dot(command: list[str], source: str, deadline: float, timeout: float, out: str):
     try:
-        return subprocess.run(command, input=source.encode("utf-8"), capture_output=True,
-                              timeout=max(deadline - time.monotonic(), 0.001), check=False)
+        return children.run(command, input=source.encode("utf-8"), timeout=max(deadline - time.monotonic(), 0.001))
     except subprocess.TimeoutExpired:
         raise InspectorError(out, f"Graphviz dot did not finish within {timeout:g} s",
                              TIMEOUT_HINT) from None
@@ -70,17 +70,22 @@ def _run_dot(command: list[str], source: str, deadline: float, timeout: float, o
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write next to the target, then rename: a failure never leaves a partial file."""
-    temp = None
+    """Write next to the target, then rename: a failure, an exception or a signal never leaves a partial file."""
+    temp, renamed = None, False
     try:
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        children.remember_temporary(temp)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temp, 0o666 & ~umask)
         os.replace(temp, path)
+        renamed = True
     except OSError as exc:
-        if temp is not None:
-            Path(temp).unlink(missing_ok=True)
         raise InspectorError(path, f"cannot write the output: {exc.strerror or exc}") from None
+    finally:
+        if temp is not None:
+            children.forget_temporary(temp)
+            if not renamed:
+                Path(temp).unlink(missing_ok=True)

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from rich.console import Console
 from rich.text import Text
 
-from ..analysis.json_request import Checked
+from ..analysis.json_values import Checked
 from ..analysis.requests import RequestTemplate
 from ..sanitize import visible
 from ..tensors.shapes import format_shape

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from ..analysis.json_request import Problem
+from ..analysis.json_values import Problem
 from ..execute.launch import Output
 from ..sanitize import visible
 from ..tensors.shapes import dtype_name, format_shape, shape_from_proto

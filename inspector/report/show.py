@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console, Group
 from rich.text import Text
 
-from ..analysis.overview import MetaGraphOverview, Overview, VariableTotals
+from ..analysis.overview import MetaGraphHeading, MetaGraphOverview, Overview, VariableTotals
 from ..model.metagraph import Signature
 from ..sanitize import visible
 from .grid import print_group
@@ -57,11 +57,15 @@ def _files(view: Overview):
     return files
 
 
-def _meta_graph(meta: MetaGraphOverview):
+def meta_graph_heading(meta: MetaGraphHeading) -> list[Text]:
+    """The MetaGraph's tags, writer and size: the first lines of `show` and of a notebook's MetaGraph."""
     title = Text.assemble(("MetaGraph ", "bold"), (visible("{" + ",".join(meta.tags) + "}"), "bold magenta")
                           if meta.tags else ("(graph without tags)", "bold magenta"))
-    lines = [title, _versions_line(meta), _size_line(meta)]
-    parts: list = [*lines]
+    return [title, _versions_line(meta), _size_line(meta)]
+
+
+def _meta_graph(meta: MetaGraphOverview):
+    parts: list = meta_graph_heading(meta)
     if meta.signatures:
         parts.append(_signatures(meta.signatures))
     else:
@@ -89,7 +93,7 @@ def _meta_graph(meta: MetaGraphOverview):
     return Group(*parts)
 
 
-def _versions_line(meta: MetaGraphOverview) -> Text:
+def _versions_line(meta: MetaGraphHeading) -> Text:
     git = f" ({meta.tensorflow_git_version})" if meta.tensorflow_git_version else ""
     if meta.tensorflow_version:
         writer = f"written by TensorFlow {meta.tensorflow_version}{git}"
@@ -100,7 +104,7 @@ def _versions_line(meta: MetaGraphOverview) -> Text:
     return Text(f"  {writer}; GraphDef producer {producer}, min_consumer {consumer}")
 
 
-def _size_line(meta: MetaGraphOverview) -> Text:
+def _size_line(meta: MetaGraphHeading) -> Text:
     return Text(f"  {human_count(meta.node_count)} nodes in the graph, {meta.function_count} functions "
                 f"holding {human_count(meta.function_node_count)} more nodes")
 

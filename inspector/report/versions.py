@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from ..analysis.diff import BREAKING, COMPATIBLE
+from ..analysis.changes import BREAKING, COMPATIBLE
 from ..analysis.versions import Version, VersionsView
 from ..sanitize import visible
 from .jsonout import document

@@ -27,20 +27,12 @@ from pathlib import Path, PurePosixPath
 from types import SimpleNamespace
 
 from ..errors import InspectorError, UnreadableInput
-from .remote import RemoteFile, _one_line, call
+from .remote import RemoteFile, _one_line, call, timeout
 
 _URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<rest>.*)$", re.DOTALL)
 # The extra of pyproject.toml that installs each protocol's fsspec implementation.
 _EXTRAS = {"gs": ("gcsfs", "gcs"), "gcs": ("gcsfs", "gcs"), "s3": ("s3fs", "s3"), "s3a": ("s3fs", "s3"),
            "http": ("aiohttp", "remote"), "https": ("aiohttp", "remote")}
-
-
-def timeout() -> float:
-    """Seconds a remote question may take in all, and a request may wait for an answer."""
-    try:
-        return float(os.environ.get("TFINSPECT_REMOTE_TIMEOUT", "20"))
-    except ValueError:
-        return 20.0
 
 
 def is_url(path: object) -> bool:

@@ -13,12 +13,16 @@ from __future__ import annotations
 import io
 import os
 import re
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from ..errors import InspectorError, NotFound, UnreadableInput
 
-if TYPE_CHECKING:
-    from .location import UrlPath
+
+class Located(Protocol):
+    """What this module needs of ``location.UrlPath``: the URL's file system and its path there."""
+
+    fs: Any
+    path: str
 
 _COLLAPSED = re.compile(r"^(?P<scheme>gs|s3|hdfs|http|https|az|abfs|abfss):/(?P<rest>[^/].*)$",
                         re.IGNORECASE | re.DOTALL)
@@ -41,7 +45,7 @@ def _one_line(exc: BaseException) -> str:
 class RemoteFile(io.RawIOBase):
     """A remote file read by byte ranges: every ``read`` fetches exactly what it asks for."""
 
-    def __init__(self, location: UrlPath, size: int):
+    def __init__(self, location: Located, size: int):
         super().__init__()
         self.location, self.size, self.position = location, size, 0
 
@@ -77,7 +81,7 @@ class RemoteFile(io.RawIOBase):
         return len(data)
 
 
-def fetch(location: UrlPath, start: int, end: int) -> bytes:
+def fetch(location: Located, start: int, end: int) -> bytes:
     """Bytes ``start`` to ``end`` (exclusive) of a remote file, in one request."""
     data = call(location, "cat_file", location.path, start=start, end=end)
     if len(data) > end - start:  # an HTTP server that ignores Range sends the whole file
@@ -85,12 +89,12 @@ def fetch(location: UrlPath, start: int, end: int) -> bytes:
     return data
 
 
-def call(location: UrlPath, name: str, *args, **kwargs):
+def call(location: Located, name: str, *args, **kwargs):
     """Run the file system's method ``name``; ``FileNotFoundError`` and ``PermissionError``
     pass through (as for local files), anything else becomes a one-line ``UnreadableInput``.
 
     Questions about names (info, ls, find, glob) of an asynchronous file system (gcsfs,
-    s3fs, http) are given ``location.timeout()`` seconds in all, retries included, so an unreachable
+    s3fs, http) are given ``timeout()`` seconds in all, retries included, so an unreachable
     service fails within that time; reading bytes relies on the library's read timeouts.
     """
     fs = location.fs
@@ -98,7 +102,7 @@ def call(location: UrlPath, name: str, *args, **kwargs):
         if name != "cat_file" and getattr(fs, "async_impl", False) and hasattr(fs, f"_{name}"):
             from fsspec.asyn import sync
 
-            return sync(fs.loop, getattr(fs, f"_{name}"), *args, timeout=_timeout(), **kwargs)
+            return sync(fs.loop, getattr(fs, f"_{name}"), *args, timeout=timeout(), **kwargs)
         return getattr(fs, name)(*args, **kwargs)
     except (FileNotFoundError, PermissionError, InspectorError):
         raise
@@ -106,13 +110,15 @@ def call(location: UrlPath, name: str, *args, **kwargs):
         raise remote_error(location, exc) from None
 
 
-def _timeout() -> float:
-    from .location import timeout
+def timeout() -> float:
+    """Seconds a remote question may take in all, and a request may wait for an answer."""
+    try:
+        return float(os.environ.get("TFINSPECT_REMOTE_TIMEOUT", "20"))
+    except ValueError:
+        return 20.0
 
-    return timeout()
 
-
-def remote_error(location: UrlPath, exc: BaseException) -> InspectorError:
+def remote_error(location: Located, exc: BaseException) -> InspectorError:
     """A one-line error for a failed remote call."""
     text = _one_line(exc)
     lowered = text.lower()
@@ -123,7 +129,7 @@ def remote_error(location: UrlPath, exc: BaseException) -> InspectorError:
     if "nosuchbucket" in lowered or "bucket does not exist" in lowered:
         return NotFound(location, f"the bucket {bucket(location)!r} does not exist", "check the bucket name")
     if isinstance(exc, TimeoutError) or "timeout" in type(exc).__name__.lower():
-        text = f"no answer within {_timeout():g} s"
+        text = f"no answer within {timeout():g} s"
     if isinstance(exc, (TimeoutError, ConnectionError, OSError)) or _network_class(exc):
         return UnreadableInput(location, f"the storage service cannot be reached ({text})",
                                "check the network connection and the endpoint, then try again")
@@ -136,11 +142,11 @@ def _network_class(exc: BaseException) -> bool:
                          "ConnectTimeoutError", "ReadTimeoutError", "ConnectionClosedError", "TimeoutError"})
 
 
-def bucket(location: UrlPath) -> str:
+def bucket(location: Located) -> str:
     return location.path.lstrip("/").split("/", 1)[0]
 
 
-def missing(location: UrlPath) -> InspectorError:
+def missing(location: Located) -> InspectorError:
     """Why a URL names nothing: its bucket does not exist, or the object is not there."""
     root = bucket(location)
     if location.scheme in ("gs", "gcs", "s3", "s3a") and root and root != location.path.strip("/"):

@@ -37,7 +37,8 @@ from inspector.checkpoint import (
     summarize_object_graph,
 )
 from inspector.checkpoint.bundle import TensorEntry
-from inspector.checkpoint.table import Table, decode_slice_key, mask_crc, read_table, unmask_crc
+from inspector.checkpoint.slice_keys import decode_slice_key
+from inspector.checkpoint.table import Table, mask_crc, read_table, unmask_crc
 from inspector.errors import CorruptArtifact, InspectorError, NotFound, SelectionError, UnreadableInput
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -490,7 +491,7 @@ def test_a_flipped_byte_in_a_string_tensor(tmp_path):
 
 
 def test_verify_reports_progress_up_to_the_total(monkeypatch):
-    monkeypatch.setattr("inspector.checkpoint.bundle.CHUNK_SIZE", 4096)  # many reports, chunked reads
+    monkeypatch.setattr("inspector.checkpoint.verify.CHUNK_SIZE", 4096)  # many reports, chunked reads
     reader = BundleReader(SHARDED)
     calls: list[tuple[int, int]] = []
     assert reader.verify(progress=lambda done, total: calls.append((done, total))) == []

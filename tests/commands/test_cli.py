@@ -16,7 +16,7 @@ def _modules_after(*argv: str, block: str | None = None) -> tuple[int, set[str],
         "import sys, importlib.abc\n"
         "class Block(importlib.abc.MetaPathFinder):\n"
         "    def find_spec(self, name, path, target=None):\n"
-        f"        if name == {block!r}: raise ImportError('No module named ' + repr(name))\n"
+        f"        if name == {block!r}: raise ModuleNotFoundError('No module named ' + repr(name), name=name)\n"
         "sys.meta_path.insert(0, Block())\n"
     ) if block else ""
     code = (

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import numpy as np
-from conftest import fixture, run_cli
+from conftest import assert_clean_failure, fixture, run_cli
 from google.protobuf import json_format, text_format
 from helpers.proto_edits import BIG_CONST, BIG_CONST_SIZE, frozen_graph_with_big_const
-from test_bad_input import assert_clean_failure
 
 
 def parse_text(tf_class, text: str):

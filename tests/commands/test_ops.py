@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import copy_fixture, fixture, run_cli
+from conftest import assert_clean_failure, copy_fixture, fixture, run_cli
 from helpers.proto_edits import BIG_CONST, frozen_graph_with_big_const, rename_node
-from test_bad_input import assert_clean_failure
 
 from inspector.model.known_ops import KNOWN_OP_OUTPUTS
 from inspector.model.outputs import known_op_outputs, op_def_outputs

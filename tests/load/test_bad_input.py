@@ -8,21 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import copy_fixture, fixture, run_cli
+from conftest import assert_clean_failure, copy_fixture, fixture, run_cli
 from google.protobuf.message import DecodeError
-
-
-def assert_clean_failure(result, *needles: str) -> str:
-    assert result.code == 2, (result.code, result.out, result.err)
-    assert result.out == "", "nothing may be written to stdout on failure"
-    lines = result.err.strip().splitlines()
-    assert len(lines) == 1, result.err
-    assert "Traceback" not in result.err
-    line = lines[0]
-    assert line.startswith("tfinspect: error: ")
-    for needle in needles:
-        assert needle in line, line
-    return line
 
 
 def test_missing_path(tmp_path):

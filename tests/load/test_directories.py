@@ -6,8 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import fixture, run_cli
-from test_bad_input import assert_clean_failure
+from conftest import assert_clean_failure, fixture, run_cli
 
 from inspector.errors import InspectorError
 from inspector.load import load

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from conftest import copy_fixture, fixture, run_cli
-from test_bad_input import assert_clean_failure
+from conftest import assert_clean_failure, copy_fixture, fixture, run_cli
 
 
 def by_key(document: dict) -> dict:

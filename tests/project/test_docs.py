@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import shutil
 import subprocess
 import sys
 
@@ -15,16 +16,32 @@ from inspector.checks import RULES
 from inspector.commands import COMMANDS
 
 
+def _build(config, out) -> subprocess.CompletedProcess:
+    """The README's docs command, with every warning shown (``-q`` would hide what ``--strict`` counts)."""
+    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config), "-d", str(out)],
+                          capture_output=True, text=True, cwd=ROOT, check=False, timeout=300)
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f", str(ROOT / "docs" / "mkdocs.yml"),
-         "-d", str(out)],
-        capture_output=True, text=True, cwd=ROOT, check=False, timeout=300,
-    )
+    proc = _build(ROOT / "docs" / "mkdocs.yml", out)
     assert proc.returncode == 0, proc.stderr
+    assert "WARNING" not in proc.stderr, proc.stderr
     return out
+
+
+def test_a_broken_link_fails_the_build(tmp_path):
+    """The build above could fail: a copy of the docs with one link to a missing page does."""
+    docs = tmp_path / "docs"
+    shutil.copytree(ROOT / "docs", docs, ignore=shutil.ignore_patterns("__pycache__"))
+    page = docs / "pages" / "commands" / "show.md"
+    page.write_text(page.read_text() + "\nSee [the missing page](../no-such-page.md).\n")
+    proc = _build(docs / "mkdocs.yml", tmp_path / "site")
+    assert proc.returncode != 0
+    output = proc.stdout + proc.stderr
+    assert "contains a link '../no-such-page.md'" in output
+    assert "Aborted with 1 warnings in strict mode" in output
 
 
 def _text(page) -> str:
