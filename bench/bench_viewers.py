@@ -135,9 +135,11 @@ def _time_server(driver, command, url_pattern, drawn, port, shot, log) -> float 
             server.kill()
 
 
-# Netron first asks to accept its usage cookies, as a new user sees it: accept, then wait.
+# Netron first asks to accept its usage cookies, as a new user sees it: accept, then wait
+# until it shows the graph (its body's class turns "default" once the splash screen goes).
 NETRON_DRAWN = ("const b = [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Accept');"
-                "if (b) b.click(); return document.querySelectorAll('#canvas g.node').length > 0")
+                "if (b) b.click(); return document.body.classList.contains('default')"
+                " && document.querySelectorAll('#canvas g.node').length > 0")
 EXPLORER_DRAWN = ("const r = document.querySelector('webgl-renderer canvas, model-graph-visualizer canvas');"
                   "return !!r && r.width > 0 && !!document.querySelector('webgl-renderer')")
 
