@@ -207,7 +207,7 @@ def page(plan: Plan, notes: list[str]) -> bytes:
                "edges": tree.edges, "tensors": list(tree.tensors), "categories": _CATEGORIES,
                "colours": [CATEGORY_COLOURS[c] for c in _CATEGORIES]}
     files = resources.files(__package__)
-    script = files.joinpath("vendor", "dagre.min.js").read_text("utf-8") + "\n" + files.joinpath(
+    script = files.joinpath("vendor").joinpath("dagre.min.js").read_text("utf-8") + "\n" + files.joinpath(
         "html_view.js").read_text("utf-8")
     if "</script" in script.lower():  # the scripts are the package's own: never true
         raise RuntimeError("a vendored script would end its <script> element")
