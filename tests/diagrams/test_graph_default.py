@@ -170,3 +170,45 @@ def test_keras2_export_draws_its_layers_not_one_model_box(tf):
     assert len(owners) >= 3, owners
     assert owners <= set(drawing.nodes), (owners, set(drawing.nodes))
     assert "functional_1" not in drawing.nodes
+
+
+def graphs_under(folder) -> list:
+    found = []
+    for path in sorted(folder.rglob("*")):
+        if path.name == "saved_model.pb":
+            found.append(path.parent)
+        elif path.suffix in (".meta", ".pbtxt") or path.name == "frozen_graph.pb":
+            found.append(path)
+    return found
+
+
+def test_every_fixture_draws_by_default_within_the_budget(tmp_path):
+    from conftest import ROOT
+
+    artifacts = graphs_under(ROOT / "fixtures")
+    assert len(artifacts) > 25
+    assert_drawn_within_budget(artifacts, tmp_path)
+
+
+def test_every_corpus_artifact_draws_by_default_within_the_budget(tmp_path):
+    from conformance.artifacts import CORPUS, corpus_available, require_corpus
+
+    require_corpus()
+    if not corpus_available():
+        pytest.skip(f"the real-world corpus is not at {CORPUS}")
+    artifacts = graphs_under(CORPUS)
+    assert len(artifacts) >= 9
+    assert_drawn_within_budget(artifacts, tmp_path)
+
+
+def assert_drawn_within_budget(artifacts, tmp_path) -> None:
+    for artifact in artifacts:
+        start = time.perf_counter()
+        drawing = inspector.graph(artifact)
+        svg = drawing.save(tmp_path / "drawing.svg")
+        elapsed = time.perf_counter() - start
+        assert elapsed < 10, f"{artifact}: {elapsed:.1f} s"
+        boxes = Drawing(drawing.source).nodes
+        assert 0 < len(boxes) <= 250, (artifact, len(boxes))
+        width, height = svg_size(svg)
+        assert width < 8000 and height < 8000, (artifact, width, height)
