@@ -82,7 +82,10 @@ def schemas_table() -> str:
     rows = []
     for path in sorted(SCHEMAS.glob("*.schema.json")):
         command = path.name.removesuffix(".schema.json")
+        if command.endswith("-row"):  # a line of an inventory a command writes, not its --json
+            command = command.removesuffix("-row") + " -o"
         for what, keys in _shapes(json.loads(path.read_text())):
+            what = "each line of the file" if command.endswith(" -o") else what
             keys_text = ", ".join(f"`{k}`" for k in keys)
             rows.append(f"| `{command}` | {what} | {keys_text} | [{path.name}](schemas/{path.name}) |")
     return "| command | output | top-level keys | schema |\n|---|---|---|---|\n" + "\n".join(rows) + "\n"

@@ -1,8 +1,8 @@
 """tfinspect: look inside TensorFlow model artifacts without starting TensorFlow.
 
-The Python API: ``inspector.load(path)``, ``inspector.check(path, target=...)`` and
-``inspector.graph(path, ...)`` return objects that show themselves as tables in Jupyter
-and in a terminal (``rich.print``).  See docs/pages/python-api.md.
+The Python API: ``inspector.load(path)``, ``inspector.check(path, target=...)``,
+``inspector.compat(path)`` and ``inspector.graph(path, ...)`` return objects that show
+themselves as tables in Jupyter and in a terminal (``rich.print``).  See docs/pages/python-api.md.
 
 The package root is lazy: ``import inspector`` imports nothing but this file and the
 version; each name below is imported the first time it is used, so ``tfinspect --help``
@@ -23,23 +23,25 @@ _LAZY = {
     "Artifact": "inspector.model.artifact",
     "ArtifactKind": "inspector.model.artifact",
     "CheckReport": "inspector.api",
+    "Compatibility": "inspector.api",
     "Graph": "inspector.api",
     "InspectorError": "inspector.errors",
     "MetaGraph": "inspector.model.metagraph",
     "Signature": "inspector.model.metagraph",
     "SignatureTensor": "inspector.model.metagraph",
     "check": "inspector.api",
+    "compat": "inspector.api",
     "graph": "inspector.api",
     "load": "inspector.api",
 }
 
 __all__ = [
-    "Artifact", "ArtifactKind", "CheckReport", "Graph", "InspectorError", "MetaGraph", "Signature",
-    "SignatureTensor", "__version__", "check", "graph", "load",
+    "Artifact", "ArtifactKind", "CheckReport", "Compatibility", "Graph", "InspectorError", "MetaGraph",
+    "Signature", "SignatureTensor", "__version__", "check", "compat", "graph", "load",
 ]
 
 if TYPE_CHECKING:
-    from .api import CheckReport, Graph, check, graph, load
+    from .api import CheckReport, Compatibility, Graph, check, compat, graph, load
     from .errors import InspectorError
     from .model.artifact import Artifact, ArtifactKind
     from .model.metagraph import MetaGraph, Signature, SignatureTensor

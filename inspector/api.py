@@ -20,19 +20,22 @@ from .report import notebook as _notebook  # noqa: F401  (registers how model an
 
 if TYPE_CHECKING:
     from .checks.core import Finding, Rule
+    from .checks.verdicts import CompatReport, Unit
     from .report.diagram import Drawing
 
-__all__ = ["CheckReport", "Graph", "check", "graph", "load"]
+__all__ = ["CheckReport", "Compatibility", "Graph", "check", "compat", "graph", "load"]
 
 
 def check(path: str | os.PathLike, *, target: str = "tf-serving", select: str | Iterable[str] | None = None,
           ignore: str | Iterable[str] | None = None, tf_version: str | None = None,
           inputs: str | Iterable[str] | None = None, outputs: str | Iterable[str] | None = None,
-          version: int | None = None) -> CheckReport:
+          version: int | None = None, deep: bool | None = None) -> CheckReport:
     """Run ``tfinspect check`` on ``path``: why the model will fail under ``target``.
 
-    ``select`` / ``ignore`` take rule codes or prefixes (``"TFI3"`` or ``["TFI304"]``);
-    ``inputs`` / ``outputs`` name the tensors of a graph without signatures.
+    ``select`` / ``ignore`` take rule codes, prefixes or families (``"TFI3"``, ``["TFI304"]``, ``"security"``);
+    ``inputs`` / ``outputs`` name the tensors of a graph without signatures;
+    ``deep=True`` checksums every checkpoint tensor (done anyway for a local checkpoint
+    up to 256 MiB), ``deep=False`` checks the data shards' sizes only.
     Raises :class:`inspector.InspectorError` for a path it cannot read or an unknown code.
     """
     from .checks import TARGETS, runner
@@ -42,8 +45,68 @@ def check(path: str | os.PathLike, *, target: str = "tf-serving", select: str | 
         raise SelectionError(None, f"no target {target!r}", f"targets: {', '.join(TARGETS)}")
     findings, rules = runner.find(path, version=version, target=target, select=runner.parse_codes(select),
                                   ignore=runner.parse_codes(ignore), tf_version=tf_version,
-                                  inputs=runner.names(inputs), outputs=runner.names(outputs))
+                                  inputs=runner.names(inputs), outputs=runner.names(outputs), deep=deep)
     return CheckReport(str(path), target, findings, rules)
+
+
+def compat(path: str | os.PathLike, *, loaders: str | Iterable[str] | None = None,
+           version: int | None = None) -> Compatibility:
+    """Run ``tfinspect compat`` on ``path``: the TensorFlow releases that load and run each signature.
+
+    ``loaders`` picks among ``"python"`` (``tf.saved_model.load``), ``"python-v1"`` and
+    ``"tf-serving"`` (default: all three).
+    """
+    from .checks.core import LOADERS
+    from .checks.verdicts import compat_report
+    from .errors import SelectionError
+
+    chosen = (loaders,) if isinstance(loaders, str) else tuple(loaders or LOADERS)
+    unknown = [name for name in chosen if name not in LOADERS]
+    if unknown:
+        raise SelectionError(None, f"no loader {unknown[0]!r}", f"loaders: {', '.join(LOADERS)}")
+    return Compatibility(compat_report(load(path, version=version), str(path), chosen))
+
+
+class Compatibility(Displayed):
+    """Which releases run an export: iterate it for its units (one per loader and signature)."""
+
+    def __init__(self, report: CompatReport):
+        self.report = report
+
+    def __iter__(self) -> Iterator[Unit]:
+        return iter(self.report.units)
+
+    def releases(self, loader: str = "tf-serving", signature: str | None = None) -> list[str]:
+        """The releases where ``loader`` loads the export and runs ``signature`` (every signature when None)."""
+        from .checks.verdicts import every_signature
+
+        if signature is None:
+            return list(every_signature(self.report, loader).runs_on)
+        unit = next((u for u in self.report.units if u.loader == loader and u.signature == signature), None)
+        return list(unit.runs_on) if unit else []
+
+    @property
+    def ok(self) -> bool:
+        """True when every signature runs on some shipped release under every loader."""
+        return self.report.ok
+
+    def to_json(self) -> dict:
+        """The document ``tfinspect compat --json`` prints."""
+        from .report.compat import compat_json
+
+        return compat_json(self.report)
+
+    def __repr__(self) -> str:
+        loaders = dict.fromkeys(unit.loader for unit in self.report.units)
+        from .checks.verdicts import every_signature
+
+        parts = [f"{name}: {every_signature(self.report, name).summary()}" for name in loaders]
+        return f"<Compatibility {self.report.path!r}: {'; '.join(parts)}>"
+
+    def __rich__(self):
+        from .report.compat import compat_renderable
+
+        return compat_renderable(self.report)
 
 
 class CheckReport(Displayed):
@@ -67,8 +130,10 @@ class CheckReport(Displayed):
 
     @property
     def ok(self) -> bool:
-        """True when no finding is an error (what makes ``tfinspect check`` exit 0)."""
-        return self.count("error") == 0
+        """True when no finding is an error or a security finding (what makes ``tfinspect check`` exit 0)."""
+        from .checks.core import fails
+
+        return not fails(self.findings)
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{self.count(s)} {s}{'' if self.count(s) == 1 else 's'}"

@@ -248,21 +248,30 @@ def _tell_keeper(line: str) -> None:
 
 
 @contextmanager
-def process_pool(max_workers: int | None = None) -> Iterator[ProcessPoolExecutor]:
+def process_pool(max_workers: int | None = None, *, preload: tuple[str, ...] = (),
+                 max_tasks_per_child: int | None = None) -> Iterator[ProcessPoolExecutor]:
     """A ``ProcessPoolExecutor`` whose workers die with tfinspect.
 
     Workers are started with the ``spawn`` method (a fresh interpreter, safe in a process
-    with threads) and :func:`worker_initializer`.  A signal inside
-    :func:`signals_stop_children` kills them; an exception leaving the ``with`` block
-    kills them and cancels what is queued; a normal exit waits for the work, as the
-    executor's own ``with`` does.  A worker that starts a program should do it with
-    :func:`run` or :func:`start`, so that the program dies with the worker.
+    with threads) and :func:`worker_initializer`.  With ``preload`` (module names) they
+    are forked instead from a fork server that imported those modules once (see
+    :func:`start_fork_server`), so a worker costs no imports of its own; the fork server
+    ends when tfinspect does, and its workers with it.  ``max_tasks_per_child`` replaces
+    a worker after that many tasks.  A signal inside :func:`signals_stop_children` kills
+    the workers; an exception leaving the ``with`` block kills them and cancels what is
+    queued; a normal exit waits for the work, as the executor's own ``with`` does.  A
+    worker that starts a program should do it with :func:`run` or :func:`start`, so that
+    the program dies with the worker.
     """
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(max_workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=worker_initializer, initargs=(os.getpid(),))
+    context = _pool_context(preload)
+    # A forked worker's parent is the fork server, which lives as long as any worker does: the
+    # worker watches this process instead.
+    forked = context.get_start_method() == "forkserver"
+    initargs = (None, os.getpid()) if forked else (os.getpid(),)
+    pool = ProcessPoolExecutor(max_workers, mp_context=context, initializer=worker_initializer,
+                               initargs=initargs, max_tasks_per_child=max_tasks_per_child)
     _pools.add(pool)
     try:
         yield pool
@@ -276,17 +285,75 @@ def process_pool(max_workers: int | None = None) -> Iterator[ProcessPoolExecutor
         _pools.discard(pool)
 
 
-def worker_initializer(parent_pid: int) -> None:
+def _pool_context(preload: tuple[str, ...]):
+    import multiprocessing
+
+    if preload and "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(list(preload))
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def start_fork_server(preload: tuple[str, ...]) -> None:
+    """Start the fork server of ``process_pool(preload=...)`` now, so that it imports ``preload``
+    while this process does other work (a no-op where there is no fork server)."""
+    if _pool_context(preload).get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+def worker_initializer(parent_pid: int | None, owner_pid: int | None = None) -> None:
     """The initializer of a pool's workers: ``initializer=worker_initializer, initargs=(os.getpid(),)``.
 
     The worker leaves the terminal's process group (a Ctrl-C reaches tfinspect, which
     stops the workers, instead of printing a KeyboardInterrupt traceback from each) and
     dies with its parent (:func:`die_with_parent`).  ``parent_pid`` is the process that
     creates the pool, which is the workers' parent with the ``spawn`` and ``fork`` start
-    methods (not with ``forkserver``, whose server is their parent).
+    methods; None with ``forkserver``, whose server is their parent and outlives tfinspect
+    as long as a worker lives: the worker then watches ``owner_pid``, the process that
+    created the pool, and ends when it ends (:func:`die_with`).
     """
     os.setsid()
-    die_with_parent(parent_pid)
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
+    if owner_pid is not None:
+        die_with(owner_pid)
+
+
+def die_with(pid: int) -> None:
+    """End this process (SIGKILL) when process ``pid`` ends, which need not be its parent.
+
+    A daemon thread waits on a pidfd (Linux 5.3 and later) or, elsewhere, checks every
+    half second; a process already gone ends this one at once."""
+    import time
+
+    try:
+        handle = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os.kill(os.getpid(), signal.SIGKILL)
+        return
+    except (AttributeError, OSError):
+        handle = None
+
+    def watch() -> None:
+        if handle is not None:
+            import select
+
+            select.select([handle], [], [])  # readable once the process has ended
+        else:
+            while True:
+                time.sleep(0.5)
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:
+                    continue
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="die-with", daemon=True).start()
 
 
 def _kill_workers(pool: ProcessPoolExecutor) -> None:

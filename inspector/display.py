@@ -52,3 +52,8 @@ class Displayed:
         if not _HTML:
             return None  # Jupyter falls back to the repr
         return _HTML[0](self.__rich__())
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 tensor``, ``2 tensors``, ``1,024 values``: a count with its noun in the right number."""
+    return f"{count:,} {noun if count == 1 else (nouns or noun + 's')}"

@@ -48,3 +48,11 @@ class CorruptArtifact(InspectorError):
 
 class SelectionError(InspectorError):
     """A tag-set, signature, node or function the user asked for does not exist."""
+
+
+class PartialSavedModel(NotFound):
+    """A directory holding parts of a SavedModel (``variables/``, ``fingerprint.pb``...) but not its graph file."""
+
+    def __init__(self, path: str | Path, parts: list[str], problem: str, hint: str | None = None):
+        self.parts = list(parts)
+        super().__init__(path, problem, hint)

@@ -56,12 +56,21 @@ def assert_clean_failure(result, *needles: str) -> str:
 
 
 def check_findings(*args: str) -> tuple[int, list[dict]]:
-    """Run ``tfinspect check ... --json``: its exit status (1 exactly when an error was found) and findings."""
+    """Run ``tfinspect check ... --json``: its exit status (1 exactly when an error or a security finding
+    (TFI8xx) was found) and findings."""
     result = run_cli("check", *map(str, args), "--json")
     assert result.code in (0, 1), result.err
     findings = result.json()["findings"]
-    assert result.code == (1 if any(f["severity"] == "error" for f in findings) else 0), findings
+    failing = any(f["severity"] == "error" or f["code"].startswith("TFI8") for f in findings)
+    assert result.code == (1 if failing else 0), findings
     return result.code, findings
+
+
+def each_place(findings: list[dict]) -> list[dict]:
+    """Findings as one per place: a finding that folds repeats of its rule (``count`` > 1) becomes one
+    for each of its ``places``, with that place's location and message (for tests of one rule's places)."""
+    return [{**f, "location": place["location"], "message": place["message"], "count": 1, "places": [place]}
+            for f in findings for place in f["places"]]
 
 
 def copy_fixture(tmp_path: Path, *parts: str) -> Path:

@@ -19,6 +19,7 @@ from ..checkpoint import (
     summarize_object_graph,
 )
 from ..checkpoint.audit import VARIABLE_VALUE_SUFFIX
+from ..checkpoint.integrity import Integrity
 from ..model.metagraph import MetaGraph
 from ..model.variables import object_graph_variables
 from ..tensors.shapes import item_size
@@ -55,6 +56,7 @@ class Listing:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     format_version: int = 2  # 1 for a V1 checkpoint (tensor slices), 2 for a tensor bundle
+    problems: list[str] = field(default_factory=list)  # shards missing or cut short: TensorFlow cannot restore
 
     @property
     def total_bytes(self) -> int:
@@ -66,12 +68,13 @@ class Listing:
 
 
 def listing(reader: CheckpointIndex, names: dict[str, str] | None = None,
-            copies: dict[str, str] | None = None) -> Listing:
+            copies: dict[str, str] | None = None, integrity: Integrity | None = None) -> Listing:
     """The checkpoint's tensors; ``names`` (checkpoint key -> variable name, from the graph)
     gives variables the names the model knows them by, e.g. a Keras layer path; ``copies``
-    (key -> variable name) marks the second copies a Keras export stores."""
+    (key -> variable name) marks the second copies a Keras export stores; ``integrity`` (the
+    model's fact) gives the shards that are missing or cut short."""
     names = names or {}
-    entries = [e for e in reader.entries() if e.key != OBJECT_GRAPH_KEY]
+    entries = reader.entries()  # _CHECKPOINTABLE_OBJECT_GRAPH too: tf.train.list_variables lists it
     keys = {e.key for e in entries}
     readable = {readable_key(k) for k in keys}
     rows = [_row(entry, readable, names) for entry in entries]
@@ -84,6 +87,7 @@ def listing(reader: CheckpointIndex, names: dict[str, str] | None = None,
                    None if graph_missing else summarize_object_graph(reader), format_version=reader.format_version)
     if missing:
         view.warnings.append(_missing_shards_warning(reader, missing, graph_missing))
+    view.problems = integrity.problems() if integrity is not None else []
     return view
 
 

@@ -93,19 +93,57 @@ def checkpoint_changes(old: Artifact, new: Artifact, values: bool, progress: Pro
     its graph fails.  For graphs (SavedModel, ``.meta``) the graph's variables are
     compared instead; the checkpoint only adds values, with ``values``.
     """
+    changes = integrity_changes(old, new)
     old_reader, new_reader = old.checkpoint, new.checkpoint
     if old_reader is None or new_reader is None:
-        return []
+        return changes
     old_entries = {e.key: e for e in old_reader.entries()}
     new_entries = {e.key: e for e in new_reader.entries()}
     common = sorted(set(old_entries) & set(new_entries))
-    changes = []
     if old.kind is ArtifactKind.CHECKPOINT and new.kind is ArtifactKind.CHECKPOINT:
         changes.extend(_tensor_changes(old_entries, new_entries, common))
+    same = [k for k in common if (old_entries[k].dtype_name, old_entries[k].shape)
+            == (new_entries[k].dtype_name, new_entries[k].shape)]
     if values:
-        same = [k for k in common if (old_entries[k].dtype_name, old_entries[k].shape)
-                == (new_entries[k].dtype_name, new_entries[k].shape)]
         changes.extend(value_changes(old_reader, new_reader, same, progress))
+    else:
+        changes.extend(checksum_changes(old_entries, new_entries, same))
+    return changes
+
+
+def integrity_changes(old: Artifact, new: Artifact) -> list[Change]:
+    """A checkpoint with missing or short data shards (the model fact): NEW's breaks every client."""
+    changes = []
+    for side, artifact, severity in (("OLD", old, INFO), ("NEW", new, BREAKING)):
+        found = artifact.checkpoint_integrity()
+        if found is not None and not found.ok:
+            problems = found.problems()
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            changes.append(Change("checkpoint_incomplete", severity,
+                                  f"{side}'s checkpoint is incomplete: {problems[0]}{more}; TensorFlow cannot "
+                                  "restore it", {"side": side.lower()}, None, problems))
+    return changes
+
+
+def checksum_changes(old_entries: dict, new_entries: dict, keys: list[str]) -> list[Change]:
+    """Tensors whose stored bytes differ, told by the crc32c the two indexes keep (nothing read).
+
+    A partitioned tensor and a V1 checkpoint keep no per-tensor crc32c: those are
+    counted as not compared.
+    """
+    changes, unknown = [], 0
+    for key in keys:
+        a, b = old_entries[key], new_entries[key]
+        if a.has_slices or b.has_slices or not (a.crc32c and b.crc32c):
+            unknown += 1
+        elif (a.crc32c, a.size) != (b.crc32c, b.size):
+            changes.append(Change("tensor_bytes_changed", INFO,
+                                  f"checkpoint tensor {key!r}: its bytes differ (the indexes' crc32c; "
+                                  "--values says by how much)", {"checkpoint_key": key}))
+    if unknown:
+        changes.append(Change("tensor_bytes_not_compared", INFO,
+                              f"{unknown} checkpoint tensors not compared: a partitioned tensor or a V1 checkpoint "
+                              "keeps no per-tensor crc32c (--values reads and compares them)", {}, None, unknown))
     return changes
 
 

@@ -68,11 +68,12 @@ def io_view(meta: MetaGraph, checkpoint=None) -> IOView:
     excluded = machinery(meta)
     graph = meta.graph
     inputs = [_input(node, graph) for node in graph.nodes.values()
-              if node.op in INPUT_OPS and node.name not in excluded]
+              if node.op in INPUT_OPS and node.name not in excluded and not _captured_resource(node)]
     excluded |= initialisation(meta)
     outputs = []
     for node in graph.nodes.values():
-        if node.name in excluded or _is_machinery_op(node.op) or _reads_variable(node, graph):
+        if node.name in excluded or _is_machinery_op(node.op) or _reads_variable(node, graph) \
+                or _cond_pivot(node, graph):
             continue
         readers = [e for e in graph.consumers.get(node.name, []) if e.slot >= 0 and e.consumer not in excluded]
         if not readers:
@@ -150,6 +151,23 @@ def _reads_variable(node: protos.NodeDef, graph) -> bool:
         return False
     source = graph.node(TensorRef.parse(node.input[0]).node)
     return source is not None and source.op in ("VariableV2", "Variable", "VarHandleOp")
+
+
+def _captured_resource(node: protos.NodeDef) -> bool:
+    """A DT_RESOURCE placeholder (TF2's ``unused_resource``): a captured handle, never fed data."""
+    return "dtype" in node.attr and node.attr["dtype"].type == protos.DataType.Value("DT_RESOURCE")
+
+
+def _cond_pivot(node: protos.NodeDef, graph) -> bool:
+    """A TF1 ``tf.cond`` pivot (``cond/switch_t``, ``cond/switch_f``): an Identity of a Switch that
+    the branch's nodes read through control edges only, never an output."""
+    if node.op != "Identity" or not node.input:
+        return False
+    source = graph.node(TensorRef.parse(node.input[0]).node)
+    if source is None or source.op not in ("Switch", "RefSwitch"):
+        return False
+    readers = graph.consumers.get(node.name, [])
+    return bool(readers) and all(edge.slot < 0 for edge in readers)
 
 
 def _is_machinery_op(op: str) -> bool:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from google.protobuf import json_format
 
+from ..load.versions import parse_version
 from ..model.artifact import Artifact
 from ..model.metagraph import MetaGraph
 
@@ -33,8 +34,9 @@ def served_version(artifact: Artifact, given: int | None) -> tuple[int, str | No
     if artifact.version is not None:
         return artifact.version, None
     name = Path(artifact.root).name
-    if name.isdigit():
-        return int(name), None
+    number = parse_version(name)
+    if number is not None:
+        return number, None
     return 1, (f"{name} is not a numbered version folder, so version 1 is assumed (TF Serving serves "
                "MODEL_BASE_PATH/<version>/; pass --version N)")
 

@@ -1,6 +1,8 @@
 """The operations of a graph, as `Graph.get_operations()` lists them, made readable.
 
-Rows come in GraphDef order (the order TensorFlow imports them in), then, with
+Rows come in the order TensorFlow's importer creates them (``get_operations()`` after
+``import_graph_def``: GraphDef order, except that a node comes after every node it
+reads), then, with
 ``include_functions``, the nodes of each library function (functions sorted by
 name, nodes in their own order).  TF2 models keep their computation in library
 functions, so a filter by op type always searches the functions too; other
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 
 from ..errors import SelectionError
 from ..model.attrs import summarise_attr
+from ..model.import_order import import_order
 from ..model.metagraph import MetaGraph
 from ..model.outputs import OutputResolver, TensorOutput
 
@@ -86,7 +89,9 @@ def list_operations(meta: MetaGraph, keep: OperationFilter | None = None, *,
     rows: list[Operation] = []
     total = 0
     seen_types: set[str] = set()
-    for function, nodes in [(None, meta.graph_def.node), *(functions if include_functions else [])]:
+    graph_nodes = meta.graph_def.node
+    in_import_order = [graph_nodes[i] for i in import_order(graph_nodes)]
+    for function, nodes in [(None, in_import_order), *(functions if include_functions else [])]:
         for node in nodes:
             total += 1
             seen_types.add(node.op.casefold())

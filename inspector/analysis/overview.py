@@ -88,6 +88,7 @@ class CheckpointSummary:
     bytes: int | None = None
     shards: int | None = None
     error: str | None = None
+    problems: list[str] = field(default_factory=list)  # missing or short data shards: TensorFlow cannot restore
 
 
 @dataclass
@@ -215,4 +216,7 @@ def _checkpoint(artifact: Artifact) -> CheckpointSummary | None:
         summary.shards = reader.header.num_shards
     except InspectorError as exc:
         summary.error = str(exc)
+        return summary
+    found = artifact.checkpoint_integrity()
+    summary.problems = found.problems() if found is not None else []
     return summary

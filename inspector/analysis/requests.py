@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 from .. import protos
 from ..errors import SelectionError
+from ..load.versions import parse_version
 from ..model.artifact import Artifact, ArtifactKind
 from ..model.graph import parse_tensor_name
 from ..model.graphwalk import PASS_THROUGH_OPS
@@ -88,9 +89,13 @@ class RequestTemplate:
 def serving_meta_graph(artifact: Artifact, tag_set: str | None) -> MetaGraph:
     """The MetaGraph a model server loads: the tag-set asked for, else ``serve``."""
     if artifact.kind is not ArtifactKind.SAVED_MODEL:
+        if artifact.exports:
+            raise SelectionError(artifact.path, f"is a training model_dir ({artifact.kind.label}), and model "
+                                 f"servers load SavedModels; its newest export is {artifact.exports[-1]}",
+                                 f"pass that export, or {artifact.exports[-1].parent} (the version tree)")
         raise SelectionError(artifact.path, f"is a {artifact.kind.label}, and model servers load SavedModels",
                              "export a SavedModel (tf.saved_model.save) and pass its directory")
-    return artifact.select(tag_set or SERVING_TAGS)[0]
+    return artifact.select(SERVING_TAGS if tag_set is None else tag_set)[0]  # "" is the empty tag-set
 
 
 def serving_signature(artifact: Artifact, meta: MetaGraph, key: str | None) -> Signature:
@@ -108,7 +113,7 @@ def model_name(artifact: Artifact, given: str | None) -> str:
     if given:
         return given
     root = Path(artifact.root)
-    if artifact.version is not None or root.name.isdigit():
+    if artifact.version is not None or parse_version(root.name) is not None:
         root = root.parent
     return root.name or "model"
 

@@ -23,6 +23,7 @@ class ConstantsView:
     elements: int
     nbytes: int
     largest: list[Constant]  # biggest first; every Const when asked for all
+    frozen: bool = True  # a bare GraphDef (frozen graph); False: a SavedModel or .meta without variables
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def variables_view(meta: MetaGraph, checkpoint=None, *, trainable_only: bool = F
     if not every:
         consts = meta.constants
         constants = ConstantsView(consts.count, consts.elements, consts.nbytes,
-                                  consts.largest(None if all_consts else LARGEST_CONSTS))
+                                  consts.largest(None if all_consts else LARGEST_CONSTS), frozen=meta.proto is None)
     return VariablesView(variables, totals.count, totals.parameters, totals.nbytes, constants,
                          variable_totals(copies_of(variables)))
 

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InspectorError, NotFound, SelectionError
-from ..load import SAVED_MODEL_PB, SAVED_MODEL_PBTXT, load
+from ..load import load
 from ..load.versions import parse_version
 from ..model.artifact import Artifact
+from ..model.layout import SAVED_MODEL_PB, SAVED_MODEL_PBTXT
 from ..source.location import as_path, is_url
 from .diff import BREAKING, diff_artifacts
 
@@ -58,6 +59,9 @@ class Version:
     signatures: list[dict] = field(default_factory=list)
     check_errors: list[str] = field(default_factory=list)
     check_warnings: int = 0
+    # the TF Serving releases that load it and run every signature (`tfinspect compat`), and in words
+    serving_releases: list[str] | None = None
+    serving_summary: str | None = None
     artifact: Artifact | None = field(default=None, repr=False)
 
     @property
@@ -124,6 +128,10 @@ def versions_view(root: str | os.PathLike, policy: Policy, *, check: Check | Non
         if version.served and version.error is not None:
             notes.append(f"version {version.number}, which TF Serving would serve, cannot load: "
                          "fix the export or move the folder out of the base path")
+        elif version.served and version.check_errors:
+            notes.append(f"version {version.number}, which TF Serving would serve, has check errors "
+                         f"(first: {version.check_errors[0]}): TF Serving fails to load or to serve it; "
+                         f"run tfinspect check {version.path}")
     return VersionsView(str(base), policy, versions, skipped, steps, notes)
 
 

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from .context import CheckContext
     from .core import RULES
 
-RULE_MODULES = ("loading", "signatures", "python_load", "requests", "variables", "storage", "ops")
+RULE_MODULES = ("loading", "signatures", "python_load", "requests", "variables", "storage", "ops", "releases",
+                "security")
 
 __all__ = ["RULES", "TARGETS", "CheckContext", "Finding", "Issue", "Rule", "Severity", "run_checks",
            "selected_rules"]

@@ -7,7 +7,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from ..analysis.io import io_signature
+from ..checkpoint.integrity import Integrity
 from ..model.artifact import Artifact, ArtifactKind
+from ..source.location import is_url
+
+DEEP_BY_DEFAULT = 256 << 20  # checkpoints up to this size are checksummed by every check run
 from ..model.metagraph import MetaGraph, Signature
 
 
@@ -18,6 +22,7 @@ class CheckContext:
     tf_version: str | None = None  # the TensorFlow version the user deploys to, e.g. "2.15"
     inputs: list[str] = field(default_factory=list)  # for graphs without signatures
     outputs: list[str] = field(default_factory=list)
+    deep: bool | None = None  # checksum every checkpoint tensor: True always, False never, None when small and local
 
     @property
     def is_saved_model(self) -> bool:
@@ -31,8 +36,11 @@ class CheckContext:
         with --inputs/--outputs, else of the inputs and outputs `tfinspect io`
         guesses, so the signature rules can check what a server would run.
         Under tf-serving and vertex only the MetaGraph tagged exactly {serve} is
-        checked when there is one: a server never loads the others.
+        checked when there is one: a server never loads the others.  A training
+        model_dir that holds exports gets none: its exports are what is served.
         """
+        if self.training_dir:
+            return []  # a training graph is not judged as a serving graph; TFI213 names the export
         metas = list(self.artifact.meta_graphs)
         if self.target in ("tf-serving", "vertex") and any(m.tag_set == {"serve"} for m in metas):
             metas = [m for m in metas if m.tag_set == {"serve"}]  # the only MetaGraph a server loads
@@ -50,6 +58,29 @@ class CheckContext:
             for signature in meta.signatures.values():
                 if include_internal or not signature.internal:
                     yield meta, signature
+
+    @property
+    def training_dir(self) -> bool:
+        """A checkpoint or ``.meta`` of a model_dir that holds exported SavedModels (``export/``),
+        checked without --inputs/--outputs (which ask for its graph to be checked as given)."""
+        return bool(self.artifact.exports) and not self.is_saved_model and not (self.inputs or self.outputs)
+
+    @cached_property
+    def checksummed(self) -> bool:
+        """Whether the checkpoint's tensors are checksummed: ``--deep``, or a local checkpoint
+        of at most DEEP_BY_DEFAULT bytes (reading it costs less than a second)."""
+        if self.deep is not None:
+            return self.deep
+        artifact = self.artifact
+        if artifact.checkpoint_prefix is None or is_url(artifact.checkpoint_prefix):
+            return False
+        return sum(f.size for f in artifact.files if f.path.name.startswith(
+            artifact.checkpoint_prefix.name + ".data-")) <= DEEP_BY_DEFAULT
+
+    @cached_property
+    def integrity(self) -> Integrity | None:
+        """The checkpoint's integrity (model fact), checksummed when ``checksummed``."""
+        return self.artifact.checkpoint_integrity(verify=self.checksummed)
 
     @cached_property
     def serving_meta(self) -> MetaGraph | None:

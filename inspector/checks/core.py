@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..display import Displayed
 
 TARGETS = ("tf-serving", "vertex", "python", "python-v1")
+# The loaders `tfinspect compat` judges (vertex loads as tf-serving does).
+LOADERS = ("python", "python-v1", "tf-serving")
 SERVING = frozenset({"tf-serving", "vertex"})
 EVERY_TARGET = frozenset(TARGETS)
 # What each target means, word for word in `check --explain TARGET`, `--help` and the README.
@@ -27,6 +29,9 @@ TARGET_MEANING = {
     "vertex": "Vertex AI prediction: tf-serving plus Vertex AI's request rules (base64 only under *_bytes aliases)",
 }
 LOAD, RUN = "load", "run"
+# Rule families a selection can name instead of codes: `check --select security`.
+FAMILIES = {"SECURITY": "TFI8"}
+SECURITY = FAMILIES["SECURITY"]
 
 
 class Severity(str, enum.Enum):
@@ -63,10 +68,26 @@ class Finding(Displayed):
     location: str | None
     rule: str  # the rule's short name
     stage: str = LOAD  # "load": the model does not load; "run": the signature named fails when it runs
+    # Repeats of one rule at one place with one fix, folded into this finding: (location, message)
+    # of every one of them, this finding's own first; empty when it stands alone.
+    places: tuple[tuple[str | None, str], ...] = ()
+
+    @property
+    def count(self) -> int:
+        """How many places this finding stands for (1 unless repeats were folded into it)."""
+        return len(self.places) or 1
+
+    def each(self) -> list[Finding]:
+        """One finding per place: what a folded finding stands for, for SARIF and callers that count."""
+        if not self.places:
+            return [self]
+        return [replace(self, location=location, message=message, places=()) for location, message in self.places]
 
     def __repr__(self) -> str:
         where = "/".join(p for p in ("{" + self.tag_set + "}" if self.tag_set else "", self.signature or "") if p)
-        return f"<Finding {self.code} {self.severity.value}{' at ' + repr(where) if where else ''}: {self.message!r}>"
+        times = f" x{self.count}" if self.count > 1 else ""
+        return (f"<Finding {self.code} {self.severity.value}{times}{' at ' + repr(where) if where else ''}: "
+                f"{self.message!r}>")
 
 
 
@@ -125,6 +146,16 @@ def selected_rules(target: str, select: list[str] | None = None, ignore: list[st
     return result
 
 
+def fails(findings, strict: bool = False) -> bool:
+    """Whether these findings make `check` exit 1: an error, any security finding, a warning under --strict.
+
+    A security finding (TFI8xx) fails whatever its severity: the gate asks "may this
+    model touch the file system or the network?", and every finding answers yes.
+    """
+    return any(f.severity is Severity.ERROR or f.code.startswith(SECURITY)
+               or (strict and f.severity is Severity.WARNING) for f in findings)
+
+
 def run_rules(context, rules: list[Rule]) -> list[Finding]:
     findings: list[Finding] = []
     seen: set[tuple] = set()
@@ -138,4 +169,21 @@ def run_rules(context, rules: list[Rule]) -> list[Finding]:
                 seen.add(key)
                 findings.append(finding)
     findings.sort(key=lambda f: (f.severity.rank, f.tag_set or "", f.signature or "", f.code, f.message))
-    return findings
+    return fold_repeats(findings)
+
+
+def fold_repeats(findings: list[Finding]) -> list[Finding]:
+    """Fold the findings of one rule at one place (tag-set, signature, stage) with one fix into one
+    finding that lists every location: 28 file-system ops are one warning with 28 places."""
+    groups: dict[tuple, list[Finding]] = {}
+    for finding in findings:
+        key = (finding.code, finding.severity, finding.tag_set, finding.signature, finding.stage, finding.hint)
+        groups.setdefault(key, []).append(finding)
+    folded = []
+    for members in groups.values():
+        first = members[0]
+        if len(members) == 1:
+            folded.append(first)
+        else:
+            folded.append(replace(first, places=tuple((m.location, m.message) for m in members)))
+    return folded

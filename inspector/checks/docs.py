@@ -15,7 +15,8 @@ from . import RULES
 from .core import EVERY_TARGET, TARGET_MEANING, Rule
 
 BLOCK = re.compile(r"(<!-- rules:(?P<spec>[A-Za-z0-9,:\-]+) -->\n)(?P<body>.*?)(<!-- /rules -->)", re.DOTALL)
-DOCUMENTED = ("docs/pages/commands/check.md", "docs/pages/rules/graph.md", "docs/pages/rules/signatures.md")
+DOCUMENTED = ("docs/pages/commands/check.md", "docs/pages/rules/graph.md", "docs/pages/rules/signatures.md",
+              "docs/pages/rules/releases.md", "docs/pages/rules/security.md")
 
 
 def targets_text(rule: Rule) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 from ..model.artifact import ArtifactKind
 from ..model.metagraph import INIT_OP_SIGNATURE_KEY
@@ -14,22 +13,6 @@ from .core import EVERY_TARGET, SERVING, Issue, Severity, rule
 from .reach import LEGACY_INIT_OP_KEY, MAIN_OP_KEY
 
 
-def missing_graph_file(path: Path) -> Issue | None:
-    """TFI101 before loading: a directory that looks like a SavedModel without its graph."""
-    if not path.is_dir():
-        return None
-    names = {p.name for p in path.iterdir()}
-    if "saved_model.pb" in names or "saved_model.pbtxt" in names:
-        return None
-    if "variables" in names or "assets" in names or "fingerprint.pb" in names:
-        return Issue(
-            f"{path} has {', '.join(sorted(names & {'variables', 'assets', 'fingerprint.pb'}))} "
-            f"but no saved_model.pb or saved_model.pbtxt",
-            "copy the whole export directory again; saved_model.pb holds the graph and signatures",
-        )
-    return None
-
-
 @rule("TFI101", "missing-saved-model-pb", Severity.ERROR,
       "A SavedModel directory has no saved_model.pb or saved_model.pbtxt", targets=EVERY_TARGET)
 def _missing_pb(ctx: CheckContext) -> Iterator[Issue]:
@@ -37,10 +20,16 @@ def _missing_pb(ctx: CheckContext) -> Iterator[Issue]:
 
     TensorFlow Serving, Vertex AI and tf.saved_model.load all look for
     `saved_model.pb` (or `saved_model.pbtxt`) and fail with "SavedModel file does
-    not exist".  This usually means an upload or copy left the file behind.
-    `tfinspect check` reports this rule before it tries to read anything else.
+    not exist".  This usually means an upload or copy left the file behind.  A
+    directory counts as a SavedModel without its graph when it holds any of
+    `variables/`, `assets/`, `assets.extra/`, `fingerprint.pb` or
+    `keras_metadata.pb` (files TensorFlow and Keras write only beside the graph
+    file); every other command refuses such a directory with the same list.
     """
-    return iter(())  # reported by the command before loading; see missing_graph_file()
+    parts = ctx.artifact.parts_without_graph
+    if parts:
+        yield Issue(f"{ctx.artifact.root} has {', '.join(parts)} but no saved_model.pb or saved_model.pbtxt",
+                    "copy the whole export directory again; saved_model.pb holds the graph and signatures")
 
 
 @rule("TFI102", "text-saved-model", Severity.WARNING,
@@ -54,9 +43,30 @@ def _only_pbtxt(ctx: CheckContext) -> Iterator[Issue]:
     `as_text=True`.
     """
     graph = ctx.artifact.graph_file
-    if ctx.is_saved_model and graph is not None and graph.name == "saved_model.pbtxt":
+    if ctx.is_saved_model and graph is not None and graph.name == "saved_model.pbtxt" \
+            and ctx.artifact.encoding == "text":
         yield Issue(f"{graph} is a text SavedModel and there is no saved_model.pb",
                     "export again with builder.save() (as_text=False) for deployment")
+
+
+@rule("TFI212", "misnamed-graph-file", Severity.ERROR,
+      "saved_model.pb holds text, or saved_model.pbtxt holds binary: TensorFlow parses the file by its name")
+def _misnamed_graph_file(ctx: CheckContext) -> Iterator[Issue]:
+    """TensorFlow chooses the parser of a SavedModel's graph file by its name, not its content.
+
+    `tf.saved_model.load`, the TF1 loader, `saved_model_cli` and TF Serving's C++
+    reader look for `saved_model.pb` and parse it as a binary protobuf; only when it
+    is absent do they look for `saved_model.pbtxt` and parse it as text.  A binary
+    file renamed `saved_model.pbtxt` fails with `UnicodeDecodeError` (a parse error
+    in C++), a text file named `saved_model.pb` with `DecodeError: Error parsing
+    message` ("Cannot parse file").  tfinspect reads either by its content, so the
+    rest of the report shows what the file holds; rename the file to match what it
+    holds (or write it again with `as_text` set to match its name).
+    """
+    problem = ctx.artifact.graph_file_misnamed
+    if ctx.is_saved_model and problem:
+        right = "saved_model.pb" if ctx.artifact.encoding == "binary" else "saved_model.pbtxt"
+        yield Issue(problem, f"rename it {right}", location=ctx.artifact.graph_file.name)
 
 
 @rule("TFI103", "no-serve-tag-set", Severity.ERROR,
@@ -69,7 +79,7 @@ def _no_serve(ctx: CheckContext) -> Iterator[Issue]:
     with "Could not find meta graph def matching supplied tags: { serve }".  Add the
     MetaGraph with `tags=[tf.saved_model.SERVING]` when exporting.
     """
-    if ctx.is_saved_model and ctx.serving_meta is None:
+    if ctx.is_saved_model and ctx.artifact.meta_graphs and ctx.serving_meta is None:
         yield Issue(f"no MetaGraph is tagged exactly {{serve}}; tag-sets here: {ctx.artifact.describe_tag_sets()}",
                     "export with tags=[tf.saved_model.SERVING], or start the server with the tag-set above")
 
@@ -87,7 +97,9 @@ def _not_saved_model(ctx: CheckContext) -> Iterator[Issue]:
     """
     kind = ctx.artifact.kind
     if kind is not ArtifactKind.SAVED_MODEL:
-        if not ctx.artifact.meta_graphs:
+        if ctx.artifact.exports:
+            fix = f"serve its newest export instead: tfinspect check {ctx.artifact.exports[-1]}"
+        elif not ctx.artifact.meta_graphs:
             # A checkpoint without its .meta holds values only: there is no graph to convert.
             fix = ("rebuild the model in Python, restore this checkpoint into it, and export it "
                    "with tf.saved_model.save")
@@ -95,6 +107,27 @@ def _not_saved_model(ctx: CheckContext) -> Iterator[Issue]:
             fix = ("convert it with tf.compat.v1.saved_model.Builder and a signature "
                    "(tfinspect io suggests the inputs and outputs)")
         yield Issue(f"{ctx.artifact.path} is a {kind.label}, not a SavedModel", fix)
+
+
+@rule("TFI213", "training-model-dir", Severity.INFO,
+      "A training model_dir that holds exported SavedModels: check the newest export, not the training graph")
+def _training_dir(ctx: CheckContext) -> Iterator[Issue]:
+    """An Estimator's (or TFX Trainer's) model_dir holds the training graph, its checkpoints, and
+    the SavedModels exported for serving under `export/<name>/<timestamp>/`.
+
+    The training graph reads its input from files and has no signatures, so judging it
+    as a serving graph (its inputs and outputs guessed) reports dozens of problems no
+    server meets.  `check` names the newest export and leaves the training graph's
+    rules out; the checkpoint's integrity is still checked.  Point `check`,
+    `request` and `metadata` at the export (or at `export/<name>`, a version tree
+    whose newest version TF Serving serves).
+    """
+    if ctx.training_dir:
+        exports = ctx.artifact.exports
+        others = f" ({len(exports)} exports; the newest is shown)" if len(exports) > 1 else ""
+        yield Issue(f"{ctx.artifact.path} is a training model_dir; its newest export is {exports[-1]}{others}: "
+                    "the training graph is not checked as a serving graph",
+                    f"tfinspect check {exports[-1]} (or {exports[-1].parent}, the version tree TF Serving watches)")
 
 
 @rule("TFI105", "init-op", Severity.ERROR,

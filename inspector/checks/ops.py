@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from ..model.graph import parse_tensor_name
 from ..model.metagraph import MetaGraph
+from ..registry import reader as registry
 from .context import CheckContext, tag_label
 from .core import Issue, Severity, rule
 from .op_registry import registered_ops
 from .reach import node_issues
+from .releases import target_release
 
 PY_FUNC_OPS = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc"})
-# saved_model_cli scan's default denylist (tensorflow/python/tools/saved_model_cli.py) is
-# ReadFile, WriteFile and PrintV2; TFI503 and TFI507 cover it and more.
-FILE_OPS = frozenset({
-    "ReadFile", "WriteFile", "MatchingFiles", "Save", "SaveV2", "SaveSlices", "Restore", "RestoreV2",
-    "RestoreSlice", "MergeV2Checkpoints", "ShardedFilename", "DeleteFile", "IsDirectory",
-    "WriteSummary", "WriteScalarSummary", "WriteHistogramSummary", "WriteImageSummary", "WriteAudioSummary",
-    "WriteGraphSummary", "WriteRawProtoSummary", "CreateSummaryFileWriter", "CreateSummaryDbWriter",
-    "FlushSummaryWriter", "CloseSummaryWriter", "ImportEvent", "ExperimentalSaveDataset", "SaveDataset",
-    "SaveDatasetV2", "DatasetToTFRecord", "ExperimentalDatasetToTFRecord",
-})
+# TFI503 (file-system-op) was here; the security family (checks/security.py, TFI801-TFI806) owns
+# every op that touches files or the network, from a catalogue of TensorFlow's whole op registry.
 PRINT_OPS = frozenset({"Print", "PrintV2"})
 # Registered in the TensorFlow 2.21 wheel without any kernel: the Boosted Trees
 # (Estimator) ops lost theirs.  A test asks TensorFlow's kernel registry to confirm.
@@ -40,7 +32,6 @@ NO_KERNEL_OPS = frozenset({
     "BoostedTreesUpdateEnsembleV2", "IsBoostedTreesEnsembleInitialized",
     "IsBoostedTreesQuantileStreamResourceInitialized",
 })
-TRACED_SAVER = re.compile(r"^__inference__traced_(save|restore)_\d+$")
 
 # GraphDef producer version (TF_GRAPH_DEF_VERSION in tensorflow/core/public/version.h) of
 # each TensorFlow release.  Since 2019 the number is raised by one every day by an
@@ -92,9 +83,12 @@ def _unregistered(ctx: CheckContext) -> Iterator[Issue]:
     (`_Arg`, `_Retval`, TPU ops...).  A test compares that set with TensorFlow's
     own registry on every fixture.  Names of library functions are not ops and
     are not reported.  Without TensorFlow installed only namespaced ops are
-    reported.  Build a server with the op, or export without it.
+    reported.  With `--tf-version` naming a shipped release, ops that some
+    shipped release registers are TFI701's.  Build a server with the op, or
+    export without it.
     """
     known = registered_ops()
+    shipped = target_release(ctx) is not None  # TFI701 judges the ops a shipped release registry knows
     for meta in ctx.meta_graphs:
         functions = set(meta.functions.names())
         reported: set[str] = set()
@@ -106,6 +100,8 @@ def _unregistered(ctx: CheckContext) -> Iterator[Issue]:
                 if known is not None and op in known[0]:
                     continue
                 if known is None and ">" not in op:
+                    continue
+                if shipped and registry.known_op(op):
                     continue
                 reported.add(op)
                 version = f"TensorFlow {known[1]}" if known else "stock TensorFlow"
@@ -132,81 +128,6 @@ def _py_func(ctx: CheckContext) -> Iterator[Issue]:
                                f"{node.op} {where} calls Python code that is not part of the export",
                                "replace tf.py_function / py_func with TensorFlow ops",
                                tag_set=tag_label(meta), location=where)
-
-
-def _saver_parts(meta: MetaGraph) -> tuple[set[str], set[str]]:
-    """Top-level nodes and functions that belong to the SaverDef's save and restore ops."""
-    saver = meta.saver_def
-    graph = meta.graph
-    if saver is None:
-        # A bare GraphDef keeps tf.compat.v1.train.Saver's nodes without the SaverDef
-        # naming them: its save/ (save_1/, ...) scope holding SaveV2 and RestoreV2.
-        return _saver_scopes(graph), set()
-    nodes: set[str] = set()
-    for tensor in (saver.save_tensor_name, saver.restore_op_name, saver.filename_tensor_name):
-        name = parse_tensor_name(tensor)[0] if tensor else ""
-        if name and name in graph:
-            nodes |= graph.ancestors(name)
-            scope = graph.scope_of(name)
-            if scope:
-                nodes |= {n for n in graph.nodes if n.startswith(scope + "/")}
-    nodes |= _saver_scopes(graph)
-    library = meta.functions
-    calls = library.calls
-    saver_roots = {c.callee for c in calls if c.caller is None and c.node in nodes}
-    saver_roots |= {name for name in library.names() if TRACED_SAVER.match(name)}
-    other_roots = {c.callee for c in calls if c.caller is None and c.node not in nodes} - saver_roots
-    saver_functions = set(saver_roots) | set(library.reachable(list(saver_roots)))
-    other = set(other_roots) | set(library.reachable(list(other_roots)))
-    return nodes, saver_functions - other
-
-
-_SAVER_SCOPE = re.compile(r"^save(_\d+)?$")
-
-
-def _saver_scopes(graph) -> set[str]:
-    scopes = {graph.scope_of(name) for name, node in graph.nodes.items()
-              if node.op in ("SaveV2", "RestoreV2") and _SAVER_SCOPE.match(graph.scope_of(name))}
-    return {name for name in graph.nodes if any(name.startswith(scope + "/") for scope in scopes)}
-
-
-@rule("TFI503", "file-system-op", Severity.WARNING,
-      "Ops that read or write files outside the saver")
-def _file_ops(ctx: CheckContext) -> Iterator[Issue]:
-    """Ops that touch the file system outside the saver: ReadFile, WriteFile, Save/Restore...
-
-    A served model should not read or write files: the paths are those of the
-    export machine, a server's sandbox often forbids it, and a `WriteFile` runs on
-    every request.  The SaverDef's own nodes (TF1's `save/` scope, TF2's saver
-    functions) are expected and not reported; everything else is, in the graph
-    and in every library function (If/While branches included), named
-    `function/node`.  `PrintV2` is reported when it writes to a file.  Remove
-    them from the serving graph, or ship data files as assets.
-
-    Not reported, because they are the saver: the nodes the SaverDef names and
-    their scope, every TF1 saver scope (`save/`, `save_1/`... holding SaveV2 and
-    RestoreV2: `tf.compat.v1.saved_model.Builder` adds its own `save_1/` beside a
-    `save/` made by the user's Saver), and a TF2 model's
-    `__inference__traced_save_N` / `__inference__traced_restore_N` functions with
-    what only they call.  Together with TFI507 this covers `saved_model_cli
-    scan`'s denylist (ReadFile, WriteFile, PrintV2), in function and control-flow
-    bodies too.
-    """
-    for meta in ctx.meta_graphs:
-        saver_nodes, saver_functions = _saver_parts(meta)
-        for function, nodes in _bodies(meta):
-            if function in saver_functions:
-                continue
-            for node in nodes:
-                if function is None and node.name in saver_nodes:
-                    continue
-                printed = node.op == "PrintV2" and node.attr["output_stream"].s.startswith(b"file://") \
-                    if "output_stream" in node.attr else False
-                if node.op in FILE_OPS or printed:
-                    where = _where(function, node.name)
-                    yield Issue(f"{node.op} {where} touches the file system outside the saver",
-                                "remove file access from the serving graph, or ship the file as an asset",
-                                tag_set=tag_label(meta), location=where)
 
 
 def _pinned(device: str) -> bool:
@@ -246,7 +167,8 @@ def _release(text: str) -> str:
 def _versions(ctx: CheckContext):
     """(release, its GraphDef version, MetaGraph, its GraphDef versions) when --tf-version names a known release."""
     release = _release(ctx.tf_version) if ctx.tf_version else None
-    consumer = GRAPH_DEF_VERSIONS.get(release) if release else None
+    shipped = target_release(ctx)
+    consumer = shipped.graph_def_version if shipped else GRAPH_DEF_VERSIONS.get(release) if release else None
     if consumer is None:
         return
     for meta in ctx.meta_graphs:
@@ -262,9 +184,11 @@ def _too_new(ctx: CheckContext) -> Iterator[Issue]:
     graph whose `versions.min_consumer` is above its own GraphDef version
     ("GraphDef min consumer N is above current M") or whose
     `versions.bad_consumers` lists it.  The message names which of the two.  The
-    releases' GraphDef versions come from TensorFlow's `version.h` (see
-    `GRAPH_DEF_VERSIONS`).  Export with the TensorFlow version that serves the
-    model, or upgrade the server.  A newer `versions.producer` alone is TFI508.
+    releases' GraphDef versions are read from the shipped op registries
+    (`tf.version.GRAPH_DEF_VERSION` of each wheel), else from TensorFlow's
+    `version.h` (see `GRAPH_DEF_VERSIONS`).  Export with the TensorFlow version
+    that serves the model, or upgrade the server.  A newer `versions.producer`
+    alone is TFI508 (or the TFI70x rules).
     """
     for release, consumer, meta, versions in _versions(ctx):
         tags = tag_label(meta)
@@ -283,12 +207,16 @@ def _too_new(ctx: CheckContext) -> Iterator[Issue]:
 def _producer_newer(ctx: CheckContext) -> Iterator[Issue]:
     """The graph was written by a newer TensorFlow than `--tf-version X.Y` (its `versions.producer` attribute).
 
-    Only checked when `--tf-version` is given.  Such graphs usually load, but ops
+    Only checked when `--tf-version` names a release tfinspect ships no op
+    registry for (before 2.12); for shipped releases the TFI70x rules say
+    precisely which op or attribute fails.  Such graphs usually load, but ops
     or attributes added after the older release are unknown there ("NodeDef
     mentions attr ... not in Op", "Op type not registered").  The message names
     the `versions.producer` attribute and both versions.  Export with the
     TensorFlow version that serves the model, or upgrade the server.
     """
+    if target_release(ctx) is not None:
+        return  # the TFI70x rules know that release's ops and attributes
     for release, consumer, meta, versions in _versions(ctx):
         if versions.producer > consumer and versions.min_consumer <= consumer \
                 and consumer not in versions.bad_consumers:
@@ -310,8 +238,11 @@ def _no_kernel(ctx: CheckContext) -> Iterator[Issue]:
     corpus).  The Boosted Trees ops of the removed Estimator API are in this case
     (`NO_KERNEL_OPS`, confirmed against TensorFlow's kernel registry by a test).
     Reported for each signature that runs the op, at load when the init op does.
-    Export with the TensorFlow release the model was made with, or replace the op.
+    With `--tf-version` naming a shipped release, TFI704 asks that release's
+    kernel registry instead.  Export with the TensorFlow release the model was made with, or replace the op.
     """
+    if target_release(ctx) is not None:
+        return  # TFI704 asks that release's kernel registry
     for meta, function, node, where in _nodes_of(ctx, NO_KERNEL_OPS):
         yield from node_issues(meta, function, node.name, f"{node.op} {where} has no kernel in TensorFlow",
                                "serve with a TensorFlow release that has the op's kernel, or export without it",
@@ -325,8 +256,9 @@ def _print_ops(ctx: CheckContext) -> Iterator[Issue]:
 
     They run on every request and write to the server's standard error or log,
     which costs time, fills logs and can leak request data.  `saved_model_cli
-    scan` flags PrintV2 for the same reason.  A PrintV2 that writes to a file is
-    TFI503 as well.  Remove the prints from the exported functions.
+    scan` flags PrintV2 for the same reason.  A PrintV2 that writes to a file
+    (`output_stream` `file://PATH`) is also a security finding, TFI801.  Remove
+    the prints from the exported functions.
     """
     for meta, _, node, where in _nodes_of(ctx, PRINT_OPS):
         yield Issue(f"{node.op} {where} prints on every run", "remove tf.print from the exported graph",

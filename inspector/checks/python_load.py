@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from ..model.graph import parse_tensor_name
 from ..model.graphwalk import tensor_names
 from ..model.metagraph import MetaGraph
+from ..registry import reader as registry
 from .context import CheckContext, tag_label
 from .core import LOAD, Issue, Severity, rule
 
@@ -145,6 +146,19 @@ def _outputs_without_shape(ctx: CheckContext) -> Iterator[Issue]:
                             tag_set=tag_label(meta), signature=key, location=alias, stage=LOAD)
 
 
+KERAS_3_FROM = (2, 16)  # the first TensorFlow whose pip package requires Keras 3
+
+
+def keras_release(tf_version: str | None) -> tuple[str, int] | None:
+    """(release, Keras major version it installs) for --tf-version, from the shipped registry when it has it."""
+    name = registry.release_of(tf_version) if tf_version else None
+    if name is None:
+        return None
+    if name in registry.releases() and registry.release(name).keras_major:
+        return name, registry.release(name).keras_major
+    return name, 3 if registry.release_key(name) >= KERAS_3_FROM else 2
+
+
 REVIVED_OPTIMIZERS = frozenset({"tf_deprecated_optimizer"})
 
 
@@ -163,7 +177,17 @@ def _optimizer_slots(ctx: CheckContext) -> Iterator[Issue]:
     model without the optimizer (`model.export(...)`, or
     `tf.saved_model.save(model, path, signatures=...)` after
     `model.optimizer = None`), or load it with `tf_keras` imported.
+
+    By release (`--tf-version X.Y`): TensorFlow up to 2.15 installs Keras 2,
+    whose optimizers register themselves with the loader, and loads such an
+    export (TensorFlow 2.12 confirms it); from 2.16 on `pip install tensorflow`
+    brings Keras 3 and the load fails.  Without `--tf-version` the rule judges
+    the Keras that the newest shipped release brings.
     """
+    release = keras_release(ctx.tf_version)
+    if release is not None and release[1] < 3:
+        return
+    where = f" in TensorFlow {release[0]} (Keras {release[1]})" if release else ""
     for meta in ctx.meta_graphs:
         if meta.proto is None:
             continue
@@ -175,8 +199,8 @@ def _optimizer_slots(ctx: CheckContext) -> Iterator[Issue]:
             if identifier in REVIVED_OPTIMIZERS:
                 continue
             yield Issue(f"object {node_id} ({identifier or node.WhichOneof('kind')}) owns "
-                        f"{len(node.slot_variables)} optimizer slot variables that tf.saved_model.load cannot "
-                        f"recreate", "export the serving model without its optimizer",
+                        f"{len(node.slot_variables)} optimizer slot variables that tf.saved_model.load{where} "
+                        f"cannot recreate", "export the serving model without its optimizer",
                         tag_set=tag_label(meta), location=f"object {node_id}")
 
 

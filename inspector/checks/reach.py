@@ -89,18 +89,20 @@ def runners(meta: MetaGraph, function: str | None, node: str) -> tuple[bool, lis
 
 
 def node_issues(meta: MetaGraph, function: str | None, node: str, message: str, hint: str, *,
-                location: str, tag_set: str | None):
+                location: str, tag_set: str | None, severity=None):
     """Issues for a problem at one node, placed where TensorFlow fails: the load, or each signature that runs it.
 
     A node that neither the init op nor any signature runs cannot fail anything: a warning.
+    ``severity`` overrides the rule's for the places that run it.
     """
     from .core import LOAD, Issue, Severity
 
     at_init, keys = runners(meta, function, node)
     if at_init:
-        yield Issue(f"{message}; the loader's init op runs it", hint, tag_set=tag_set, location=location, stage=LOAD)
+        yield Issue(f"{message}; the loader's init op runs it", hint, tag_set=tag_set, location=location, stage=LOAD,
+                    severity=severity)
     for key in keys:
-        yield Issue(message, hint, tag_set=tag_set, signature=key, location=location)
+        yield Issue(message, hint, tag_set=tag_set, signature=key, location=location, severity=severity)
     if not at_init and not keys:
         yield Issue(f"{message}; nothing the loader or a signature runs reaches it", hint, tag_set=tag_set,
                     location=location, severity=Severity.WARNING)

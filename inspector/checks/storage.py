@@ -1,4 +1,4 @@
-"""Rules about what the export stores on disk (TFI2xx): weights kept twice."""
+"""Rules about what the export stores on disk (TFI2xx): a checkpoint that is incomplete or damaged, weights kept twice."""
 
 from __future__ import annotations
 
@@ -60,3 +60,74 @@ def _stored_twice(ctx: CheckContext) -> Iterator[Issue]:
 
 def _fingerprint(entry) -> tuple:
     return entry.dtype_name, tuple(entry.shape or ()), entry.size, entry.crc32c
+
+
+@rule("TFI210", "incomplete-checkpoint", Severity.ERROR,
+      "A checkpoint data shard is missing or shorter than its index says: an upload or copy did not finish")
+def _incomplete_checkpoint(ctx: CheckContext) -> Iterator[Issue]:
+    """Every data shard the checkpoint's index names must be there, and long enough.
+
+    The index (`variables/variables.index`) says, for every tensor, which data shard
+    holds its bytes and at which offset.  A copy that is still running, or an upload
+    that failed, leaves a shard missing or cut short while the index looks whole, so
+    every listing of the model looks fine.  TensorFlow fails when it restores the
+    variables: `NotFoundError: ... Restoring from checkpoint failed` for a missing
+    shard, `OutOfRangeError: Read less bytes than requested` for a short one, and TF
+    Serving refuses the version.  The check needs no read: each shard's size (a
+    `stat`, or the one listing of a URL) is compared with the largest `offset + size`
+    the index gives it.  An index that cannot be read at all is reported here too.
+    Copy the whole export again and wait for the copy to finish before serving.
+    """
+    found = ctx.integrity
+    if found is None:
+        return
+    where = _checkpoint_place(ctx)
+    if found.index_error is not None:
+        yield Issue(f"{where}.index cannot be read: {found.index_error}",
+                    "copy the checkpoint's .index again from where it was written", location=f"{where}.index")
+    for damage in found.shards:
+        yield Issue(damage.one_line(), "copy the whole export again, and wait until the copy has finished",
+                    location=_relative(ctx, damage.shard_path))
+
+
+@rule("TFI211", "checkpoint-checksum", Severity.ERROR,
+      "A checkpoint tensor's bytes do not match the crc32c in its index (damaged or half-written data)")
+def _checksum(ctx: CheckContext) -> Iterator[Issue]:
+    """The bytes of a tensor differ from what was written: TensorFlow refuses to restore them.
+
+    The index keeps a crc32c of every tensor's bytes.  A shard of the right length
+    whose tail is zeros (a preallocated file an upload never filled) or whose bytes
+    were flipped on the way passes the size check of TFI210; TensorFlow fails with
+    `DataLossError: Checksum does not match` when it restores the variable.
+    `check` reads and checksums a local checkpoint of up to 256 MiB on every run
+    (about 6 GB/s); a larger one, or one at a URL, only with `--deep`, and without it
+    this rule says, as an info finding, that the checksums were not compared.
+    `--no-deep` skips them.  `tfinspect ckpt --verify` lists every mismatch.
+    """
+    found = ctx.integrity
+    if found is None or found.index_error is not None:
+        return
+    where = _checkpoint_place(ctx)
+    if not found.verified:
+        if ctx.deep is None:
+            yield Issue(f"the crc32c of {where}'s tensors were not compared (a large or remote checkpoint; "
+                        "only the shard sizes were checked)", "run check --deep to read and checksum every tensor",
+                        location=where, severity=Severity.INFO)
+        return
+    for problem in found.checksums or ():
+        shard = _relative(ctx, problem.shard_path)
+        what = f"tensor {problem.key!r} in {shard}" if problem.key is not None else shard
+        sums = (f" (the index says {problem.expected:08x}, the bytes give {problem.actual:08x})"
+                if problem.expected is not None and problem.actual is not None else "")
+        yield Issue(f"{what}: {problem.problem}{sums}", "copy the whole export again; the data shard is damaged",
+                    location=problem.key if problem.key is not None else shard)
+
+
+def _checkpoint_place(ctx: CheckContext) -> str:
+    return _relative(ctx, str(ctx.artifact.checkpoint_prefix))
+
+
+def _relative(ctx: CheckContext, path: str) -> str:
+    """A checkpoint file as a place in the artifact: ``variables/variables.data-00000-of-00001``."""
+    root = str(ctx.artifact.root).rstrip("/") + "/"
+    return path.removeprefix(root)

@@ -297,6 +297,16 @@ def _where(function: str | None, node: str) -> str:
     return node if function is None else f"{function}/{node}"
 
 
+def _missing_here(text: str) -> bool:
+    """A local absolute path that does not exist on this machine (a URL is not looked up)."""
+    if "://" in text:
+        return False
+    try:
+        return not Path(text).exists()
+    except (OSError, ValueError):
+        return True
+
+
 def _path_consts(nodes, asset_tensors: set[str]) -> Iterator[tuple[str, str]]:
     for node in nodes:
         if node.op != "Const" or node.name in asset_tensors:
@@ -330,7 +340,7 @@ def _reader_fed(graph: GraphIndex, start: str, hops: int = 4) -> str | None:
     return None
 
 
-@rule("TFI205", "absolute-file-path", Severity.ERROR,
+@rule("TFI205", "absolute-file-path", Severity.WARNING,
       "A constant absolute file path from the export machine feeds a file-reading op")
 def _absolute_paths(ctx: CheckContext) -> Iterator[Issue]:
     """A string constant holding an absolute path (`/home/...`, `C:\\...`, `gs://...`) feeds a file reader.
@@ -338,10 +348,13 @@ def _absolute_paths(ctx: CheckContext) -> Iterator[Issue]:
     Ops such as `InitializeTableFromTextFileV2`, `ReadFile` or `TextLineDataset`
     read the file at run time, on the serving machine.  A path baked into the
     graph as a constant names a file outside the SavedModel, which is not shipped
-    with it: the op fails with `NotFoundError` wherever the file is not (TensorFlow
-    2.21 fails so on the `fault_file_ops` fixture).  Reported where it fails: at
-    load when the init op runs the reader, else for each signature that runs it;
-    a reader nothing runs is a warning.  Asset tensors are not reported: the
+    with it: the model runs only where that file exists, a portability warning.
+    When the local path does not exist on the machine running `check`, TensorFlow
+    fails there with `NotFoundError` (TensorFlow 2.21 fails so on the
+    `fault_file_ops` fixture): an error, reported where it fails: at load when the
+    init op runs the reader, else for each signature that runs it (a reader nothing
+    runs stays a warning).  A `gs://`, `s3://` or `hdfs://` path is not looked
+    up.  Asset tensors are not reported: the
     loader replaces their value with the path inside `assets/`.  Ship the file as
     an asset (`tf.saved_model.Asset` in TF2, the `ASSET_FILEPATHS` collection with
     `assets_collection=` in TF1).
@@ -355,9 +368,12 @@ def _absolute_paths(ctx: CheckContext) -> Iterator[Issue]:
                 if reader is None:
                     continue
                 where = _where(function, name)
-                yield from node_issues(
-                    meta, function, reader,
-                    f"Const {where} holds the absolute path {text!r}, read by "
-                    f"{graph.node(reader).op} {_where(function, reader)}",
-                    "ship the file as a SavedModel asset instead of a constant path",
-                    tag_set=tag_label(meta), location=where)
+                message = (f"Const {where} holds the absolute path {text!r}, read by "
+                           f"{graph.node(reader).op} {_where(function, reader)}")
+                hint = "ship the file as a SavedModel asset instead of a constant path"
+                if _missing_here(text):
+                    yield from node_issues(meta, function, reader, message + ", which does not exist on this machine",
+                                           hint, tag_set=tag_label(meta), location=where, severity=Severity.ERROR)
+                else:
+                    yield Issue(message + ": the model runs only where that file exists", hint,
+                                tag_set=tag_label(meta), location=where)

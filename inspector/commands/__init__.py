@@ -47,10 +47,17 @@ COMMANDS: tuple[CommandInfo, ...] = (
                 "checkpoint tensors (names, dtypes, shapes, sizes), values, statistics, checksums, graph audit"),
     CommandInfo("graph", "graph", "draw the graph (or a signature's part of it) as DOT, SVG, PNG, PDF or an interactive HTML page"),
     CommandInfo("check", "check", "find why a SavedModel or graph will fail to load or serve (rules with codes and fixes)"),
+    CommandInfo("compat", "compat",
+                "which TensorFlow / TF Serving releases can load and run each signature, per loader, and why not"),
+    CommandInfo("scan", "scan", "what running the model can do to files and the network: check --select security, "
+                                "exit 1 on any finding"),
     CommandInfo("diff", "diff", "what changed between two artifacts, and whether clients of the old one break"),
     CommandInfo("versions", "versions",
                 "numbered versions of a model directory as TF Serving sees them: which one is served, "
                 "what each holds, what changed"),
+    CommandInfo("audit", "audit",
+                "every model of a registry (folders or gs://, s3:// URLs): one inventory row each with "
+                "writer, signatures, op types and check verdicts, and a summary"),
     CommandInfo("request", "request",
                 "the REST body TF Serving or Vertex AI takes for a signature, with URL and curl; "
                 "--validate checks a body offline"),

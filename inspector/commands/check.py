@@ -8,6 +8,38 @@ from ..errors import SelectionError
 from . import common
 
 
+def add_release_arguments(parser: argparse.ArgumentParser) -> None:
+    """--tf-version, --serving-version, --vertex-container: the release that will load the model."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--tf-version", metavar="X.Y",
+                       help="the TensorFlow release that will load the model: its ops, attributes, kernels "
+                            "and GraphDef version (2.12 to 2.21 precisely; `tfinspect compat` lists them)")
+    group.add_argument("--serving-version", metavar="X.Y",
+                       help="the TF Serving release that will serve the model (built from TensorFlow X.Y)")
+    group.add_argument("--vertex-container", metavar="IMAGE",
+                       help="the Vertex AI prebuilt prediction container, e.g. "
+                            "us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest")
+
+
+def release_argument(args: argparse.Namespace) -> str | None:
+    """The TensorFlow release the options name, or None; a SelectionError for one that names none."""
+    from ..registry import reader as registry
+
+    if getattr(args, "vertex_container", None):
+        release = registry.vertex_release(args.vertex_container)
+        if release is None:
+            raise SelectionError(None, f"{args.vertex_container!r} is not a Vertex AI prebuilt TensorFlow "
+                                       f"prediction container", "give its image name, e.g. tf2-cpu.2-15")
+        return release
+    text = getattr(args, "serving_version", None) or getattr(args, "tf_version", None)
+    if not text:
+        return None
+    release = registry.release_of(text)
+    if release is None:
+        raise SelectionError(None, f"{text!r} is not a release number", "give it as X.Y, e.g. 2.15")
+    return release
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..checks import TARGETS
     from ..checks.core import TARGET_MEANING
@@ -18,13 +50,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", choices=TARGETS, default="tf-serving",
                         help="the loader that will run the model: " + "; ".join(
                             f"{name}: {text}" for name, text in TARGET_MEANING.items()).replace("%", "%%"))
-    parser.add_argument("--select", metavar="CODES", help="only these rule codes or prefixes (comma-separated)")
+    parser.add_argument("--select", metavar="CODES",
+                        help="only these rule codes, prefixes or families (comma-separated); "
+                        "'security' is TFI8xx, what running the model can do to files and the network")
     parser.add_argument("--ignore", metavar="CODES", help="leave out these rule codes or prefixes")
-    parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
-    parser.add_argument("--tf-version", metavar="X.Y",
-                        help="the TensorFlow version that will load the model (checks producer/min_consumer)")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit 1 on warnings too (a security finding always exits 1)")
+    add_release_arguments(parser)
     parser.add_argument("--inputs", metavar="TENSORS", help="for graphs without signatures: the input tensors")
     parser.add_argument("--outputs", metavar="TENSORS", help="for graphs without signatures: the output tensors")
+    parser.add_argument("--deep", action=argparse.BooleanOptionalAction, default=None,
+                        help="read every checkpoint tensor and compare its crc32c (done anyway for a local "
+                        "checkpoint up to 256 MiB); --no-deep checks the shard sizes only")
     parser.add_argument("--format", choices=("table", "json", "sarif"), default="table",
                         help="table (default), json, or sarif for code-scanning tools")
     parser.add_argument("--json", action="store_true", help="same as --format json")
@@ -33,8 +70,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..checks import RULES, TARGETS, Severity, runner
-    from ..checks.core import TARGET_MEANING
+    from ..checks import RULES, TARGETS, runner
+    from ..checks.core import TARGET_MEANING, fails
     from ..report import jsonout
     from ..report.check import (
         findings_json,
@@ -76,16 +113,13 @@ def run(args: argparse.Namespace) -> int:
         raise SelectionError(None, "check needs a PATH (or --explain CODE / --list-rules)")
     select, ignore = runner.parse_codes(args.select), runner.parse_codes(args.ignore)
     findings, rules = runner.find(args.path, version=args.model_version, target=args.target, select=select,
-                                  ignore=ignore, tf_version=args.tf_version, inputs=runner.names(args.inputs),
-                                  outputs=runner.names(args.outputs))
+                                  ignore=ignore, tf_version=release_argument(args), inputs=runner.names(args.inputs),
+                                  outputs=runner.names(args.outputs), deep=args.deep)
     if fmt == "json":
         jsonout.emit(findings_json(args.target, findings))
     elif fmt == "sarif":
         jsonout.emit(sarif(findings, rules, str(args.path)))
     else:
         render_findings(findings, args.target, str(args.path), console())
-    worst = {f.severity for f in findings}
-    if Severity.ERROR in worst or (args.strict and Severity.WARNING in worst):
-        return 1
-    return 0
+    return 1 if fails(findings, args.strict) else 0
 

@@ -40,8 +40,9 @@ def run(args: argparse.Namespace) -> int:
     from ..report.style import console, plain
 
     artifact = common.GRAPH.load(args)
+    owner = artifact
     if args.checkpoint:
-        other = load(args.checkpoint)
+        other = owner = load(args.checkpoint)
         reader = other.checkpoint
         if reader is None:
             raise NotFound(args.checkpoint, f"is a {other.kind.label}, not a checkpoint",
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     names, copies = variable_names(graph, reader)
     if args.values:
         return _values(reader, args, names)
-    view = listing(reader, names, copies)
+    view = listing(reader, names, copies, owner.checkpoint_integrity())
     own_warnings = list(view.warnings)
     if not args.checkpoint:
         view.notes, view.warnings = [*artifact.notes, *view.notes], [*artifact.warnings, *view.warnings]
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     stats = statistics(reader, view.rows) if args.stats else None
     findings = _verify(reader, args.json) if args.verify else None
     status = 0
-    if report is not None and not report.result.ok or findings:
+    if report is not None and not report.result.ok or findings or view.problems:
         status = 1
     if args.json:
         for warning in own_warnings:
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         out.print()
         render_stats(stats, out)
     if report is not None:
-        render_audit(report, out)
+        render_audit(report, out, complete=not view.problems)
     if findings is not None:
         out.print()
         if findings:

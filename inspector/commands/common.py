@@ -63,10 +63,19 @@ class GraphArgs:
         return self
 
     def load(self, args: argparse.Namespace) -> Artifact:
-        """The artifact PATH names (the version ``--version`` asks for in a version tree)."""
+        """The artifact PATH names (the version ``--version`` asks for in a version tree).
+
+        For a serving command, ``--version`` of a single SavedModel is the version the
+        server reports, not a folder to pick: the SavedModel itself is read.
+        """
         from ..load import load
 
-        return load(getattr(args, self._path_dest), version=getattr(args, self._version_dest))
+        path, version = getattr(args, self._path_dest), getattr(args, self._version_dest)
+        if self.serving and version is not None:
+            artifact = load(path)
+            if not artifact.versions or artifact.version == version:
+                return artifact
+        return load(path, version=version)
 
     def meta_graph(self, args: argparse.Namespace, artifact: Artifact, *, required: bool = True) -> MetaGraph | None:
         """The MetaGraph to read: ``--tag-set`` if given; else ``serve``; else the only one.

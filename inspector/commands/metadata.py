@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from ..sanitize import visible
 from . import common
@@ -21,22 +20,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="wrap the response in an object with schema_version, url_path and notes")
 
 
-def _load(args: argparse.Namespace):
-    from ..load import load
-
-    path = Path(args.path)
-    # A single SavedModel has no version folders: --version only names the version served.
-    single = (path / "saved_model.pb").is_file() or (path / "saved_model.pbtxt").is_file() or path.is_file()
-    return load(args.path) if single else GROUP.load(args)
-
-
 def run(args: argparse.Namespace) -> int:
     from ..analysis.metadata import metadata_response, served_version
     from ..analysis.requests import model_name
     from ..report import jsonout
     from ..report.requests import metadata_json
 
-    artifact = _load(args)
+    artifact = GROUP.load(args)
     meta = GROUP.meta_graph(args, artifact)
     name = model_name(artifact, args.model_name)
     version, note = served_version(artifact, args.model_version)

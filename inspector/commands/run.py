@@ -63,7 +63,16 @@ def run(args: argparse.Namespace) -> int:
     except launch.InvalidInputs as exc:
         render_problems(exc.problems, console(stderr=True))
         raise
-    outputs, version = launch.execute(Path(artifact.root).resolve(), list(meta.tags), key, args.target, inputs, args.timeout)
+    try:
+        outputs, version = launch.execute(Path(artifact.root).resolve(), list(meta.tags), key, args.target, inputs,
+                                          args.timeout)
+    except launch.RunFailed as exc:
+        found = artifact.checkpoint_integrity()
+        if found is None or found.ok:
+            raise
+        # TensorFlow's restore failed on what the model fact already knew: say which shard, and the rule.
+        raise launch.RunFailed(exc.path, exc.problem, f"the checkpoint is incomplete (TFI210): {found.problems()[0]}; "
+                               "copy the whole export again") from None
     if args.json:
         jsonout.emit(outputs_json(key, args.target, version, outputs))
     else:

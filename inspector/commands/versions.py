@@ -49,6 +49,17 @@ def parse_policy(words: list[str]) -> Policy:
     return Policy("all")
 
 
+def _serving_releases(view) -> None:
+    """Each loadable version's TF Serving releases (the compat verdict of its serving MetaGraph)."""
+    from ..checks.verdicts import compat_report, every_signature
+
+    for version in view.versions:
+        if version.artifact is None:
+            continue
+        whole = every_signature(compat_report(version.artifact, str(version.path), ("tf-serving",)))
+        version.serving_releases, version.serving_summary = list(whole.runs_on), whole.summary()
+
+
 def _check(artifact: Artifact) -> tuple[list[str], int]:
     """What `tfinspect check` (target tf-serving) finds: error lines and the warning count."""
     from ..checks import CheckContext, Severity, run_checks
@@ -69,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
     known = registered_ops()
     view = versions_view(args.root, policy, check=_check, registered_ops=known[0] if known else None)
+    _serving_releases(view)
     if args.json:
         jsonout.emit(versions_json(view))
     else:

@@ -73,7 +73,15 @@ def _essential(lines: list[str]) -> str:
     useful = [line.strip() for line in lines if line.strip() and not line.startswith(("  ", "\t"))]
     skip = ("Graph execution error", "Detected at node", "Original stack trace", "Traceback", "File ", "Node:")
     chosen = [line for line in useful if not line.startswith(skip)]
-    return (chosen or useful or ["(no message)"])[0][:500]
+    first = (chosen or useful or ["(no message)"])[0]
+    # TensorFlow wraps the cause ("Restoring from checkpoint failed ... Original error: <cause>", the cause
+    # often on a later line): keep it, it names the missing file or the key.
+    _, marker, rest = "\n".join(lines).partition("Original error:")
+    if marker:
+        cause = [line.strip() for line in rest.splitlines() if line.strip() and not line.strip().startswith(skip)]
+        if cause and cause[0] not in first:
+            first = f"{first.partition('Original error:')[0].rstrip()} Original error: {cause[0]}"
+    return first[:1000]
 
 
 if __name__ == "__main__":

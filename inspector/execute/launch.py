@@ -164,13 +164,22 @@ def execute(path: Path, tags: list[str], key: str, target: str, inputs: dict[str
                             _last_line(proc.stderr) or "run it again with TF_CPP_MIN_LOG_LEVEL=0 to see why")
         result = json.loads(result_file.read_text())
         if not result["ok"]:
-            raise RunFailed(path, f"TensorFlow could not run signature {key}: {result['error']}", None)
+            raise RunFailed(path, f"TensorFlow could not run signature {key}: {result['error']}",
+                            _known_cause(result["error"], target))
         outputs = []
         for alias, name in result["outputs"].items():
             proto = protos.TensorProto()
             proto.ParseFromString((folder / name).read_bytes())
             outputs.append(Output(alias, proto))
         return outputs, result["tensorflow"]
+
+
+def _known_cause(error: str, target: str) -> str | None:
+    """What to do about a TensorFlow error that a check rule explains, or None."""
+    if "add_slot" in error and target == "python":
+        return ("the export holds Keras 2 optimizer slot variables that tf.saved_model.load cannot recreate "
+                "(tfinspect check --target python reports it as TFI206); run it with --target python-v1")
+    return None
 
 
 def _death(code: int) -> str:

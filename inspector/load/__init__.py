@@ -10,8 +10,9 @@ from pathlib import Path
 from google.protobuf import message as pb_message
 
 from .. import protos
-from ..errors import InspectorError, NotFound, SelectionError, UnreadableInput
+from ..errors import InspectorError, NotFound, PartialSavedModel, SelectionError, UnreadableInput
 from ..model.artifact import Artifact, ArtifactFile, ArtifactKind
+from ..model.layout import SAVED_MODEL_PB, SAVED_MODEL_PBTXT, parts_without_graph
 from ..model.metagraph import MetaGraph
 from ..source.files import FINGERPRINT_LIMIT, read_regular, remote_os_error
 from ..source.location import as_path, is_url
@@ -19,8 +20,6 @@ from ..source.remote import missing, refuse_collapsed_url
 from . import versions as version_tree
 from .protofile import EXPECTED, ParsedFile, parse_file, read_bytes
 
-SAVED_MODEL_PB = "saved_model.pb"
-SAVED_MODEL_PBTXT = "saved_model.pbtxt"
 STATE_NAMES_SHOWN = 10  # checkpoints of a state file named in the note (the newest are last)
 _DATA_SHARD = re.compile(r"^(?P<prefix>.+)\.data-(?P<shard>\d{5})-of-(?P<count>\d{5})$")
 
@@ -92,16 +91,13 @@ def _load_directory(path: Path, version: int | None) -> Artifact:
                    "no checkpoint, no numbered SavedModel versions)", hint)
 
 
-# Files TensorFlow and Keras write beside saved_model.pb, never without it.
-_SAVED_MODEL_COMPANIONS = ("keras_metadata.pb", "fingerprint.pb", "variables", "assets", "assets.extra")
-
-
 def _refuse_partial_saved_model(path: Path, names: set[str]) -> None:
-    found = [name for name in _SAVED_MODEL_COMPANIONS if name in names]
+    found = parts_without_graph(names)
     if found:
-        raise NotFound(path, f"holds {', '.join(found)} but no saved_model.pb: part of a SavedModel "
-                       f"whose graph file is missing, which TensorFlow cannot load",
-                       "copy the whole export directory again, saved_model.pb included")
+        raise PartialSavedModel(path, found, f"holds {', '.join(found)} but no saved_model.pb: part of a "
+                                "SavedModel whose graph file is missing, which TensorFlow cannot load "
+                                "(\"SavedModel file does not exist\")",
+                                "copy the whole export directory again, saved_model.pb included")
 
 
 def _load_version_tree(path: Path, tree: version_tree.VersionTree, version: int | None) -> Artifact:
@@ -192,7 +188,32 @@ def _load_file(path: Path) -> Artifact:
         if prefix is not None:
             artifact.checkpoint_prefix = prefix
             artifact.files.extend(_checkpoint_files(prefix))
+        artifact.exports = find_exports(directory)
     return artifact
+
+
+EXPORT_DIR = "export"  # where an Estimator (and TFX's Trainer) writes SavedModels inside its model_dir
+
+
+def find_exports(model_dir: Path) -> list[Path]:
+    """The SavedModels under ``model_dir/export`` (``export/<name>/<timestamp>/`` or
+    ``export/<timestamp>/``), oldest first by version number: the newest is last."""
+    base = model_dir / EXPORT_DIR
+    try:
+        if not base.is_dir():
+            return []
+        found = []
+        for child in sorted(base.iterdir()):
+            candidates = [child] if _has_graph_file(child) else (
+                sorted(child.iterdir()) if child.is_dir() else [])
+            found += [c for c in candidates if c.is_dir() and _has_graph_file(c)]
+    except OSError:
+        return []
+    return sorted(found, key=lambda p: (version_tree.parse_version(p.name) or -1, str(p)))
+
+
+def _has_graph_file(folder: Path) -> bool:
+    return (folder / SAVED_MODEL_PB).is_file() or (folder / SAVED_MODEL_PBTXT).is_file()
 
 
 def _refuse_cut_table(path: Path, data: bytes) -> None:
@@ -281,10 +302,31 @@ def _note_misleading_name(artifact: Artifact, path: Path) -> None:
         expected = ArtifactKind.META_GRAPH
     if expected is not None and expected is not artifact.kind:
         artifact.notes.append(f"{path.name} actually holds a {artifact.kind.label}, not a {expected.label}")
+    if artifact.kind is ArtifactKind.SAVED_MODEL and path.name in _EXPECTED_BY_NAME:
+        artifact.graph_file_misnamed = _misnamed(path.name, artifact.encoding)
+        if artifact.graph_file_misnamed:
+            artifact.warnings.append(artifact.graph_file_misnamed + "; shown here by its content")
+            return
     if artifact.encoding == "text" and path.suffix == ".pb":
         artifact.notes.append(f"{path.name} is a text proto despite its .pb name")
     if artifact.encoding == "binary" and path.suffix == ".pbtxt":
         artifact.notes.append(f"{path.name} is a binary proto despite its .pbtxt name")
+
+
+def _misnamed(name: str, encoding: str | None) -> str | None:
+    """How TensorFlow fails on a SavedModel file whose content is not the encoding its name promises.
+
+    TensorFlow's readers (``parse_saved_model`` in Python, ``ReadSavedModel`` in C++, which TF
+    Serving uses) look for ``saved_model.pb`` first and parse it as binary, else for
+    ``saved_model.pbtxt`` and parse it as text; they never look at the content.
+    """
+    if name == SAVED_MODEL_PB and encoding == "text":
+        return ("saved_model.pb holds a text (pbtxt) SavedModel, but TensorFlow parses a file of that name as "
+                "binary and fails (\"Cannot parse file\"; TF Serving: \"Could not parse\")")
+    if name == SAVED_MODEL_PBTXT and encoding == "binary":
+        return ("saved_model.pbtxt holds a binary SavedModel, but TensorFlow parses a file of that name as text "
+                "and fails (UnicodeDecodeError in Python, a text parse error in TF Serving)")
+    return None
 
 
 # -- checkpoints ----------------------------------------------------------------------
@@ -335,6 +377,7 @@ def _load_checkpoint(given: Path, prefix) -> Artifact:
         artifact.files.append(ArtifactFile(state, "checkpoint state", _size(state)))
         _describe_state(artifact, state)
     artifact.files.extend(_checkpoint_files(prefix))
+    artifact.exports = find_exports(root)
     meta = as_path(f"{_v1_base(prefix) if v1 else prefix}.meta")
     if meta.is_file():
         parsed = parse_file(meta)

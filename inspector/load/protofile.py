@@ -92,6 +92,10 @@ def _parse_binary(path: Path, data: bytes) -> ParsedFile:
                 path, f"is a truncated protobuf: {exc} (the file is cut short at {len(data)} bytes)",
                 "copy or export the file again",
             ) from None
+        if _looks_like_text(data):
+            raise NotAnArtifact(path, "looks like text, not a binary protobuf, and its first field is not one a "
+                                "text SavedModel, MetaGraphDef or GraphDef (pbtxt) starts with",
+                                "if it is a pbtxt, check what it holds; " + EXPECTED) from None
         raise NotAnArtifact(path, f"is not a protobuf message ({exc} at byte {exc.offset})", EXPECTED) from None
     last_error = None
     doubts: list[str] = []
@@ -114,6 +118,18 @@ def _parse_binary(path: Path, data: bytes) -> ParsedFile:
     if len(doubts) == 1 and len(candidates) == 1:
         raise CorruptArtifact(path, doubts[0], "the file is damaged, or was not written by TensorFlow")
     raise NotAnArtifact(path, "is a protobuf message but not a SavedModel, MetaGraphDef or GraphDef", EXPECTED)
+
+
+def _looks_like_text(data: bytes) -> bool:
+    """UTF-8 text without control characters other than whitespace (a binary protobuf has them)."""
+    head = data[:4096]
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
+            return False
+        text = head[:exc.start].decode("utf-8")
+    return bool(text.strip()) and all(ch.isprintable() or ch in "\t\n\r" for ch in text)
 
 
 def _doubt(message_type: str, message, data: bytes) -> str | None:

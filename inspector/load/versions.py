@@ -15,9 +15,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..model.layout import GRAPH_FILES
+
 _VERSION_NAME = re.compile(r"[ \t\n\v\f\r]*(-?[0-9]+)[ \t\n\v\f\r]*", re.ASCII)
 _INT64 = (-(1 << 63), (1 << 63) - 1)
-MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
+MODEL_FILES = GRAPH_FILES
 
 
 def parse_version(name: str) -> int | None:

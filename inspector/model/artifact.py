@@ -5,11 +5,15 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import protos
-from ..display import Displayed
+from ..display import Displayed, plural
 from ..errors import InspectorError, SelectionError
 from .metagraph import MetaGraph
+
+if TYPE_CHECKING:
+    from ..checkpoint.integrity import Integrity
 
 
 class ArtifactKind(str, enum.Enum):
@@ -37,10 +41,6 @@ _REPR_NAMES = {
     ArtifactKind.GRAPH_DEF: "GraphDef",
     ArtifactKind.CHECKPOINT: "Checkpoint",
 }
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -72,10 +72,19 @@ class Artifact(Displayed):
     fingerprint: protos.FingerprintDef | None = None
     checkpoint_prefix: Path | None = None
     versions: list[int] = field(default_factory=list)  # of a version tree, ascending
+    # SavedModels exported from a training model_dir (an Estimator's export/<name>/<timestamp>/), newest last
+    exports: list[Path] = field(default_factory=list)
     version: int | None = None  # the version inspected
+    # TensorFlow picks a SavedModel's parser by the file's name (saved_model.pb: binary, .pbtxt: text);
+    # when the content is the other encoding, how TensorFlow fails on it (tfinspect still shows the content).
+    graph_file_misnamed: str | None = None
+    # A directory with parts of a SavedModel (variables/, fingerprint.pb...) but no graph file: the parts.
+    # Only `check` makes such an artifact (to report TFI101); loading one for any other command is refused.
+    parts_without_graph: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # facts the user should know
     warnings: list[str] = field(default_factory=list)  # problems found while loading
     _checkpoint: object | None = field(default=None, repr=False, compare=False)
+    _integrity: dict = field(default_factory=dict, repr=False, compare=False)
 
     # -- display (the renderers live in report/, imported when an artifact is shown) --------
     def __repr__(self) -> str:
@@ -83,14 +92,14 @@ class Artifact(Displayed):
         if self.kind is ArtifactKind.SAVED_MODEL:
             tags = "; ".join("{" + ",".join(mg.tags) + "}" for mg in self.meta_graphs)
             count = sum(1 for mg in self.meta_graphs for sig in mg.signatures.values() if not sig.internal)
-            what = f"{_plural(len(self.meta_graphs), 'MetaGraph')} {tags}, {_plural(count, 'signature')}"
+            what = f"{plural(len(self.meta_graphs), 'MetaGraph')} {tags}, {plural(count, 'signature')}"
         elif self.kind is ArtifactKind.CHECKPOINT:
             prefix = self.checkpoint_prefix.name if self.checkpoint_prefix else None
             what = f"prefix {prefix!r}" + (", with its MetaGraph" if self.meta_graphs else ", no graph")
         else:
             nodes = sum(len(mg.graph_def.node) for mg in self.meta_graphs)
             count = sum(len(mg.signatures) for mg in self.meta_graphs)
-            what = _plural(nodes, "node") + (f", {_plural(count, 'signature')}" if count else "")
+            what = plural(nodes, "node") + (f", {plural(count, 'signature')}" if count else "")
         version = f" (version {self.version})" if self.version is not None else ""
         return f"<{kind} {str(self.path)!r}{version}: {what}>"
 
@@ -182,6 +191,26 @@ class Artifact(Displayed):
         except InspectorError:
             return None
 
+    def checkpoint_integrity(self, verify: bool = False) -> Integrity | None:
+        """Whether every byte the checkpoint's index promises is there, or None without a checkpoint.
+
+        Cheap by default: every data shard the index names exists and is long enough
+        (its size, no read).  ``verify=True`` also reads every tensor and compares its
+        crc32c.  Every command reports a damaged checkpoint from this one fact.
+        """
+        if self.checkpoint_prefix is None:
+            return None
+        if verify not in self._integrity:
+            if not verify and True in self._integrity:
+                return self._integrity[True]
+            from ..checkpoint.integrity import integrity
+
+            try:
+                reader = self.checkpoint
+            except InspectorError as exc:
+                reader = exc
+            self._integrity[verify] = integrity(str(self.checkpoint_prefix), reader, verify=verify)
+        return self._integrity[verify]
 
 
 def parse_tag_set(text: str) -> frozenset[str]:

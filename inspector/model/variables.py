@@ -33,6 +33,10 @@ class Variable:
     saved_name: str | None = None  # the name TensorFlow gave the variable (SavedVariable.name)
     copy_of: str | None = None  # a second stored copy of this variable (Keras model.export)
     slot_of: str | None = None  # the variable an optimizer slot belongs to
+    # In the local_variables collection (TF1 metric counters, an Estimator's eval state): not saved by
+    # the Saver, initialised by local_init_op.  False in the global variables collection; None in
+    # neither (a TF2 graph, or a variable only in another collection such as metric_variables).
+    local: bool | None = None
 
     @property
     def elements(self) -> int | None:
@@ -60,6 +64,8 @@ def distinct(variables: list[Variable]) -> list[Variable]:
 def node_variables(meta: MetaGraph) -> list[Variable]:
     defs = _variable_defs(meta)
     trainable = _trainable_names(meta)
+    local = _collection_variable_names(meta, "local_variables")
+    global_ = _collection_variable_names(meta, "variables")
     result = []
     for node in meta.graph_def.node:
         if node.op not in VARIABLE_OPS:
@@ -80,8 +86,15 @@ def node_variables(meta: MetaGraph) -> list[Variable]:
             initializer=(vdef.initializer_name or None) if vdef else None,
             snapshot=(vdef.snapshot_name or None) if vdef else None,
             checkpoint_key=node.name if node.op != "VarHandleOp" else _shared_name(node),
+            local=True if node.name in local else (False if node.name in global_ else None),
         ))
     return result
+
+
+def _collection_variable_names(meta: MetaGraph, key: str) -> set[str]:
+    if key not in meta.collections:
+        return set()
+    return {vdef.variable_name.split(":")[0] for vdef in parse_variable_defs(meta.collections[key])}
 
 
 def _shared_name(node: protos.NodeDef) -> str:

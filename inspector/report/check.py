@@ -17,9 +17,9 @@ STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: 
 SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
-def render_findings(findings: list[Finding], target: str, path: str, out: Console) -> None:
+def render_findings(findings: list[Finding], target: str, path: str, out: Console, command: str = "check") -> None:
     """Print the doctor's note; many findings stream as plain lines at the speed of the data."""
-    print_lines(out, findings_lines(findings, target, path))
+    print_lines(out, findings_lines(findings, target, path, command))
 
 
 def findings_renderable(findings: list[Finding], target: str, path: str) -> Group:
@@ -27,11 +27,16 @@ def findings_renderable(findings: list[Finding], target: str, path: str) -> Grou
     return Group(*findings_lines(findings, target, path))
 
 
-def findings_lines(findings: list[Finding], target: str, path: str) -> list[Text]:
+def findings_lines(findings: list[Finding], target: str, path: str, command: str = "check") -> list[Text]:
     counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
-    parts: list[Text] = [Text.assemble(("tfinspect check ", "bold"), Text(visible(path)), f"  (target {target})")]
+    title = Text.assemble((f"tfinspect {command} ", "bold"), Text(visible(path)))
+    if command == "check":
+        title.append(f"  (target {target})")
+    parts: list[Text] = [title]
     if not findings:
-        parts.append(Text("No problems found.", style="bold green"))
+        quiet = "Nothing in it reads, lists or writes files or reaches the network." if command == "scan" \
+            else "No problems found."
+        parts.append(Text(quiet, style="bold green"))
         return parts
 
     def where(f: Finding) -> tuple[str, str]:
@@ -63,7 +68,11 @@ def finding_lines(finding: Finding) -> list[Text]:
     line.append(visible(finding.message))
     if finding.severity is Severity.ERROR and finding.stage == "load" and finding.signature:
         line.append(" (the model does not load)", style="bold")
-    return [line, Text(f"          fix: {visible(finding.hint)}", style="dim")]
+    lines = [line]
+    if finding.count > 1:
+        others = [location or message for location, message in finding.places[1:]]
+        lines.append(Text(f"          and {len(others)} more: " + visible("; ".join(others))))
+    return [*lines, Text(f"          fix: {visible(finding.hint)}", style="dim")]
 
 
 def finding_json(finding: Finding) -> dict:
@@ -77,6 +86,9 @@ def finding_json(finding: Finding) -> dict:
         "stage": finding.stage,
         "message": finding.message,
         "hint": finding.hint,
+        "count": finding.count,
+        "places": [{"location": location, "message": message} for location, message in finding.places]
+        or [{"location": finding.location, "message": finding.message}],
     }
 
 
@@ -118,7 +130,11 @@ def render_explanation(rule: Rule, out: Console) -> None:
 
 
 def sarif(findings: list[Finding], rules: list[Rule], artifact_uri: str) -> dict:
-    """SARIF 2.1.0, as GitHub code scanning and other CI systems read it."""
+    """SARIF 2.1.0, as GitHub code scanning and other CI systems read it.
+
+    A finding that folds repeats (one rule, one place, one fix) is one result per location
+    here, so code-scanning tools track and dismiss each of them on its own.
+    """
     index = {rule.code: i for i, rule in enumerate(rules)}
     return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -149,6 +165,6 @@ def sarif(findings: list[Finding], rules: list[Rule], artifact_uri: str) -> dict
                         or artifact_uri,
                     }],
                 }],
-            } for f in findings],
+            } for folded in findings for f in folded.each()],
         }],
     }

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..analysis.checkpoint import GraphAudit, Listing, TensorStats
+from ..display import plural
 from ..sanitize import visible
 from .grid import print_table
 from .jsonout import bytes_json, document, renamed
@@ -33,8 +34,9 @@ def render_listing(view: Listing, out: Console) -> None:
                      human_count(row.elements), human_bytes(row.bytes), str(row.shard))
     print_table(out, grid)
     slots = sum(1 for r in view.rows if r.slot)
-    summary = (f"{len(view.rows)} tensors ({slots} optimizer slots), {human_count(view.total_elements)} values, "
-               f"{human_bytes(view.total_bytes)} in {view.num_shards} shard(s)")
+    summary = (f"{plural(len(view.rows), 'tensor')} ({plural(slots, 'optimizer slot')}), "
+               f"{plural(view.total_elements, 'value')}, "
+               f"{human_bytes(view.total_bytes)} in {plural(view.num_shards, 'shard')}")
     out.print(Text(summary, style="bold"))
     copies = [r for r in view.rows if r.copy_of]
     if copies:
@@ -49,14 +51,21 @@ def render_listing(view: Listing, out: Console) -> None:
         out.print(Text.assemble(("note  ", "yellow"), plain(note)))
     for warning in view.warnings:
         out.print(Text.assemble(("warning  ", "bold yellow"), plain(warning)))
+    for problem in view.problems:
+        out.print(Text.assemble(("INCOMPLETE  ", "bold red"), plain(problem), "; TensorFlow cannot restore it"))
 
 
-def render_audit(report: GraphAudit, out: Console) -> None:
+def render_audit(report: GraphAudit, out: Console, complete: bool = True) -> None:
+    """The graph/checkpoint comparison; ``complete`` False: the names match but bytes are missing."""
     result = report.result
     out.print()
     head = Text(f"Graph and checkpoint ({len(report.expected)} tensors restored, from the {report.source}): ",
                 style="bold")
-    head.append("they match" if result.ok else "they do NOT match", style="green" if result.ok else "bold red")
+    if result.ok and not complete:
+        head.append("names, dtypes and shapes match, but the checkpoint is INCOMPLETE (above): "
+                    "the restore fails", style="bold red")
+    else:
+        head.append("they match" if result.ok else "they do NOT match", style="green" if result.ok else "bold red")
     out.print(head)
     for key in result.missing:
         out.print(Text.assemble(("  missing  ", "red"), plain(key),
@@ -106,6 +115,7 @@ def listing_json(view: Listing, audit: GraphAudit | None, stats: list[TensorStat
         verify=None if verify is None else [renamed(asdict(f), key="checkpoint_key") for f in verify],
         notes=list(view.notes),
         warnings=list(view.warnings),
+        problems=list(view.problems),
     )
 
 

@@ -6,6 +6,7 @@ from rich.console import Console, Group
 from rich.text import Text
 
 from ..analysis.overview import MetaGraphHeading, MetaGraphOverview, Overview, VariableTotals
+from ..display import plural
 from ..model.metagraph import Signature
 from ..sanitize import visible
 from .grid import print_group
@@ -43,7 +44,9 @@ def _header(view: Overview) -> Text:
     if view.saved_model_schema_version is not None:
         details.append(f"schema version {view.saved_model_schema_version}")
     if view.versions:
-        details.append(f"version {view.version} of {', '.join(map(str, view.versions))}")
+        others = [v for v in view.versions if v != view.version]
+        details.append(f"version {view.version}" + (f" (the others: {', '.join(map(str, others))})" if others
+                                                      else " (the only one)"))
     if details:
         text.append("\n  " + "; ".join(details), style="dim")
     return text
@@ -105,8 +108,9 @@ def _versions_line(meta: MetaGraphHeading) -> Text:
 
 
 def _size_line(meta: MetaGraphHeading) -> Text:
-    return Text(f"  {human_count(meta.node_count)} nodes in the graph, {meta.function_count} functions "
-                f"holding {human_count(meta.function_node_count)} more nodes")
+    return Text(f"  {human_count(meta.node_count)} {'node' if meta.node_count == 1 else 'nodes'} in the graph, "
+                f"{plural(meta.function_count, 'function')} holding {human_count(meta.function_node_count)} more "
+                f"{'node' if meta.function_node_count == 1 else 'nodes'}")
 
 
 def _signatures(signatures: list[Signature]):
@@ -133,7 +137,8 @@ def _variables_line(label: str, totals: VariableTotals) -> Text:
     if totals.copies:
         unknown += (f"; the export stores {totals.copies} of them twice, "
                     f"{human_bytes(totals.copies_bytes)} more on disk")
-    return Text(f"  {label}: {totals.count} ({human_count(totals.parameters)} values, "
+    return Text(f"  {label}: {totals.count} ({human_count(totals.parameters)} "
+                f"{'value' if totals.parameters == 1 else 'values'}, "
                 f"{human_bytes(totals.bytes)}{unknown}; from {totals.source})")
 
 
@@ -170,7 +175,9 @@ def _checkpoint(view: Overview) -> Text:
     if ckpt.error:
         text.append(f"\n  cannot be read: {visible(ckpt.error)}", style="red")
     elif ckpt.tensors is not None:
-        text.append(f"\n  {ckpt.tensors} tensors, {human_bytes(ckpt.bytes)} in {ckpt.shards} shard(s)")
+        text.append(f"\n  {plural(ckpt.tensors, 'tensor')}, {human_bytes(ckpt.bytes)} in {plural(ckpt.shards, 'shard')}")
+        for problem in ckpt.problems:
+            text.append(f"\n  INCOMPLETE: {visible(problem)}; TensorFlow cannot restore it", style="bold red")
     return text
 
 

@@ -98,9 +98,13 @@ def render_concrete(functions: list[ConcreteFunction], out: Console) -> None:
         if not cf.inputs:
             out.print(Text("    no arguments", style="dim"))
         for index, arg in enumerate(cf.inputs, 1):
-            line = Text.assemble(f"    argument #{index} ", plain(arg.name), ": ", plain(arg.spec))
+            if "Spec(" in arg.spec:
+                line = Text.assemble(f"    argument #{index} ", plain(arg.name), ": ", plain(arg.spec))
+            else:  # a Python value traced into this function, not a tensor
+                line = Text.assemble(f"    argument #{index} ", plain(arg.name), ": the Python value ",
+                                     plain(arg.spec))
             if arg.default is not None:
-                line.append_text(Text.assemble(" = ", plain(arg.default)))
+                line.append_text(Text.assemble(" (default ", plain(arg.default), ")"))
             out.print(line)
         for arg in cf.outputs:
             out.print(Text.assemble("    returns ", plain(arg.name), ": ", plain(arg.spec)))

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..analysis.variables import ConstantsView, VariablesView
+from ..display import plural
 from ..tensors.shapes import format_shape
 from .grid import print_table
 from .jsonout import document
@@ -32,6 +33,7 @@ def variables_json(view: VariablesView) -> dict:
                 "node": v.node,
                 "copy_of": v.copy_of,
                 "slot_of": v.slot_of,
+                "local": v.local,
             }
             for v in view.variables
         ],
@@ -57,6 +59,8 @@ def render_variables(view: VariablesView, out: Console) -> None:
             rows.columns[column].justify = "right"
         for v in view.variables:
             details = []
+            if v.local:
+                details.append("local variable (metric state; the Saver does not save it)")
             if v.copy_of:
                 details.append(f"second copy of {v.copy_of}")
             if v.path and v.path != v.name:
@@ -85,9 +89,11 @@ def render_variables(view: VariablesView, out: Console) -> None:
 
 def _constants(constants: ConstantsView, out: Console) -> None:
     out.print()
-    out.print(Text(f"No variables: the weights of a frozen graph live in Const nodes. "
-                   f"{constants.count} Const nodes hold {human_count(constants.elements)} values, "
-                   f"{human_bytes(constants.nbytes)}."))
+    why = ("the weights of a frozen graph live in Const nodes" if constants.frozen
+           else "this graph has no variables, so whatever weights it has are Const nodes")
+    out.print(Text(f"No variables: {why}. {plural(constants.count, 'Const node')} "
+                   f"{'holds' if constants.count == 1 else 'hold'} {human_count(constants.elements)} "
+                   f"{'value' if constants.elements == 1 else 'values'}, {human_bytes(constants.nbytes)}."))
     if not constants.largest:
         return
     shown = len(constants.largest)

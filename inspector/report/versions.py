@@ -7,6 +7,7 @@ from rich.text import Text
 
 from ..analysis.changes import BREAKING, COMPATIBLE
 from ..analysis.versions import Version, VersionsView
+from ..display import plural
 from ..sanitize import visible
 from .jsonout import document
 from .style import human_bytes, table
@@ -24,6 +25,9 @@ def version_json(version: Version) -> dict:
         "signatures": version.signatures,
         "check_errors": version.check_errors,
         "check_warnings": version.check_warnings,
+        "tf_serving_releases": version.serving_releases,
+        "tf_serving_summary": version.serving_summary,
+        "healthy": version.healthy,
     }
 
 
@@ -49,20 +53,23 @@ def _state(version: Version) -> Text:
     if version.error is not None:
         return Text("cannot load: " + visible(version.error), style="bold red")
     if version.check_errors:
-        return Text(f"{len(version.check_errors)} check error(s): " + visible(version.check_errors[0]),
+        return Text(f"{plural(len(version.check_errors), 'check error')}: " + visible(version.check_errors[0]),
                     style="bold red")
-    return Text("ok" + (f" ({version.check_warnings} warning(s))" if version.check_warnings else ""), style="green")
+    return Text("ok" + (f" ({plural(version.check_warnings, 'warning')})" if version.check_warnings else ""), style="green")
 
 
 def render_versions(view: VersionsView, out: Console) -> None:
     out.print(Text.assemble(("model base path ", "bold"), visible(view.root), f"  policy: {view.policy.describe()}"))
-    rows = table(None, "version", "folder", "served", "signatures", "size", "TF", "check")
+    rows = table(None, "version", "folder", "served", "signatures", "size", "TF", "TF Serving releases", "check")
     for version in view.versions:
         served = Text("SERVED", style="bold green") if version.served else Text("-")
+        if version.served and not version.healthy:
+            served = Text("SERVED, BROKEN", style="bold red")  # TF Serving picks it and cannot serve it
         if version.shadowed_by is not None:
             served = Text(f"shadowed by {visible(version.shadowed_by)}", style="yellow")
         rows.add_row(str(version.number), Text(visible(version.name)), served, Text(visible(_signatures_text(version))),
-                     human_bytes(version.size), Text(visible(version.tensorflow_version or "-")), _state(version))
+                     human_bytes(version.size), Text(visible(version.tensorflow_version or "-")),
+                     Text(version.serving_summary or "-"), _state(version))
     out.print(rows)
     if view.steps:
         steps = table("Changes between consecutive versions", "from", "to", "breaking", "compatible", "info",

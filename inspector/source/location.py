@@ -23,6 +23,7 @@ import os
 import posixpath
 import re
 import stat
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from types import SimpleNamespace
 
@@ -198,7 +199,35 @@ class UrlPath:
         questions about it (exists, is_file, iterdir, size) from that listing."""
         if _covering_tree(self) is not None:
             return
-        found = call(self, "find", self.path, withdirs=True, detail=True)
+        self._remember(call(self, "find", self.path, withdirs=True, detail=True))
+
+    def remember_files(self, files: Iterable[tuple[str, int, str | None]]) -> None:
+        """Take ``(name below this directory, size, change token)`` of every file in it as its listing.
+
+        For a process that inspects part of a tree another process listed: questions
+        about the files below are answered from these entries, with no request."""
+        self._remember({posixpath.join(self.path, name): {"type": "file", "size": size, "token": token}
+                        for name, size, token in files})
+
+    def listed_files(self) -> list[tuple[str, int, str | None]]:
+        """Every file below this directory, from one listing: ``(name below it, size, change token)``.
+
+        The token is what the store says changes with the content (GCS's generation, S3's ETag,
+        else a modification time); None when the store gives none."""
+        self.list_tree()
+        key, start = id(self.fs), self.path + "/"
+        return sorted((name[len(start):], info["size"], info.get("token"))
+                      for (fs_key, name), info in list(_LISTED.items())
+                      if fs_key == key and name.startswith(start) and info["type"] == "file")
+
+    def listed_dirs(self) -> list[str]:
+        """Every folder below this directory (names below it), from the same listing."""
+        self.list_tree()
+        key, start = id(self.fs), self.path + "/"
+        return sorted(name[len(start):] for (fs_key, name), info in list(_LISTED.items())
+                      if fs_key == key and name.startswith(start) and info["type"] == "directory")
+
+    def _remember(self, found: dict) -> None:
         key = id(self.fs)
         _LISTED[(key, self.path)] = {"name": self.path, "type": "directory", "size": 0}
         children: dict[str, list[str]] = {self.path: []}
@@ -207,7 +236,8 @@ class UrlPath:
             if name == self.path:
                 continue
             kind = "directory" if info.get("type") == "directory" else "file"
-            _LISTED[(key, name)] = {"name": name, "type": kind, "size": int(info.get("size") or 0)}
+            _LISTED[(key, name)] = {"name": name, "type": kind, "size": int(info.get("size") or 0),
+                                    "token": _change_token(info)}
             # a file's folders are directories even when the store keeps no object for them
             parent = posixpath.dirname(name)
             while parent != self.path and parent.startswith(self.path + "/") and (key, parent) not in _LISTED:
@@ -277,6 +307,18 @@ class UrlPath:
         if info.get("type") != "file":
             raise IsADirectoryError(21, "is a directory", str(self))
         return RemoteFile(self, int(info.get("size") or 0))
+
+
+# What a listing says changes when an object is rewritten, in the order of preference.
+_TOKEN_KEYS = ("token", "generation", "ETag", "etag", "md5Hash", "mtime", "LastModified", "updated", "created")
+
+
+def _change_token(info: dict) -> str | None:
+    for name in _TOKEN_KEYS:
+        value = info.get(name)
+        if value:
+            return str(value).strip('"')
+    return None
 
 
 # What listed trees showed: (id(fs), path) -> info; (id(fs), tree root) -> folder -> children.

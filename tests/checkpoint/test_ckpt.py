@@ -21,8 +21,7 @@ def test_ckpt_json_lists_what_tensorflow_lists(tf, prefix):
     ours = {t["checkpoint_key"]: (t["dtype"], t["shape"]) for t in result.json()["tensors"]}
     reader = tf.train.load_checkpoint(prefix)
     dtypes = reader.get_variable_to_dtype_map()
-    expected = {name: (dtypes[name].as_datatype_enum, shape) for name, shape in tf.train.list_variables(prefix)
-                if name != "_CHECKPOINTABLE_OBJECT_GRAPH"}
+    expected = {name: (dtypes[name].as_datatype_enum, shape) for name, shape in tf.train.list_variables(prefix)}
     from tensorflow.core.framework import types_pb2
 
     assert ours == {k: (types_pb2.DataType.Name(d), s) for k, (d, s) in expected.items()}

@@ -112,15 +112,16 @@ def test_a_checkpoint_without_its_data_shards_is_listed_like_tensorflow_lists_it
     assert_listing_matches(BundleReader(prefix), prefix, tf)
 
     result = run_cli("ckpt", copy, "--json")
-    assert result.code == 0, result.err
+    assert result.code == 1, result.err  # listed, and an incomplete checkpoint is a finding
     rows = {row["checkpoint_key"]: row["shape"] for row in result.json()["tensors"]}
-    assert rows == {k: v for k, v in listed.items() if k != OBJECT_GRAPH_KEY}
+    assert rows == listed
+    assert any(gone[0].name in problem and "missing" in problem for problem in result.json()["problems"])
     warning, = result.err.splitlines()
     assert warning.startswith("tfinspect: warning: ") and gone[0].name in warning
 
     table = run_cli("ckpt", copy)
-    assert table.code == 0, table.err
-    assert gone[0].name in table.out and "listed from the .index alone" in table.out
+    assert table.code == 1, table.err
+    assert gone[0].name in table.out and "listed from the .index alone" in table.out and "INCOMPLETE" in table.out
 
     for option in ("--stats", "--verify"):
         refused = run_cli("ckpt", copy, option)
@@ -215,9 +216,10 @@ def test_a_sharded_v1_pattern_with_a_shard_missing(tmp_path, tf):
     pattern = str(tmp_path / "model.ckpt-?????-of-00002")
     assert dict(tf.train.list_variables(pattern)) == dict(tf.train.list_variables(str(V1)))
     result = run_cli("ckpt", pattern, "--json")
-    assert result.code == 0, result.err
+    assert result.code == 1, result.err  # listed; the missing shard is a finding
     assert {row["checkpoint_key"]: row["shape"] for row in result.json()["tensors"]} == dict(tf.train.list_variables(pattern))
     assert "1 of 2 data shards missing (model.ckpt-00001-of-00002)" in result.err
+    assert ["model.ckpt-00001-of-00002" in p for p in result.json()["problems"]] == [True]
     refused = run_cli("ckpt", pattern, "--stats")
     assert refused.code == 2 and str(tmp_path / "model.ckpt-00001-of-00002") in refused.err
 

@@ -225,3 +225,109 @@ def test_not_a_saved_model_suggests_io_only_where_io_answers(name):
     io = run_cli("io", path)
     assert ("tfinspect io" in finding["hint"]) == (io.code == 0), (finding["hint"], io.err)
     assert "tf.compat.v1.saved_model.Builder" in finding["hint"] or "tf.saved_model.save" in finding["hint"]
+
+
+def _misnamed(tmp_path, encoding: str):
+    """A SavedModel whose graph file's name promises the other encoding than its content."""
+    from google.protobuf import text_format
+
+    folder = copy_fixture(tmp_path, "seed000", "exported_model")
+    binary = folder / "saved_model.pb"
+    if encoding == "binary":  # a binary proto renamed saved_model.pbtxt
+        binary.rename(folder / "saved_model.pbtxt")
+    else:  # a text proto written as saved_model.pb
+        binary.write_text(text_format.MessageToString(_saved_model_proto(binary)))
+    return folder
+
+
+@pytest.mark.parametrize(("content", "tf_error"), [("binary", UnicodeDecodeError), ("text", OSError)])
+def test_graph_file_named_against_its_content(tmp_path, tf, content, tf_error):
+    """TensorFlow parses saved_model.pb as binary and saved_model.pbtxt as text, whatever they hold."""
+    folder = _misnamed(tmp_path, content)
+    with pytest.raises(tf_error):
+        tf.saved_model.load(str(folder))
+    with tf.compat.v1.Session(graph=tf.Graph()) as session, pytest.raises(tf_error):
+        tf.compat.v1.saved_model.loader.load(session, ["serve"], str(folder))
+    for target in ("tf-serving", "vertex", "python", "python-v1"):
+        code, items = findings(folder, "--target", target)
+        assert code == 1 and [f["code"] for f in items if f["severity"] == "error"] == ["TFI212"], target
+        assert "TFI102" not in codes(items)
+    # tfinspect still shows what the file holds, and says what TensorFlow will do with it
+    shown = run_cli("show", folder)
+    assert shown.code == 0 and "serving_default" in shown.out and "parses a file of that name" in shown.out
+
+
+def test_a_text_saved_model_named_pbtxt_is_not_misnamed(tmp_path, tf):
+    from google.protobuf import text_format
+
+    folder = copy_fixture(tmp_path, "seed000", "exported_model")
+    text = text_format.MessageToString(_saved_model_proto(folder / "saved_model.pb"))
+    (folder / "saved_model.pbtxt").write_text(text)
+    (folder / "saved_model.pb").unlink()
+    tf.saved_model.load(str(folder))  # TensorFlow loads it
+    code, items = findings(folder, "--select", "TFI1,TFI212")
+    assert code == 0 and codes(items) == {"TFI102"}
+
+
+def test_training_model_dir_names_its_newest_export(tmp_path):
+    """An Estimator model_dir: check, request and metadata name the export instead of judging the training graph."""
+    import shutil
+
+    from conformance.artifacts import CORPUS, require_corpus
+
+    require_corpus()
+    corpus = CORPUS / "tfx" / "estimator_training"
+    if not corpus.is_dir():
+        pytest.skip("the corpus is not beside the clone")
+    model_dir = tmp_path / "model_dir"
+    shutil.copytree(corpus, model_dir)
+    newest = model_dir / "export" / "chicago-taxi" / "1646034756"
+    older = model_dir / "export" / "chicago-taxi" / "1646000000"
+    shutil.copytree(newest, older)
+    for target in ("tf-serving", "python"):
+        code, items = findings(model_dir, "--target", target)
+        by_code = {f["code"]: f for f in items}
+        assert str(newest) in by_code["TFI213"]["message"], target
+        assert set(by_code) <= {"TFI104", "TFI213", "TFI210", "TFI211"}, target
+    assert "TFI104" in codes(findings(model_dir)[1])
+    for command in ("request", "metadata"):
+        result = run_cli(command, model_dir)
+        assert result.code == 2 and str(newest) in result.err and result.out == ""
+    # the export itself is what check judges
+    code, items = findings(newest)
+    assert code == 0
+
+
+# What TensorFlow and Keras write beside saved_model.pb and never without it.
+SAVED_MODEL_PARTS = ("variables", "assets", "assets.extra", "fingerprint.pb", "keras_metadata.pb")
+
+
+@pytest.mark.parametrize("part", SAVED_MODEL_PARTS)
+def test_partial_saved_model_is_one_fact_for_show_and_check(tmp_path, part):
+    """A folder with one SavedModel part and no graph file: show refuses it and check reports TFI101,
+    both naming the part, because both ask the same fact."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    if "." in part and not part.startswith("assets"):
+        (folder / part).write_bytes(b"")
+    else:
+        (folder / part).mkdir()
+        (folder / part / "x").write_bytes(b"1")
+    shown = run_cli("show", folder)
+    assert shown.code == 2 and shown.out == "" and f"holds {part} but no saved_model.pb" in shown.err
+    for target in ("tf-serving", "python"):
+        code, items = findings(folder, "--target", target)
+        assert code == 1 and [(f["code"], f["rule"]) for f in items] == [("TFI101", "missing-saved-model-pb")]
+        assert f"has {part} but no saved_model.pb" in items[0]["message"]
+    ignored = run_cli("check", folder, "--ignore", "TFI101")
+    assert ignored.code == 2 and part in ignored.err
+
+
+def test_a_folder_of_other_files_is_not_a_partial_saved_model(tmp_path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("hello")
+    (folder / "variables.txt").write_text("hello")
+    for command in ("show", "check"):
+        result = run_cli(command, folder)
+        assert result.code == 2 and "holds no TensorFlow model" in result.err, command

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, check_findings, copy_fixture, fixture, run_cli
+from conftest import ROOT, check_findings, copy_fixture, each_place, fixture, run_cli
 from tensorflow.core.protobuf import saved_model_pb2
 
 import inspector
@@ -28,7 +28,7 @@ EVERY_FIXTURE = HEALTHY + [
 
 
 def findings(path, *extra):
-    return check_findings(path, "--select", "TFI5", *extra)[1]
+    return each_place(check_findings(path, "--select", "TFI5,security", *extra)[1])
 
 
 def by_code(items, code):
@@ -107,24 +107,26 @@ def test_tfi502_py_func(tf):
     assert "pyfunc" in proc.stdout.lower()
 
 
-def test_tfi503_file_op_in_cond_branch():
-    found = by_code(findings(fixture("fault_file_ops")), "TFI503")
+def test_security_file_read_in_cond_branch():
+    found = by_code(findings(fixture("fault_file_ops")), "TFI804")
     assert len(found) == 1
     assert found[0]["severity"] == "warning"
+    assert "'/tmp/tfinspect-settings.txt'" in found[0]["message"]
+    assert "run by signature serving_default" in found[0]["message"]
     location = found[0]["location"]
-    assert location.startswith("cond_true_") and location.endswith("/ReadFile")
+    assert location.startswith("cond_true_") and location.endswith(" -> cond/ReadFile")
     # The branch is really an If branch reached from the serving function.
     meta = inspector.load(fixture("fault_file_ops")).meta_graph("serve")
-    branch = location.split("/")[0]
+    branch = location.split(" -> ")[0]
     assert any(c.callee == branch and c.attr == "then_branch" for c in meta.functions.calls)
 
 
-def test_tfi503_ignores_the_savers_ops():
+def test_security_rules_ignore_the_savers_ops():
     # seed003 (TF1 save/ scope) and tf2_module (TF2 saver functions) hold SaveV2 and RestoreV2.
     for parts in (("seed003", "SavedModel"), ("tf2_module",)):
         meta = inspector.load(fixture(*parts)).meta_graph("serve")
         assert {"SaveV2", "RestoreV2"} <= set(meta.op_histogram)
-        assert by_code(findings(fixture(*parts)), "TFI503") == []
+        assert [f for f in findings(fixture(*parts)) if f["code"].startswith("TFI8")] == []
 
 
 def test_tfi504_device_pin(tf):
@@ -168,3 +170,31 @@ def test_tfi505_min_consumer_above_release(tmp_path, tf):
         graph = tf.Graph()
         with graph.as_default(), tf.compat.v1.Session(graph=graph) as sess:
             tf.compat.v1.saved_model.loader.load(sess, ["serve"], str(export))
+
+
+def test_stale_v1_savers_are_the_saver_not_file_access(tmp_path, tf):
+    """An old .meta keeps every Saver made over its life (save/ .. save_4/), V1 ones writing with
+    SaveSlices and reading with RestoreSlice: they are savers, not file access."""
+    graph = tf.Graph()
+    with graph.as_default():
+        variable = tf.compat.v1.get_variable("w", shape=[2], initializer=tf.compat.v1.zeros_initializer())
+        savers = [tf.compat.v1.train.Saver([variable], write_version=tf.compat.v1.train.SaverDef.V1)
+                  for _ in range(5)]
+        meta = tmp_path / "model.meta"
+        savers[-1].export_meta_graph(str(meta))
+    ops = {node.op for node in graph.as_graph_def().node}
+    assert "SaveSlices" in ops  # TensorFlow 2.21 still writes V1 checkpoints with it
+    scopes = {node.name.split("/")[0] for node in graph.as_graph_def().node if node.op == "SaveSlices"}
+    assert scopes == {"save", "save_1", "save_2", "save_3", "save_4"}
+    # TensorFlow 1.x restored V1 checkpoints with RestoreSlice (2.21 uses RestoreV2): write the .meta as it did.
+    from tensorflow.core.protobuf import meta_graph_pb2
+
+    proto = meta_graph_pb2.MetaGraphDef.FromString(meta.read_bytes())
+    for node in proto.graph_def.node:
+        if node.op == "RestoreV2":
+            node.op = "RestoreSlice"
+            node.attr["dt"].type = node.attr["dtypes"].list.type[0]
+            del node.attr["dtypes"]
+    meta.write_bytes(proto.SerializeToString())
+    found = [f for f in findings(meta, "--target", "python") if f["code"].startswith("TFI8")]
+    assert found == []

@@ -6,7 +6,7 @@ import base64
 
 import numpy as np
 import pytest
-from conftest import check_findings, fixture, run_cli
+from conftest import check_findings, each_place, fixture, run_cli
 
 HEALTHY = [("seed003", "SavedModel"), ("seed000", "exported_model"), ("seed001", "mnist", "1"),
            ("seed001", "mnist", "2"), ("tf2_module",), ("keras_export",)]
@@ -14,7 +14,7 @@ TARGETS = ("tf-serving", "vertex", "python")
 
 
 def findings(path, *args: str) -> list[dict]:
-    return check_findings(path, "--select", "TFI4", *args)[1]
+    return each_place(check_findings(path, "--select", "TFI4", *args)[1])
 
 
 def only(items: list[dict], code: str) -> list[dict]:

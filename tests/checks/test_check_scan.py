@@ -1,4 +1,4 @@
-"""check's TFI503/TFI507 find every op `saved_model_cli scan` finds, and more (function and branch bodies).
+"""check's security rules (TFI8xx) and TFI507 find every op `saved_model_cli scan` finds, and more (function and branch bodies).
 
 `saved_model_cli scan` reports, per MetaGraph, the ops of its denylist (ReadFile,
 WriteFile, PrintV2) that the graph uses.  Its own scan function runs in one child
@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, check_findings, fixture
+from conftest import ROOT, check_findings, each_place, fixture
 from tensorflow.core.protobuf import saved_model_pb2
 
 from tests.conformance.artifacts import saved_models
@@ -34,7 +34,7 @@ for path in sys.argv[1:]:
         result[path + "|" + ",".join(meta.meta_info_def.tags)] = out.getvalue()
 print(json.dumps(result))
 """
-SCAN_CODES = {"TFI503", "TFI507"}
+SCAN_CODES = ("TFI8", "TFI507")
 
 
 def _with_denylisted_ops(tmp_path, tf):
@@ -70,8 +70,8 @@ def scanned(tmp_path_factory, tf):
 
 def _op_types(path, tags: str) -> set[str]:
     ops = set()
-    for f in findings_in_process("tf-serving", path):
-        if f["code"] in SCAN_CODES and f["tag_set"] in (tags.split(","), None):
+    for f in each_place(findings_in_process("tf-serving", path)):
+        if f["code"].startswith(SCAN_CODES) and f["tag_set"] in (tags.split(","), None):
             ops.add(f["message"].split()[0])
     return ops
 
@@ -97,5 +97,5 @@ def test_the_edited_copy_holds_each_denylisted_op(scanned):
     paths, found = scanned
     key = f"{paths[-1]}|serve"
     assert found[key] == {"ReadFile", "WriteFile", "PrintV2"}
-    locations = {f["location"] for f in check_findings(paths[-1], "--select", "TFI503,TFI507")[1]}
+    locations = {f["location"] for f in each_place(check_findings(paths[-1], "--select", "security,TFI507")[1])}
     assert {"extra/read", "extra/write"} <= locations and any(loc.startswith("extra/show") for loc in locations)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import check_findings, copy_fixture, fixture, run_cli
+from conftest import check_findings, copy_fixture, each_place, fixture, run_cli
 
 HEALTHY = [("seed003", "SavedModel"), ("seed000", "exported_model"), ("seed001", "mnist", "1"),
            ("seed001", "mnist", "2"), ("tf2_module",), ("keras_export",)]
@@ -15,7 +15,7 @@ INTERNAL = ("__saved_model_init_op", "__saved_model_train_op")
 
 
 def findings(path, *args: str) -> list[dict]:
-    return check_findings(path, "--select", "TFI3", *args)[1]
+    return each_place(check_findings(path, "--select", "TFI3", *args)[1])
 
 
 def only(items: list[dict], code: str) -> list[dict]:

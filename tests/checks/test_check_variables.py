@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import check_findings, copy_fixture, fixture
+from conftest import check_findings, copy_fixture, each_place, fixture
 
 HEALTHY = [
     ("seed003", "SavedModel"),
@@ -19,7 +19,7 @@ HEALTHY = [
 
 
 def findings(path, *extra):
-    return check_findings(path, "--select", "TFI2", *extra)[1]
+    return each_place(check_findings(path, "--select", "TFI2", *extra)[1])
 
 
 def by_code(items, code):
@@ -122,6 +122,31 @@ def test_tfi205_absolute_path_in_function_branch():
     location = found[0]["location"]
     assert location.startswith("cond_true_") and location.endswith("/ReadFile/filename")
     assert "/tmp/tfinspect-settings.txt" in found[0]["message"]
+
+
+def test_tfi205_is_a_warning_where_the_file_exists(tmp_path, tf):
+    """TensorFlow runs a signature whose constant path names a file that exists: a portability warning."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    export = copy_fixture(tmp_path, "fault_file_ops")
+    settings = tmp_path / "settings.txt"
+    settings.write_text("7")
+    proto = saved_model_pb2.SavedModel.FromString((export / "saved_model.pb").read_bytes())
+    edited = 0
+    for function in proto.meta_graphs[0].graph_def.library.function:
+        for node in function.node_def:
+            if node.op == "Const" and node.name.endswith("ReadFile/filename"):
+                node.attr["value"].tensor.string_val[:] = [str(settings).encode()]
+                edited += 1
+    assert edited == 1
+    (export / "saved_model.pb").write_bytes(proto.SerializeToString())
+    sess, meta = tf1_load(tf, export)
+    signature = meta.signature_def["serving_default"]
+    feeds = {t.name: 1.0 for t in signature.inputs.values()}
+    sess.run([t.name for t in signature.outputs.values()], feeds)  # TensorFlow runs it
+    found = by_code(findings(export), "TFI205")
+    assert [(f["severity"], f["signature_key"]) for f in found] == [("warning", None)]
+    assert str(settings) in found[0]["message"]
 
 
 def test_tfi205_ignores_asset_tensors():

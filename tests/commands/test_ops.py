@@ -269,3 +269,29 @@ def test_type_filter_searches_functions_and_ignores_case(tf):
     assert "2 more operations are inside library functions; add --functions to list them" in by_name.out
     listed = run_cli("ops", path, "--match", "MatMul", "--functions", "--json").json()["ops"]
     assert sorted(r["name"] for r in listed) == tf_matmuls
+
+
+def test_ops_keep_the_order_get_operations_gives_after_an_import(tmp_path, tf):
+    """TF1 tf.cond and while_loop write a GraphDef whose order the importer changes: ops follows the importer."""
+    graph = tf.Graph()
+    tf.compat.v1.disable_control_flow_v2()
+    try:
+        with graph.as_default():
+            x = tf.compat.v1.placeholder(tf.float32, [None, 3], name="x")
+            w = tf.compat.v1.get_variable("w", [3], initializer=tf.compat.v1.ones_initializer())
+            flag = tf.compat.v1.placeholder_with_default(True, [], name="flag")
+            y = tf.compat.v1.cond(flag, lambda: x * w + 1.0, lambda: x - w)
+            tf.compat.v1.cond(y[0, 0] > 0, lambda: tf.reduce_sum(y), lambda: tf.reduce_mean(y * w))
+            tf.compat.v1.while_loop(lambda i: i < 3, lambda i: i + 1, [tf.constant(0)])
+            meta = tmp_path / "model.meta"
+            tf.compat.v1.train.Saver().export_meta_graph(str(meta))
+    finally:
+        tf.compat.v1.enable_control_flow_v2()
+    written = [node.name for node in graph.as_graph_def().node]
+    imported = tf.Graph()
+    with imported.as_default():
+        tf.compat.v1.train.import_meta_graph(str(meta))
+    expected = [op.name for op in imported.get_operations()]
+    assert written != expected  # the importer reorders this graph
+    result = run_cli("ops", meta, "--json")
+    assert [row["name"] for row in result.json()["ops"]] == expected

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, fixture, run_cli
+from conftest import ROOT, copy_fixture, fixture, run_cli
 from helpers.proto_edits import with_bytes_alias
 
 from inspector import protos
@@ -277,3 +277,21 @@ def test_table_report_names_paths(tmp_path):
 @pytest.fixture(scope="module")
 def bytes_alias_model(tmp_path_factory) -> Path:
     return with_bytes_alias(tmp_path_factory.mktemp("bytes"))
+
+
+def test_the_empty_tag_set_is_a_tag_set(tmp_path, tf):
+    """--tag-set "" picks the MetaGraph saved without tags, as every other command does; TensorFlow loads it."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    folder = copy_fixture(tmp_path, "seed003", "SavedModel")
+    proto = saved_model_pb2.SavedModel.FromString((folder / "saved_model.pb").read_bytes())
+    del proto.meta_graphs[0].meta_info_def.tags[:]
+    (folder / "saved_model.pb").write_bytes(proto.SerializeToString())
+    with tf.compat.v1.Session(graph=tf.Graph()) as session:
+        tf.compat.v1.saved_model.loader.load(session, [], str(folder))
+    assert run_cli("show", folder, "--tag-set", "").code == 0
+    result = run_cli("request", folder, "--tag-set", "", "--json")
+    assert result.code == 0, result.err
+    assert result.json()["tag_set"] == []
+    refused = run_cli("request", fixture("seed003", "SavedModel"), "--tag-set", "")
+    assert refused.code == 2 and "no MetaGraph has the tag-set {}" in refused.err

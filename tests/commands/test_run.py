@@ -164,3 +164,18 @@ def test_the_python_target_reports_what_tf_saved_model_load_says(tmp_path):
     result = run_cli("run", KERAS_SERVING, "--input", body)
     assert result.code == 2 and result.out == "" and result.err.count("\n") == 1
     assert "object has no attribute 'add_slot'" in result.err
+    assert "TFI206" in result.err and "--target python-v1" in result.err
+
+
+@pytest.mark.parametrize("target", ["python", "python-v1"])
+def test_a_missing_shard_is_named_from_tensorflows_original_error(tmp_path, target):
+    from helpers.uploads import damaged_copy
+
+    model = damaged_copy(fixture("seed000", "exported_model"), "shard-deleted", tmp_path)
+    body = tmp_path / "body.json"
+    body.write_text(run_cli("request", model, "--body").out)
+    result = run_cli("run", model, "--input", body, "--target", target)
+    assert result.code == 2 and result.out == "" and result.err.count("\n") == 1
+    # TensorFlow's own words name the file it did not find; tfinspect adds the rule that says so
+    assert "variables.data-00000-of-00001" in result.err, result.err
+    assert "TFI210" in result.err

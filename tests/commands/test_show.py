@@ -97,3 +97,29 @@ def test_names_from_the_artifact_are_not_rich_markup(tmp_path, tf):
     result = run_cli("show", folder)
     assert result.code == 0, result.err
     assert "[red]boom[/red]" in result.out
+
+
+def test_counts_take_the_right_number():
+    shown = run_cli("show", fixture("seed003", "SavedModel")).out
+    assert "in 1 shard" in shown and "shard(s)" not in shown
+    assert "0 functions holding 0 more nodes" in shown
+    listed = run_cli("ckpt", fixture("seed003", "SavedModel")).out
+    assert "in 1 shard" in listed and "shard(s)" not in listed
+
+
+def test_variables_of_a_graph_without_variables_says_what_it_is():
+    frozen = run_cli("variables", fixture("seed003", "frozen_graph.pb")).out
+    assert "the weights of a frozen graph live in Const nodes" in frozen
+    saved = run_cli("variables", fixture("fault_py_func")).out
+    assert "frozen graph" not in saved and "this graph has no variables" in saved
+
+
+def test_a_python_argument_of_a_concrete_function_is_not_written_as_an_assignment():
+    from conformance.artifacts import CORPUS
+
+    path = CORPUS / "tfx" / "keras_serving"
+    if not path.is_dir():
+        pytest.skip("the corpus is not beside the clone")
+    out = run_cli("signatures", path).out
+    assert "training: the Python value True (default False)" in out
+    assert "training: True = False" not in out

@@ -137,3 +137,40 @@ def test_not_a_base_path_exits_2(built, tmp_path):
     (tmp_path / "model.pb").write_bytes(b"")
     a_file = run_cli("versions", tmp_path / "model.pb")
     assert a_file.code == 2 and "is not a directory" in a_file.err
+
+
+@pytest.fixture
+def odd_names(tmp_path) -> Path:
+    """Version folders TF Serving reads by safe_strto64: '01' is 1, '-9223372036854775808' is -2^63, '1e3' no version."""
+    root = tmp_path / "mymodel"
+    root.mkdir()
+    for name in ("01", "-9223372036854775808", "1e3"):
+        shutil.copytree(fixture("seed003", "SavedModel"), root / name)
+    return root
+
+
+def test_odd_version_names_mean_the_same_to_every_command(odd_names):
+    served = run_cli("versions", odd_names, "--json").json()
+    assert served["served"] == [1] and served["skipped"] == ["1e3"]
+    assert sorted(v["version"] for v in served["versions"]) == [-9223372036854775808, 1]
+    shown = run_cli("show", odd_names, "--json").json()
+    assert shown["version"] == 1 and shown["versions"] == [-9223372036854775808, 1]
+    assert "version 1 (the others: -9223372036854775808)" in run_cli("show", odd_names).out
+    for command in ("signatures", "check", "request"):
+        assert run_cli(command, odd_names, "--json").code == 0, command
+    assert run_cli("request", odd_names, "--json").json()["model_name"] == "mymodel"
+    spec = run_cli("metadata", odd_names).json()["model_spec"]
+    assert spec == {"name": "mymodel", "signature_name": "", "version": "1"}
+    # A version folder read on its own: its name is the version, the folder above names the model.
+    low = run_cli("metadata", odd_names / "-9223372036854775808")
+    assert low.json()["model_spec"]["version"] == "-9223372036854775808"
+    assert low.json()["model_spec"]["name"] == "mymodel" and low.err == ""
+    skipped = run_cli("metadata", odd_names / "1e3")
+    assert skipped.json()["model_spec"] == {"name": "1e3", "signature_name": "", "version": "1"}
+    assert "not a numbered version folder" in skipped.err
+    # --version picks a folder of the tree, or names the version a single SavedModel is served as
+    picked = run_cli("metadata", odd_names, "--version=-9223372036854775808")
+    assert picked.json()["model_spec"]["version"] == "-9223372036854775808"
+    assert run_cli("metadata", odd_names / "01", "--version", "7").json()["model_spec"]["version"] == "7"
+    assert run_cli("request", odd_names / "01", "--version", "7", "--json").json()["url_path"] \
+        == "/v1/models/mymodel/versions/7:predict"

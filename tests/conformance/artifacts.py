@@ -61,6 +61,10 @@ def _walk(base: Path) -> list[Artifact]:
     for dirpath, dirnames, filenames in os.walk(base):
         dirnames.sort()
         here = Path(dirpath)
+        if here == FIXTURES:
+            # Proof-of-concept exports that read and write files when run: only
+            # tests/test_security_poc.py runs them, each in a temporary folder.
+            dirnames[:] = [d for d in dirnames if d != "unsafe"]
         if "assets" in here.parts or "assets.extra" in here.parts:
             continue
         names = set(filenames)
@@ -109,3 +113,44 @@ def all_artifacts() -> list[Artifact]:
 
 def saved_models() -> list[Artifact]:
     return [a for a in all_artifacts() if a.kind == "saved_model"]
+
+
+# Exports whose copies are damaged as unfinished uploads, and how (every damage of tests/helpers/uploads.py
+# on the first two; a TF2 module and two real exports by other people get some of them).
+UPLOAD_SOURCES = (
+    ("fixtures", "seed000/exported_model", ("shard-deleted", "shard-half", "tail-zeroed", "index-deleted")),
+    ("fixtures", "keras_export", ("shard-deleted", "shard-half", "tail-zeroed", "index-deleted")),
+    ("fixtures", "tf2_module", ("shard-half", "tail-zeroed")),
+    ("corpus", "tfx/estimator_training/export/chicago-taxi/1646034756", ("shard-half", "tail-zeroed")),
+    ("corpus", "tfx/keras_serving", ("shard-deleted", "tail-zeroed")),
+)
+
+
+@dataclass(frozen=True)
+class DamagedUpload:
+    """A damaged copy of an export (its id names the export and the damage)."""
+
+    source: str
+    origin: str
+    damage: str
+    path: Path
+
+    @property
+    def id(self) -> str:
+        return f"upload:{self.source}/{self.origin}:{self.damage}"
+
+
+def damaged_uploads(into: Path) -> list[DamagedUpload]:
+    """Damaged copies (see tests/helpers/uploads.py) of fixture and corpus exports, made under ``into``."""
+    from helpers.uploads import damaged_copy
+
+    found = []
+    for source, origin, damages in UPLOAD_SOURCES:
+        base = FIXTURES if source == "fixtures" else CORPUS
+        if source == "corpus" and not corpus_available():
+            continue
+        for how in damages:
+            folder = into / source / origin.replace("/", "_")
+            folder.mkdir(parents=True, exist_ok=True)
+            found.append(DamagedUpload(source, origin, how, damaged_copy(base / origin, how, folder)))
+    return found

@@ -48,30 +48,35 @@ class Unit:
                 (False, False): "both run"}[(self.tf_fails, self.check_fails)]
 
 
-def run_tensorflow(paths: list[Path], out_dir: Path, targets=TF_TARGETS) -> dict[str, dict]:
-    """TensorFlow's verdicts: one child per target, all started at once, results as JSON files."""
+def run_tensorflow(paths: list[Path], out_dir: Path, targets=TF_TARGETS, python: str = sys.executable,
+                   timeout: int = 600) -> dict[str, dict]:
+    """TensorFlow's verdicts: one child per target, all started at once, results as JSON files.
+
+    ``python`` is the interpreter whose TensorFlow answers (another release's venv).
+    """
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
     children = {}
     for target in targets:
         out = out_dir / f"tensorflow-{target}.json"
-        command = [sys.executable, str(TF_RUN), target, str(out), *map(str, paths)]
+        command = [python, str(TF_RUN), target, str(out), *map(str, paths)]
         children[target] = (subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                              text=True, env=env, cwd=ROOT), out)
     results = {}
     for target, (child, out) in children.items():
-        _, err = child.communicate(timeout=600)
+        _, err = child.communicate(timeout=timeout)
         assert child.returncode == 0, f"tf_run.py {target} failed:\n{err[-3000:]}"
         results[target] = json.loads(out.read_text())
     return results
 
 
-def check_findings(target: str, path: Path) -> list[dict]:
-    """`tfinspect check --target T --json PATH`, through the CLI's own entry point."""
+def check_findings(target: str, path: Path, tf_version: str | None = None) -> list[dict]:
+    """`tfinspect check --target T --json PATH` (with `--tf-version`), through the CLI's own entry point."""
     from inspector.cli import main
 
     buffer = io.StringIO()
+    release = ["--tf-version", tf_version] if tf_version else []
     with contextlib.redirect_stdout(buffer):
-        code = main(["check", str(path), "--target", target, "--json"])
+        code = main(["check", str(path), "--target", target, "--json", *release])
     assert code in (0, 1), f"check --target {target} {path} exited {code}"
     return json.loads(buffer.getvalue())["findings"]
 
@@ -109,14 +114,15 @@ def main() -> int:
 
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(HERE.parent))
-    from conformance.artifacts import saved_models
+    from conformance.artifacts import damaged_uploads, saved_models
 
-    models = saved_models()
-    paths = [a.path for a in models]
-    names = {a.path: a.id for a in models}
     with tempfile.TemporaryDirectory() as tmp:
+        models = saved_models()
+        uploads = damaged_uploads(Path(tmp) / "uploads")
+        paths = [a.path for a in models + uploads]
+        names = {a.path: a.id for a in models + uploads}
         found = all_units(paths, run_tensorflow(paths, Path(tmp)), names)
-    print(f"{len(paths)} SavedModels (fixtures + corpus)")
+    print(f"{len(models)} SavedModels (fixtures + corpus) and {len(uploads)} damaged uploads")
     print(f"{'target':<10} {'units':>5} {'both fail':>9} {'both run':>8} {'false alarms':>12} {'misses':>6}")
     for target, items in found.items():
         c = confusion(items)

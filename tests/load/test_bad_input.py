@@ -186,3 +186,11 @@ def test_saved_model_without_meta_graphs_says_so(tmp_path, tf):
     line = assert_clean_failure(run_cli("show", model), str(model / "saved_model.pb"),
                                 "SavedModel with no MetaGraphs", "export it again")
     assert "not a SavedModel" not in line
+
+
+def test_a_text_file_named_pb_is_called_text(tmp_path):
+    path = tmp_path / "model.pb"
+    path.write_text("hello world\nthis is a text file, not a graph\n")
+    result = run_cli("show", path)
+    assert result.code == 2 and result.out == "" and result.err.count("\n") == 1
+    assert "looks like text, not a binary protobuf" in result.err and "wire type" not in result.err

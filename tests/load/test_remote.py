@@ -16,6 +16,7 @@ import functools
 import http.server
 import importlib
 import io
+import json
 import os
 import re
 import socket
@@ -352,3 +353,109 @@ def test_run_refuses_a_url_in_one_line(monkeypatch):
         location.forget_listings()
     assert (code, out) == (2, "")
     assert err.count("\n") == 1 and "run executes a model from local files only" in err
+
+
+def _audit_rows(path) -> list[dict]:
+    import json
+
+    return [json.loads(line) for line in Path(path).read_text().splitlines()]
+
+
+def _portable(rows: list[dict]) -> list[dict]:
+    """Rows without what differs between a local copy and a bucket: the root and the change tokens."""
+    return [{k: v for k, v in row.items() if k not in ("root", "stamp")} for row in rows]
+
+
+@pytest.fixture
+def local_copy(tmp_path) -> Path:
+    """The uploaded fixtures, and nothing else, in a local folder laid out as in the buckets."""
+    from helpers.registry import link_tree
+
+    for folder in UPLOADED:
+        link_tree(ROOT / folder, tmp_path / folder)
+    return tmp_path / "fixtures"
+
+
+@pytest.mark.parametrize("scheme", ["gs", "s3"])
+def test_audit_lists_a_bucket_once_and_reads_what_check_reads(stores, monkeypatch, local_copy, tmp_path, scheme):
+    url = f"{stores[scheme]}/fixtures"
+    assert run("audit", str(local_copy), "-o", str(tmp_path / "local.jsonl"), "--jobs", "1")[0] == 1  # ckpt_sharded: TFI104
+    listings = Counter()
+    original = location.call
+
+    def counted(where, name, *args, **kwargs):
+        listings.update([name])
+        return original(where, name, *args, **kwargs)
+
+    location.forget_listings()
+    fetched = Fetched(monkeypatch, url)
+    monkeypatch.setattr(location, "call", counted)
+    code, _out, err = run("audit", url, "-o", str(tmp_path / "remote.jsonl"), "--jobs", "1")
+    assert (code, err) == (1, "")
+    local, remote = _audit_rows(tmp_path / "local.jsonl"), _audit_rows(tmp_path / "remote.jsonl")
+    assert [r["path"] for r in remote] == ["ckpt_sharded/ckpt", "keras_export", "seed001/mnist/1",
+                                           "seed001/mnist/2", "seed003/SavedModel"]
+    assert _portable(remote) == _portable(local) and all(r["root"] == url for r in remote)
+    assert listings["find"] == 1 and not listings["ls"] and not listings["glob"]  # one listing of the tree
+    audited = Counter(fetched.by_file)
+    # check, one artifact at a time, reads the same bytes: the graph, the index, what the rules need
+    each = Counter()
+    for row in remote:
+        location.forget_listings()
+        fetched.by_file.clear()
+        assert run("check", f"{url}/{row['path']}")[0] in (0, 1)
+        each.update(fetched.by_file)
+    assert audited == each
+    assert not any(".data-" in name for name in audited if name.startswith("ckpt_sharded"))
+    print(f"audit of {url}: {sum(audited.values()):,} bytes read of "
+          f"{sum(r['size'] for r in remote):,} in the artifacts' files")
+
+
+def test_audit_of_a_bucket_with_worker_processes(stores, monkeypatch, local_copy, tmp_path):
+    """A fresh process, as a user runs it: the workers reach the bucket with the same settings."""
+    from conftest import run_cli
+
+    monkeypatch.setenv("FSSPEC_GS_TOKEN", "anon")  # what fsspec.config.conf says in this process, for the workers
+    url = f"{stores['gs']}/fixtures"
+    result = run_cli("audit", url, "-o", tmp_path / "remote.jsonl", "--jobs", "2")
+    assert (result.code, result.err) == (1, "")
+    assert run("audit", str(local_copy), "-o", str(tmp_path / "local.jsonl"), "--jobs", "1")[0] == 1
+    assert _portable(_audit_rows(tmp_path / "remote.jsonl")) == _portable(_audit_rows(tmp_path / "local.jsonl"))
+    stamps = {r["path"]: r["stamp"] for r in _audit_rows(tmp_path / "remote.jsonl")}
+    location.forget_listings()
+    resumed = run_cli("audit", url, "-o", tmp_path / "remote.jsonl", "--jobs", "2", "--resume")
+    assert (resumed.code, resumed.err) == (1, "")
+    assert {r["path"]: r["stamp"] for r in _audit_rows(tmp_path / "remote.jsonl")} == stamps
+
+
+def test_metadata_at_a_url_takes_version_like_every_serving_command(monkeypatch, tmp_path):
+    memory = fsspec.filesystem("memory")
+    memory.put(str(ROOT / "fixtures/seed001/mnist"), "/tfinspect-meta/mnist", recursive=True)
+    try:
+        single = run("metadata", "memory://tfinspect-meta/mnist/1", "--version", "7")
+        assert single[0] == 0 and json.loads(single[1])["model_spec"]["version"] == "7"
+        tree = run("metadata", "memory://tfinspect-meta/mnist", "--version", "1")
+        assert tree[0] == 0 and json.loads(tree[1])["model_spec"] == {"name": "mnist", "signature_name": "",
+                                                                      "version": "1"}
+        assert run("request", "memory://tfinspect-meta/mnist", "--version", "1")[0] == 0
+    finally:
+        memory.rm("/tfinspect-meta", recursive=True)
+        location.forget_listings()
+
+
+def test_a_short_shard_at_a_url_is_found_from_the_listing(monkeypatch, tmp_path):
+    from helpers.uploads import damaged_copy
+
+    damaged = damaged_copy(ROOT / "fixtures/seed000/exported_model", "shard-half", tmp_path)
+    memory = fsspec.filesystem("memory")
+    memory.put(str(damaged), "/tfinspect-short/export", recursive=True)
+    try:
+        fetched = Fetched(monkeypatch, "memory://tfinspect-short")
+        code, out, _ = run("check", "memory://tfinspect-short/export", "--json")
+        found = {f["code"]: f for f in json.loads(out)["findings"]}
+        assert code == 1 and "TFI210" in found and "cut short" in found["TFI210"]["message"]
+        assert found["TFI211"]["severity"] == "info"  # a URL's checksums are compared only with --deep
+        assert not any(name.endswith(".data-00000-of-00001") for name in fetched.by_file)
+    finally:
+        memory.rm("/tfinspect-short", recursive=True)
+        location.forget_listings()

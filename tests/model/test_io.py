@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import copy_fixture, fixture, run_cli
 
 
@@ -88,3 +89,38 @@ def test_placeholder_with_default_is_optional(tf, tmp_path):
 def test_io_on_a_checkpoint_without_graph_is_bad_input():
     bad = run_cli("io", fixture("ckpt_sharded"))
     assert bad.code == 2 and bad.out == "" and "Traceback" not in bad.err
+
+
+def test_cond_pivots_are_not_outputs(tmp_path, tf):
+    """tf.cond's pivots (cond/switch_t, cond/switch_f) are read through control edges inside the branches."""
+    graph = tf.Graph()
+    tf.compat.v1.disable_control_flow_v2()  # TF1's Switch/Merge cond, as frozen TF1 graphs hold it
+    try:
+        with graph.as_default():
+            x = tf.compat.v1.placeholder(tf.float32, [None, 3], name="x")
+            flag = tf.compat.v1.placeholder_with_default(True, [], name="flag")
+            y = tf.compat.v1.cond(flag, lambda: tf.constant(2.0) * x, lambda: tf.constant(3.0) * x)
+            tf.identity(y, name="y")
+    finally:
+        tf.compat.v1.enable_control_flow_v2()
+    path = tmp_path / "frozen.pb"
+    path.write_bytes(graph.as_graph_def().SerializeToString())
+    nodes = {n.name: n for n in graph.as_graph_def().node}
+    pivots = [name for name in nodes if name.endswith(("switch_t", "switch_f"))]
+    assert pivots  # TensorFlow made them, and reads them only through control edges
+    assert all(inp == f"^{p}" for n in nodes.values() for inp in n.input for p in pivots if p in inp)
+    view = run_cli("io", path, "--json").json()
+    assert [o["name"] for o in view["outputs"]] == ["y"]
+    checked = run_cli("check", path, "--json").json()["findings"]
+    assert not any(p in (place["location"] or "") for f in checked for place in f["places"] for p in pivots)
+
+
+def test_captured_resource_placeholders_are_not_inputs():
+    from conformance.artifacts import CORPUS
+
+    path = CORPUS / "tfx" / "keras_serving"
+    if not path.is_dir():
+        pytest.skip("the corpus is not beside the clone")
+    view = run_cli("io", path, "--json").json()
+    assert [i["name"] for i in view["inputs"]] == ["serving_default_examples"]
+    assert all(i["dtype"] != "DT_RESOURCE" for i in view["inputs"])

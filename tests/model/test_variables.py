@@ -105,3 +105,20 @@ def test_graphdef_pbtxt_with_variables_lists_them(tf):
     expected = {n.name for n in graph_def.node if n.op in ("VariableV2", "VarHandleOp")}
     assert {v["name"] for v in data["variables"]} == expected and expected
     assert data["constants"] is None
+
+
+def test_local_variables_are_marked_as_tensorflow_lists_them(tf):
+    """A TFMA eval graph's metric state is in local_variables: marked, as TensorFlow's loader lists it."""
+    from conformance.artifacts import CORPUS
+
+    path = CORPUS / "tfx" / "tfma_eval" / "1646034758"
+    if not path.is_dir():
+        pytest.skip("the corpus is not beside the clone")
+    with tf.compat.v1.Session(graph=tf.Graph()) as session:
+        tf.compat.v1.saved_model.loader.load(session, ["eval"], str(path))
+        local = {v.op.name for v in tf.compat.v1.local_variables()}
+        every = {v.op.name for v in tf.compat.v1.global_variables()} | local
+    rows = run_cli("variables", path, "--json").json()["variables"]
+    assert local and {r["name"] for r in rows if r["local"]} == local
+    assert {r["name"] for r in rows if r["local"] is False} == every - local
+    assert "local variable" in run_cli("variables", path).out
