@@ -60,6 +60,18 @@ def graph(*args: str) -> None:
     print(f"{time.perf_counter() - start:5.1f} s  tfinspect graph {' '.join(args)}")
 
 
+def shrink(image: Path, width: int = 3600) -> None:
+    """Scale a wide PNG down and reduce it to 32 colours (with Pillow, when it is installed)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        print(f"        {image.name} left at full size: pip install pillow to shrink it")
+        return
+    picture = Image.open(image).convert("RGB")
+    picture.thumbnail((width, width))
+    picture.quantize(colors=32).save(image, optimize=True)
+
+
 def screenshot(page: Path, target: Path, search: str) -> None:
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
@@ -95,6 +107,13 @@ def main() -> int:
     cnn = export(CNN, args.cache / "mnist_cnn_export")
     resnet = export(RESNET, args.cache / "resnet50_export")
     seed = ROOT / "fixtures" / "seed000" / "exported_model"
+    graph(str(ROOT / "fixtures" / "seed003" / "SavedModel"), "-o", str(IMAGES / "seed003_default.png"))
+    graph(str(ROOT / "fixtures" / "seed002" / "model.meta"), "-o", str(IMAGES / "seed002_default.png"))
+    corpus = Path(os.environ.get("TFINSPECT_CORPUS", ROOT.parent / "shared" / "corpus"))
+    training = corpus / "tfx" / "estimator_training" / "graph.pbtxt"
+    if training.exists():  # the real-export corpus, where it is checked out
+        graph(str(training), "-o", str(IMAGES / "tfx_training_default.png"))
+        shrink(IMAGES / "tfx_training_default.png")  # a wide graph: keep the page light
     graph(str(seed), "--signature", "serving_default", "--depth", "1", "-o", str(IMAGES / "seed000_serving.png"))
     graph(str(cnn), "-o", str(IMAGES / "keras_cnn_layers.png"))
     graph(str(cnn), "--depth", "2", "--scope", "conv1", "-o", str(IMAGES / "keras_cnn_conv1_ops.png"))

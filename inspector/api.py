@@ -146,33 +146,30 @@ class CheckReport(Displayed):
         return findings_renderable(self.findings, self.target, self.path)
 
 
-def graph(path: str | os.PathLike, *, signature: str | None = None, view: str = "auto", depth: int | None = None,
-          function: str | None = None, scope: str | None = None, around: str | None = None, hops: int = 2,
-          inputs: str | Iterable[str] | None = None, outputs: str | Iterable[str] | None = None,
-          expand_calls: bool = False, fold_consts: bool = False, edge_labels: str = "shape",
-          control: str = "auto", rankdir: str = "TB", max_nodes: int = 1500, tag_set: str | None = None,
-          version: int | None = None, timeout: float = 120.0) -> Graph:
+def graph(path: str | os.PathLike, *, tag_set: str | None = None, version: int | None = None,
+          timeout: float = 120.0, **options) -> Graph:
     """The diagram ``tfinspect graph`` draws, with the same options (``view="layers"``, ``depth=2``...).
 
-    ``.source`` is the DOT text, ``.svg()`` lays it out with Graphviz ``dot``, and
-    ``.save("model.svg")`` writes a file as ``-o`` does (.dot, .svg, .png, .pdf, .html).
+    The keywords are the command's options with ``_`` for ``-`` (``signature``, ``view``,
+    ``all``, ``depth``, ``max_nodes``, ``edge_labels``...; see
+    :class:`inspector.analysis.diagram_options.DiagramOptions`); ``inputs`` and ``outputs`` also
+    take lists.  A wrong value raises the error the command prints.  ``.source`` is the
+    DOT text, ``.svg()`` lays it out with Graphviz ``dot``, and ``.save("model.svg")``
+    writes a file as ``-o`` does (.dot, .svg, .png, .pdf, .html).
     """
+    from .analysis.diagram_options import DiagramOptions
+    from .errors import SelectionError
     from .report import diagram
 
-    if depth is not None and depth < 1:
-        from .errors import InspectorError
-
-        raise InspectorError(None, "depth must be at least 1")
-
-    def joined(value) -> str | None:
-        return ",".join(value) if value is not None and not isinstance(value, str) else value
-
-    options = diagram.DiagramOptions(
-        view=view, signature=signature, inputs=joined(inputs), outputs=joined(outputs), scope=scope,
-        around=around, hops=hops, function=function, expand_calls=expand_calls, depth=depth,
-        fold_consts=fold_consts, edge_labels=edge_labels, control=control, rankdir=rankdir,
-        max_nodes=max_nodes, path=str(path))
-    drawing = diagram.draw(load(path, version=version), tag_set, options)
+    for key in ("inputs", "outputs"):
+        if options.get(key) is not None and not isinstance(options[key], str):
+            options[key] = ",".join(options[key])
+    try:
+        chosen = DiagramOptions(**options, path=str(path))
+    except TypeError as exc:
+        raise SelectionError(None, f"graph() got an unknown option: {exc}",
+                             "see help(inspector.analysis.diagram_options.DiagramOptions)") from None
+    drawing = diagram.draw(load(path, version=version), tag_set, chosen.validate())
     return Graph(drawing, str(path), timeout)
 
 
@@ -185,6 +182,7 @@ class Graph:
         self.timeout = timeout
         self._svg: str | None = None
         self._source: str | None = None
+        self._page: str | None = None
 
     @property
     def title(self) -> str:
@@ -192,7 +190,7 @@ class Graph:
 
     @property
     def view(self) -> str:
-        return "ops" if self.drawing.graph is None else "layers"
+        return self.drawing.plan.kind
 
     @property
     def notes(self) -> list[str]:
@@ -240,17 +238,18 @@ class Graph:
         lines.append(Text("  .source is the DOT text; .svg() renders it; .save(path) writes a file", style="dim"))
         return Group(*lines)
 
-    def _repr_html_(self) -> str:
-        """The SVG, inline; without Graphviz (or when dot fails), what went wrong, as text."""
-        from rich.text import Text
+    def page(self) -> str:
+        """The interactive page ``-o model.html`` writes: laid out in the browser, no Graphviz needed."""
+        if self._page is None:
+            self._page = self.drawing.encode("html", None, self.timeout, self.path).decode("utf-8")
+        return self._page
 
-        from .errors import InspectorError
+    def _repr_html_(self) -> str:
+        """The interactive page, inline (in an iframe, so its script and style stay its own)."""
+        import html
+
         from .report.notebook import to_html
 
-        try:
-            svg = self.svg()
-        except InspectorError as exc:
-            return to_html(Text(f"tfinspect: {exc}", style="red"))
         notes = to_html(self.__rich__()) if self.notes else ""
-        return notes + svg[svg.find("<svg"):]  # without the XML declaration and DOCTYPE: inline
-
+        return (notes + f'<iframe srcdoc="{html.escape(self.page(), quote=True)}" title="tfinspect graph" '
+                'style="width:100%;height:640px;border:1px solid #ccc"></iframe>')

@@ -130,7 +130,9 @@ def _rename_ref(text: str, prefix: str) -> str:
 
 def _callees(index: GraphIndex, library: FunctionLibrary) -> dict[str, list[str]]:
     known = set(library.functions)
-    result = {}
+    result: dict[str, list[str]] = {}
+    if not known:  # a graph without a function library calls nothing
+        return result
     for name, node in index.nodes.items():
         found = sorted({callee for _attr, callee in called_functions(node, known)})
         if found:
@@ -190,8 +192,12 @@ def resolve(view: View, names: list[str], what: str) -> list[tuple[str, int]]:
     return result
 
 
-def backward(index: GraphIndex, outputs: list[str], stop: set[str]) -> set[str]:
-    """Nodes the outputs need: data and control inputs, not crossing the ``stop`` nodes."""
+def backward(index: GraphIndex, outputs: list[str], stop: set[str], *, data_only: bool = False,
+             avoid: frozenset[str] | set[str] = frozenset()) -> set[str]:
+    """Nodes the outputs need: data and control inputs, not crossing the ``stop`` nodes.
+
+    ``data_only`` follows data inputs only; nodes in ``avoid`` are never entered.
+    """
     seen: set[str] = set()
     queue = deque(n for n in outputs if n in index)
     while queue:
@@ -202,7 +208,8 @@ def backward(index: GraphIndex, outputs: list[str], stop: set[str]) -> set[str]:
         if name in stop:
             continue
         for ref in index.inputs(name):
-            if ref.node in index and ref.node not in seen:
+            if ref.node in index and ref.node not in seen and ref.node not in avoid and not (
+                    data_only and ref.control):
                 queue.append(ref.node)
     return seen
 
@@ -245,15 +252,24 @@ def max_scope_depth(names) -> int:
     return max((n.count("/") for n in names), default=0)
 
 
-def collapse(index: GraphIndex, selection: Selection, depth: int) -> None:
-    """Group nodes whose scope is deeper than ``depth`` levels under their level-``depth`` scope."""
+def collapse(index: GraphIndex, selection: Selection, depth: int, boxed=frozenset()) -> None:
+    """Group nodes whose scope is deeper than ``depth`` levels under their level-``depth`` scope.
+
+    A node inside one of the ``boxed`` scopes is grouped under that scope when it is shallower.
+    """
     selection.depth = depth
     members: dict[str, list[str]] = {}
     member_of: dict[str, str] = {}
     for name in selection.nodes:
         parts = name.split("/")[:-1]
-        if len(parts) >= depth:
-            scope = "/".join(parts[:depth])
+        scope = "/".join(parts[:depth]) if len(parts) >= depth else None
+        if boxed:
+            for k in range(1, min(len(parts), depth) + 1):
+                prefix = "/".join(parts[:k])
+                if prefix in boxed:
+                    scope = prefix
+                    break
+        if scope is not None:
             members.setdefault(scope, []).append(name)
             member_of[name] = scope
     groups = {}
@@ -286,17 +302,36 @@ def fold_constants(index: GraphIndex, selection: Selection, limit: int = 16) -> 
     selection.folded = folded
 
 
-def fit(index: GraphIndex, selection: Selection, max_nodes: int) -> bool:
-    """Lower the depth until the drawing has at most ``max_nodes`` boxes; False if impossible."""
-    if selection.drawn_count <= max_nodes:
-        return True
-    start = selection.depth if selection.depth is not None else max_scope_depth(selection.nodes)
-    for depth in range(min(start, max_scope_depth(selection.nodes)), 0, -1):
-        collapse(index, selection, depth)
-        selection.auto_depth = True
-        if selection.drawn_count <= max_nodes:
-            return True
-    return False
+def fold_weights(index: GraphIndex, selection: Selection) -> None:
+    """Weights into the one op that reads them: a constant, or a variable with its read op.
+
+    A ``Const`` read by one drawn op, and a variable (``VariableV2``, ``VarHandleOp``) whose
+    value reaches one drawn op, directly or through its ``read`` (``Identity``,
+    ``ReadVariableOp``), are listed in that op's box instead of drawn.
+    """
+    chosen = set(selection.nodes)
+    folded: dict[str, list[str]] = {}
+
+    def readers(name: str) -> list[str]:
+        return sorted({e.consumer for e in index.consumers.get(name, ()) if e.consumer in chosen
+                       and not e.ref.control})
+
+    for name in selection.nodes:
+        node = index.nodes[name]
+        if name in selection.member_of or (node.op not in CONST_OPS and node.op not in WEIGHT_OPS):
+            continue
+        chain = [name]
+        found = readers(name)
+        while len(found) == 1 and index.nodes[found[0]].op in READ_OPS and found[0] not in selection.member_of:
+            chain.append(found[0])
+            found = readers(found[0])
+        if len(found) == 1 and found[0] not in selection.member_of:
+            folded.setdefault(found[0], []).extend(chain)
+    selection.folded = folded
+
+
+WEIGHT_OPS = frozenset({"VariableV2", "Variable", "VarHandleOp"})
+READ_OPS = frozenset({"Identity", "ReadVariableOp"})
 
 
 def data_refs(index: GraphIndex, name: str) -> list[TensorRef]:

@@ -155,6 +155,8 @@ def _group(graph: LayerGraph) -> None:
         if count >= 0.9 * sum(tops.values()) and len({op.node.name.split("/")[1] for op in scoped if
                                              op.node.name.count("/") >= 2}) > 1:
             graph.model_scope = top
+        else:  # the model's scope among others (a parsing or preprocessing step before it)
+            graph.model_scope = _scope_of_layers(body)
     prefix = graph.model_scope + "/" if graph.model_scope else ""
     for op in body:
         rest = op.node.name[len(prefix):] if prefix and op.node.name.startswith(prefix) else op.node.name
@@ -164,6 +166,23 @@ def _group(graph: LayerGraph) -> None:
         if suffix and op.role == "op" and op.layer.endswith(suffix) and len(op.layer) > len(suffix):
             op.layer = op.layer[: -len(suffix)]
         graph.layers.setdefault(op.layer, []).append(op.id)
+
+
+def _scope_of_layers(body: list[Op]) -> str:
+    """The top scope whose second-level scopes are the owners of the weights (``functional_1``), or ''.
+
+    Keras 2 names the ops of layer ``dense`` of model ``functional_1`` ``functional_1/dense/MatMul``
+    and its weights ``dense/kernel``: a scope holding two or more such layers is the model's.
+    """
+    owners: dict[str, set[str]] = {}
+    for op in body:
+        parts = op.node.name.split("/")
+        for var in op.weights:
+            owner = var.path.split("/")[0]
+            if len(parts) >= 3 and parts[1].startswith(owner):
+                owners.setdefault(parts[0], set()).add(parts[1])
+    best = max(owners.items(), key=lambda kv: len(kv[1]), default=("", set()))
+    return best[0] if len(best[1]) >= 2 else ""
 
 
 def _scope_suffix(body: list[Op]) -> str:

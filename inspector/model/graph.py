@@ -80,8 +80,13 @@ class GraphIndex:
         return self.nodes.get(name)
 
     def inputs(self, name: str) -> list[TensorRef]:
-        node = self.nodes.get(name)
-        return [] if node is None else [TensorRef.parse(i) for i in node.input]
+        """The parsed inputs of a node (parsed once: drawing a big graph asks for them often)."""
+        cache = self.__dict__.setdefault("_inputs", {})
+        found = cache.get(name)
+        if found is None:
+            node = self.nodes.get(name)
+            found = cache[name] = [] if node is None else [TensorRef.parse(i) for i in node.input]
+        return found
 
     def ancestors(self, start: str) -> set[str]:
         """Every node ``start`` depends on through data and control inputs, and itself."""
@@ -111,8 +116,7 @@ class GraphIndex:
         edges = []
         for node in self.nodes.values():
             slot = 0
-            for text in node.input:
-                ref = TensorRef.parse(text)
+            for ref in self.inputs(node.name):
                 edges.append(Edge(ref.node, node.name, ref, -1 if ref.control else slot))
                 if not ref.control:
                     slot += 1

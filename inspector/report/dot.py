@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import graphviz
 from graphviz.quoting import quote
 
-from ..analysis.graphsel import ARG_OP, CONST_OPS, RET_OP, Selection, View
+from ..analysis.graphsel import ARG_OP, CONST_OPS, RET_OP, WEIGHT_OPS, Selection, View
 from ..sanitize import visible
-from ..tensors.shapes import dtype_name, shape_from_proto, short_dtype
+from ..tensors.shapes import dtype_name, num_elements, shape_from_proto, short_dtype
 from ..tensors.values import summarise_tensor
 
 CATEGORY_COLOURS = {
@@ -293,10 +293,24 @@ def _node_label(view: View, name: str, selection: Selection) -> str:
     lines = [short, op]
     if name in view.callees:
         lines[1] = f"{op} → {', '.join(view.callees[name])}"
-    for const in selection.folded.get(name, []):
-        value = summarise_tensor(view.index.nodes[const].attr["value"].tensor)
-        lines.append(f"{const.rpartition('/')[2]} = {value.partition(' = ')[2] or value}"[:60])
+    for folded in selection.folded.get(name, []):
+        lines.extend(folded_line(view, folded))
     return text(*lines)
+
+
+def folded_line(view: View, name: str) -> list[str]:
+    """How a folded weight reads in its reader's box: a small constant's value, else dtype[shape]."""
+    node = view.index.nodes[name]
+    short = name.rpartition("/")[2]
+    if node.op in CONST_OPS:
+        tensor = node.attr["value"].tensor
+        count = num_elements(shape_from_proto(tensor.tensor_shape))
+        if count is not None and count <= 16:
+            value = summarise_tensor(tensor)
+            return [f"{short} = {value.partition(' = ')[2] or value}"[:60]]
+    elif node.op not in WEIGHT_OPS:
+        return []  # the read op of a folded variable
+    return [f"{short}: {tensor_label(view, {}, name, 0) or '?'}"]
 
 
 def _edges(dot, view, selection, opdefs, options, item, folded_into) -> None:

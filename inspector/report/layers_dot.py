@@ -21,6 +21,7 @@ from .dot import cluster_id, format_tensor, legend, op_category, style, text
 
 _NOISE = {"Const", "Identity", "Reshape", "Squeeze", "ReadVariableOp"}
 MAX_OP_TYPES = 4
+MAX_WEIGHT_LINES = 8
 
 
 @dataclass
@@ -40,8 +41,12 @@ class Box:
         return op_category(main[0])
 
 
-def boxes(graph: LayerGraph, depth: int) -> tuple[dict[str, Box], dict[str, str]]:
-    """The boxes drawn at ``depth`` and, for every op id, the key of its box."""
+def boxes(graph: LayerGraph, depth: int, blocks: dict[str, str] | None = None
+          ) -> tuple[dict[str, Box], dict[str, str]]:
+    """The boxes drawn at ``depth`` and, for every op id, the key of its box.
+
+    ``blocks`` (layer -> block) draws the layers of one block as one box, at depth 1.
+    """
     prefix = graph.model_scope + "/" if graph.model_scope else ""
     drawn: dict[str, Box] = {}
     box_of: dict[str, str] = {}
@@ -49,11 +54,13 @@ def boxes(graph: LayerGraph, depth: int) -> tuple[dict[str, Box], dict[str, str]
         for op_id in ids:
             op = graph.ops[op_id]
             key = layer
-            if depth > 1 and op.role == "op":
+            if blocks and depth == 1 and op.role == "op":
+                key = blocks.get(layer, layer)
+            elif depth > 1 and op.role == "op":
                 name = op.node.name[len(prefix):] if prefix and op.node.name.startswith(prefix) else op.node.name
                 parts = name.split("/")[1:] or [name]
                 key = f"{layer}/{'/'.join(parts[:depth - 1])}"
-            drawn.setdefault(key, Box(key, layer, [])).ops.append(op)
+            drawn.setdefault(key, Box(key, key if blocks and depth == 1 else layer, [])).ops.append(op)
             box_of[op_id] = key
     return drawn, box_of
 
@@ -88,12 +95,10 @@ def box_label(box: Box, depth: int, alone: bool = False) -> list[str]:
         title += "/"
     types = op_types(box.ops)
     lines = [title] if types == title else [title, types]
-    seen = set()
-    for op in box.ops:
-        for var in op.weights:
-            if var.path not in seen:
-                seen.add(var.path)
-                lines.append(weight_line(var, box.layer))
+    weights = list({var.path: var for op in box.ops for var in op.weights}.values())
+    lines.extend(weight_line(var, box.layer) for var in weights[:MAX_WEIGHT_LINES])
+    if len(weights) > MAX_WEIGHT_LINES:
+        lines.append(f"+{len(weights) - MAX_WEIGHT_LINES} more weights")
     return lines
 
 
@@ -116,9 +121,9 @@ def edge_labels(graph: LayerGraph, box_of: dict[str, str], mode: str) -> dict[tu
 
 
 def build_layer_dot(graph: LayerGraph, depth: int = 1, edge_mode: str = "shape", rankdir: str = "TB",
-                    drawn_ids: dict[str, str] | None = None) -> str:
+                    drawn_ids: dict[str, str] | None = None, blocks: dict[str, str] | None = None) -> str:
     """DOT text; ``drawn_ids``, when given, receives each DOT node id's box key."""
-    drawn, box_of = boxes(graph, depth)
+    drawn, box_of = boxes(graph, depth, blocks)
     ids = {key: f"l{i}" for i, key in enumerate(drawn)}
     if drawn_ids is not None:
         drawn_ids.update((v, k) for k, v in ids.items())
@@ -156,6 +161,3 @@ def build_layer_dot(graph: LayerGraph, depth: int = 1, edge_mode: str = "shape",
     legend(dot, used)
     return dot.source
 
-
-def count_boxes(graph: LayerGraph, depth: int) -> int:
-    return len(boxes(graph, depth)[0])

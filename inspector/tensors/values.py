@@ -22,6 +22,22 @@ def numpy_types() -> dict[str, object]:
     """The numpy type of each TensorFlow dtype name whose values numpy holds, one element per
     value as in TensorFlow's memory.  Built on first use, so numpy loads only when values are read."""
     import ml_dtypes
+
+    types = dict(plain_numpy_types())
+    types.update({k: getattr(ml_dtypes, v) for k, v in _NARROW.items() if hasattr(ml_dtypes, v)})
+    return types
+
+
+_NARROW = {
+    "DT_BFLOAT16": "bfloat16", "DT_FLOAT8_E5M2": "float8_e5m2", "DT_FLOAT8_E4M3FN": "float8_e4m3fn",
+    "DT_FLOAT8_E4M3FNUZ": "float8_e4m3fnuz", "DT_FLOAT8_E5M2FNUZ": "float8_e5m2fnuz",
+    "DT_FLOAT8_E4M3B11FNUZ": "float8_e4m3b11fnuz", "DT_INT4": "int4", "DT_UINT4": "uint4",
+}
+
+
+@functools.cache
+def plain_numpy_types() -> dict[str, object]:
+    """The dtypes numpy holds by itself (ml_dtypes, a second's import, only for the narrow ones)."""
     import numpy as np
 
     # fmt: off
@@ -34,14 +50,8 @@ def numpy_types() -> dict[str, object]:
         "DT_QINT8": np.int8, "DT_QUINT8": np.uint8, "DT_QINT16": np.int16, "DT_QUINT16": np.uint16,
         "DT_QINT32": np.int32,
     }
-    narrow = {
-        "DT_BFLOAT16": "bfloat16", "DT_FLOAT8_E5M2": "float8_e5m2", "DT_FLOAT8_E4M3FN": "float8_e4m3fn",
-        "DT_FLOAT8_E4M3FNUZ": "float8_e4m3fnuz", "DT_FLOAT8_E5M2FNUZ": "float8_e5m2fnuz",
-        "DT_FLOAT8_E4M3B11FNUZ": "float8_e4m3b11fnuz", "DT_INT4": "int4", "DT_UINT4": "uint4",
-    }
     # fmt: on
-    types.update({k: getattr(ml_dtypes, v) for k, v in narrow.items() if hasattr(ml_dtypes, v)})
-    return types
+    return dict(types)
 
 
 _TYPED_FIELD = {
@@ -59,7 +69,9 @@ def numpy_dtype(dtype: str):
     """The numpy type a TensorProto of this dtype decodes to, None when this module cannot decode it."""
     if dtype not in _TYPED_FIELD or dtype == "DT_STRING":
         return None
-    return numpy_types().get(dtype)
+    if dtype in _NARROW:
+        return numpy_types().get(dtype)
+    return plain_numpy_types().get(dtype)
 
 
 def stored_count(tensor: protos.TensorProto) -> int:

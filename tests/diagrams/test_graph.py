@@ -45,9 +45,15 @@ class Drawing:
 
 
 def draw(*args: str) -> tuple[Drawing, str]:
+    """The drawing the options ask for, as Graphviz reads its DOT."""
     result = run_cli("graph", *args, "-o", "-")
     assert result.code == 0, result.err
     return Drawing(result.out), result.out
+
+
+def draw_all(*args: str) -> tuple[Drawing, str]:
+    """Every node of the graph (--all), as these tests compare it with TensorFlow's."""
+    return draw(*args, "--all")
 
 
 def tf_edges(graph) -> tuple[set, set]:
@@ -62,7 +68,7 @@ def test_seed003_frozen_graph_matches_tensorflow(tf):
     with graph.as_default():
         tf.compat.v1.import_graph_def(graph_def, name="")
     data, _ = tf_edges(graph)
-    drawing, _ = draw(str(fixture("seed003", "frozen_graph.pb")))
+    drawing, _ = draw_all(str(fixture("seed003", "frozen_graph.pb")))
     assert set(drawing.nodes) == {op.name for op in graph.get_operations()}
     assert drawing.pairs(control=False) == data
     mul = graph.get_operation_by_name("y").inputs[0].op.name
@@ -74,7 +80,7 @@ def test_seed003_frozen_graph_matches_tensorflow(tf):
 
 def test_signature_keeps_what_serving_runs_and_drops_the_saver(tf):
     saved = fixture("seed003", "SavedModel")
-    drawing, _ = draw(str(saved), "--signature", "serving_default")
+    drawing, _ = draw_all(str(saved), "--signature", "serving_default")
     with tf.Graph().as_default() as graph, tf.compat.v1.Session() as sess:
         meta = tf.compat.v1.saved_model.loader.load(sess, ["serve"], str(saved))
         sig = meta.signature_def["serving_default"]
@@ -82,14 +88,14 @@ def test_signature_keeps_what_serving_runs_and_drops_the_saver(tf):
         needed = tf.compat.v1.graph_util.extract_sub_graph(graph.as_graph_def(), outputs)
     assert set(drawing.nodes) == {n.name for n in needed.node}
     assert not [n for n in drawing.nodes if n.startswith("save/")]
-    full, _ = draw(str(saved))
+    full, _ = draw_all(str(saved))
     assert any(n.startswith("save/") for n in full.nodes)
     assert drawing.nodes["y"]["shape"] == "house" and drawing.nodes["x"]["shape"] == "invhouse"
 
 
 def test_scopes_are_clusters_and_control_edges_dashed(tf):
     meta = fixture("seed002", "model.meta")
-    drawing, _ = draw(str(meta))
+    drawing, _ = draw_all(str(meta))
     labels = {c.get("label") for c in drawing.clusters.values()}
     assert {"inputs", "model_variables"} <= labels
     inputs = next(c for c in drawing.clusters.values() if c.get("label") == "inputs")
@@ -102,13 +108,13 @@ def test_scopes_are_clusters_and_control_edges_dashed(tf):
     assert drawing.pairs(control=True) == control
     assert drawing.pairs(control=False) == data
     assert all(e.get("constraint") == "false" for t, h, e in drawing.edges if e.get("style") == "dashed")
-    hidden, _ = draw(str(meta), "--control", "hide")
+    hidden, _ = draw_all(str(meta), "--control", "hide")
     assert not hidden.pairs(control=True) and hidden.pairs(control=False) == data
 
 
 def test_edge_labels_show_dtype_and_shape(tf):
     meta = fixture("seed002", "model.meta")
-    drawing, _ = draw(str(meta))
+    drawing, _ = draw_all(str(meta))
     labels = {(t, h): e.get("label") for t, h, e in drawing.edges}
     with tf.Graph().as_default() as graph:
         tf.compat.v1.train.import_meta_graph(str(meta))
@@ -120,17 +126,17 @@ def test_edge_labels_show_dtype_and_shape(tf):
     assert len(restore.outputs) > 1
     for consumer in restore.outputs[1].consumers():
         assert labels[("save/RestoreV2", consumer.name)].startswith(":1 ")
-    plain, _ = draw(str(fixture("seed002", "model.meta")), "--edge-labels", "none")
+    plain, _ = draw_all(str(fixture("seed002", "model.meta")), "--edge-labels", "none")
     assert not [e for _t, _h, e in plain.edges if e.get("label")]
 
 
 def test_depth_collapses_scopes():
     for path in (fixture("seed002", "model.meta"), fixture("seed000", "exported_model")):
-        full, _ = draw(str(path))
-        shallow, _ = draw(str(path), "--depth", "1")
+        full, _ = draw_all(str(path))
+        shallow, _ = draw_all(str(path), "--depth", "1")
         assert len(shallow.nodes) < len(full.nodes)
         assert "training" in shallow.nodes or "train" in shallow.nodes
-    shallow, _ = draw(str(fixture("seed002", "model.meta")), "--depth", "1")
+    shallow, _ = draw_all(str(fixture("seed002", "model.meta")), "--depth", "1")
     training = shallow.nodes["training"]
     assert "nodes" in training["label"]
     crossing = [e.get("label") for t, h, e in shallow.edges if (t, h) == ("model_variables", "training")]
@@ -143,7 +149,7 @@ def test_function_body(tf):
     saved = saved_model_pb2.SavedModel.FromString(fixture("tf2_module", "saved_model.pb").read_bytes())
     library = saved.meta_graphs[0].graph_def.library
     fdef = next(f for f in library.function if f.signature.name.startswith("while_body"))
-    drawing, _ = draw(str(fixture("tf2_module")), "--function", fdef.signature.name, "--view", "ops")
+    drawing, _ = draw_all(str(fixture("tf2_module")), "--function", fdef.signature.name, "--view", "ops")
     names = set(drawing.nodes)
     assert {n.name for n in fdef.node_def} <= names
     args = {a.name for a in fdef.signature.input_arg}
@@ -153,10 +159,10 @@ def test_function_body(tf):
 
 
 def test_calls_name_their_callee_and_expand():
-    drawing, _ = draw(str(fixture("tf2_module")), "--signature", "serving_default", "--view", "ops")
+    drawing, _ = draw_all(str(fixture("tf2_module")), "--signature", "serving_default", "--view", "ops")
     call = drawing.nodes["StatefulPartitionedCall_1"]
     assert "__inference_signature_wrapper_serve" in call["label"]
-    expanded, _ = draw(str(fixture("tf2_module")), "--signature", "serving_default", "--expand-calls")
+    expanded, _ = draw_all(str(fixture("tf2_module")), "--signature", "serving_default", "--expand-calls")
     assert len(expanded.nodes) > len(drawing.nodes)
     assert any(n.startswith("StatefulPartitionedCall_1/__inference_signature_wrapper_serve")
                for n in expanded.nodes)
@@ -205,11 +211,11 @@ def test_hostile_names_are_escaped(tmp_path):
         node.input.extend(renamed)
     hostile = tmp_path / "hostile.pb"
     hostile.write_bytes(graph.SerializeToString())
-    drawing, _ = draw(str(hostile))
+    drawing, _ = draw_all(str(hostile))
     assert set(SHOWN.values()) <= set(drawing.nodes)
     assert (HOSTILE["x"], HOSTILE["Mul"]) in drawing.pairs()
     svg = tmp_path / "hostile.svg"
-    result = run_cli("graph", str(hostile), "-o", str(svg))
+    result = run_cli("graph", str(hostile), "--all", "-o", str(svg))
     assert result.code == 0, result.err
     root = ET.parse(svg).getroot()
     assert not [el for el in root.iter() if el.tag.split("}")[-1].lower() == "script"]
@@ -243,19 +249,19 @@ def test_missing_dot_binary(tmp_path):
 
 
 def test_max_nodes_collapses_automatically():
-    result = run_cli("graph", str(fixture("seed002", "model.meta")), "-o", "-", "--max-nodes", "30")
+    result = run_cli("graph", str(fixture("seed002", "model.meta")), "--all", "-o", "-", "--max-nodes", "30")
     assert result.code == 0
     assert "note" in result.err and "--depth" in result.err and len(result.err.splitlines()) == 1
     assert len(Drawing(result.out).nodes) <= 30
-    refused = run_cli("graph", str(fixture("seed002", "model.meta")), "-o", "-", "--max-nodes", "3")
+    refused = run_cli("graph", str(fixture("seed002", "model.meta")), "--all", "-o", "-", "--max-nodes", "3")
     assert refused.code == 2 and not refused.out
     assert "--signature" in refused.err and "--scope" in refused.err and "Traceback" not in refused.err
 
 
 def test_fold_consts(tf):
     meta = fixture("seed002", "model.meta")
-    full, _ = draw(str(meta))
-    folded, _ = draw(str(meta), "--fold-consts")
+    full, _ = draw_all(str(meta))
+    folded, _ = draw_all(str(meta), "--fold-consts")
     with tf.Graph().as_default() as graph:
         tf.compat.v1.train.import_meta_graph(str(meta))
     single = [op for op in graph.get_operations() if op.type == "Const"
@@ -273,11 +279,11 @@ def test_fold_consts(tf):
 
 
 def test_selection_options():
-    scoped, _ = draw(str(fixture("seed002", "model.meta")), "--scope", "model_variables")
+    scoped, _ = draw_all(str(fixture("seed002", "model.meta")), "--scope", "model_variables")
     assert scoped.nodes and all(n.startswith("model_variables/") for n in scoped.nodes)
-    near, _ = draw(str(fixture("seed003", "frozen_graph.pb")), "--around", "Mul", "--hops", "1")
+    near, _ = draw_all(str(fixture("seed003", "frozen_graph.pb")), "--around", "Mul", "--hops", "1")
     assert set(near.nodes) == {"Mul", "m/read", "x", "y"}
-    sub, _ = draw(str(fixture("seed003", "SavedModel")), "--outputs", "y:0", "--inputs", "x")
+    sub, _ = draw_all(str(fixture("seed003", "SavedModel")), "--outputs", "y:0", "--inputs", "x")
     assert "y" in sub.nodes and not [n for n in sub.nodes if n.startswith("save/")]
 
 
@@ -320,7 +326,7 @@ def _renamed_frozen_graph(tmp_path: Path, old: str, new: str) -> Path:
 
 def test_scopes_thousands_of_levels_deep_draw_without_recursion(tmp_path):
     deep = "/".join(f"s{i}" for i in range(3000)) + "/x"
-    drawing, _ = draw(str(_renamed_frozen_graph(tmp_path, "x", deep)))
+    drawing, _ = draw_all(str(_renamed_frozen_graph(tmp_path, "x", deep)))
     mul = next(n for n in drawing.nodes if drawing.nodes[n]["label"].endswith("Mul"))
     assert [t for t, h in drawing.pairs() if h == mul and t.startswith(deep[:2000] + "… (+")]
     nested = [c for c in drawing.clusters.values() if re.fullmatch(r"s\d+", c.get("label", ""))]
@@ -329,7 +335,7 @@ def test_scopes_thousands_of_levels_deep_draw_without_recursion(tmp_path):
 
 def test_control_characters_never_reach_dot(tmp_path):
     hostile = "x\x00nul\x1b[31m\x7f\r"
-    drawing, source = draw(str(_renamed_frozen_graph(tmp_path, "x", hostile)))
+    drawing, source = draw_all(str(_renamed_frozen_graph(tmp_path, "x", hostile)))
     assert not [c for c in source if ord(c) < 32 and c not in "\t\n" or 0x7f <= ord(c) <= 0x9f]
     assert "x\\x00nul\\x1b[31m\\x7f\\r" in drawing.nodes
 
@@ -343,11 +349,11 @@ def test_spline_router_failure_retries_with_a_safer_router(tmp_path):
     if not corpus_available():
         pytest.skip(f"the real-world corpus is not at {CORPUS}")
     export = next((CORPUS / "tfx" / "estimator_training" / "export" / "chicago-taxi").iterdir())
-    source = run_cli("graph", str(export), "--control", "dashed", "-o", "-").out
+    source = run_cli("graph", str(export), "--all", "--control", "dashed", "-o", "-").out
     default = subprocess.run(["dot", "-Tsvg"], input=source.encode(), capture_output=True, check=False)
     assert default.returncode != 0 and b"lost" in default.stderr
     target = tmp_path / "estimator.svg"
-    result = run_cli("graph", str(export), "--control", "dashed", "-o", str(target))
+    result = run_cli("graph", str(export), "--all", "--control", "dashed", "-o", str(target))
     assert result.code == 0, result.err
     assert "splines=line" in result.err and "lost" in result.err and len(result.err.splitlines()) == 1
     root = ET.parse(target).getroot()
@@ -367,15 +373,15 @@ def test_big_drawings_say_what_they_changed(tmp_path):
         y.input.append(f"^wide/c{i}")
     wide = tmp_path / "wide.pb"
     wide.write_bytes(graph.SerializeToString())
-    auto = run_cli("graph", str(wide), "-o", "-")
+    auto = run_cli("graph", str(wide), "--all", "-o", "-")
     assert auto.code == 0 and "control dependencies are hidden" in auto.err and "--control dashed" in auto.err
     assert not Drawing(auto.out).pairs(control=True)
     png = tmp_path / "wide.png"
-    shown = run_cli("graph", str(wide), "--control", "dashed", "-o", str(png))
+    shown = run_cli("graph", str(wide), "--all", "--control", "dashed", "-o", str(png))
     assert shown.code == 0, shown.err
     assert "too large" in shown.err and "--depth 1" in shown.err and len(shown.err.splitlines()) == 1
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    source = run_cli("graph", str(wide), "--control", "dashed", "-o", "-").out
+    source = run_cli("graph", str(wide), "--all", "--control", "dashed", "-o", "-").out
     full = subprocess.run(["dot", "-Tpng"], input=source.encode(), capture_output=True, check=False)
     assert b"Scaling by" in full.stderr  # what the note spared the user
 
@@ -387,25 +393,6 @@ def test_timeout_message_lists_every_option(tmp_path):
     for option in ("--control hide", "--depth", "--max-nodes", "--view layers", "--fold-consts",
                    "--signature", "--scope", "--around", "--function", "--timeout", ".dot"):
         assert option in result.err, option
-
-
-def test_html_page_says_when_boxes_cannot_open(tmp_path, monkeypatch, capsys):
-    import json as jsonlib
-
-    from inspector import cli
-    from inspector.report import html
-
-    monkeypatch.setattr(html, "MAX_LEVELS", 2)
-    page = tmp_path / "seed002.html"
-    assert cli.main(["graph", str(fixture("seed002", "model.meta")), "--depth", "1", "-o", str(page)]) == 0
-    err = capsys.readouterr().err
-    assert "lays out 2 levels" in err and "do not open" in err and len(err.splitlines()) == 1
-    text = page.read_text()
-    data = jsonlib.loads(text.split('id="data">')[1].split("</script>")[0])
-    assert len(data["levels"]) == 2
-    assert sum(len(level["expand"]) for level in data["levels"]) == 1
-    groups = [key for key in data["levels"][0]["nodes"].values() if data["details"][key]["kind"] == "scope"]
-    assert len(groups) > 2  # seed002 has more collapsed scopes than the page could open
 
 
 def test_an_output_folder_that_does_not_exist_is_one_line_before_any_work(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -99,7 +100,12 @@ def test_keras_layers_page(browser, tmp_path):
     browser.find_element(By.ID, "search").send_keys("Softmax")
     hits = browser.find_elements(By.CSS_SELECTOR, "#results .result")
     assert [h.text for h in hits] and hits[0].text.startswith("probabilities")
-    hits[0].click()
+    hits[0].click()  # the op's level (its layer) opens, with the op marked and its details shown
+    panel = browser.find_element(By.ID, "details").text
+    assert panel.splitlines()[0] == "probabilities/Softmax" and "op: Softmax" in panel
+    assert node(browser, "probabilities/Softmax").get_attribute("class") == "node hit"
+    browser.find_elements(By.CSS_SELECTOR, "#crumbs button")[0].click()
+    ActionChains(browser).click(node(browser, "probabilities")).perform()
     panel = browser.find_element(By.ID, "details").text
     assert panel.splitlines()[0] == "probabilities"
     for path, spec in facts["probabilities"]["weights"]:
@@ -169,3 +175,66 @@ def test_hostile_names_stay_text(browser, tmp_path):
     hits[0].click()
     assert browser.find_element(By.ID, "details").text.splitlines()[0] == shown
     assert "\x1b" not in page.read_text()
+
+
+def replicated_graph(path: Path, copies: int) -> int:
+    """seed002's training graph copied ``copies`` times under scopes ``replica_N``: a big real pattern."""
+    from inspector import protos
+
+    base = protos.MetaGraphDef.FromString(fixture("seed002", "model.meta").read_bytes()).graph_def
+    graph = protos.GraphDef()
+    for i in range(copies):
+        for original in base.node:
+            node = graph.node.add()
+            node.CopyFrom(original)
+            node.name = f"replica_{i}/{original.name}"
+            del node.input[:]
+            node.input.extend(("^" if t.startswith("^") else "") + f"replica_{i}/{t.lstrip('^')}"
+                              for t in original.input)
+    path.write_bytes(graph.SerializeToString())
+    return len(graph.node)
+
+
+def test_fifty_thousand_node_page_opens_levels_and_finds_nodes_quickly(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    big, half = tmp_path / "big.pb", tmp_path / "half.pb"
+    assert replicated_graph(big, 556) > 50_000
+    replicated_graph(half, 278)
+    page, half_page = tmp_path / "big.html", tmp_path / "half.html"
+    assert run_cli("graph", big, "--all", "-o", page).code == 0
+    assert run_cli("graph", half, "--all", "-o", half_page).code == 0
+    # The page carries data, not drawings: its size grows with the graph, linearly.
+    ratio = page.stat().st_size / half_page.stat().st_size
+    assert 1.9 < ratio < 2.1, ratio
+
+    start = time.perf_counter()
+    browser.get(page.as_uri())
+    WebDriverWait(browser, 20).until(lambda d: d.execute_script("return document.body.dataset.ready"))
+    opened = time.perf_counter() - start
+    assert opened < 3, f"the page took {opened:.2f} s to show its first level"
+    assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
+    top = browser.find_elements(By.CSS_SELECTOR, "#canvas g.node")
+    assert 1 < len(top) <= 300  # 556 scopes do not fit one level: they are grouped by name
+
+    # Opening a box lays out its level in the page.
+    took = browser.execute_script("""
+        const box = document.querySelector('#canvas g.group');
+        const t = performance.now();
+        box.dispatchEvent(new MouseEvent('dblclick', {bubbles: true}));
+        return performance.now() - t;""")
+    assert took < 1000, f"opening a box took {took:.0f} ms"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#crumbs button")) == 2
+
+    # Search jumps to a node deep inside, opening its parents.
+    browser.find_element(By.ID, "search").send_keys("replica_500/loss/Square")
+    hits = browser.find_elements(By.CSS_SELECTOR, "#results .result")
+    assert hits and hits[0].text.startswith("replica_500/loss/Square")
+    start = time.perf_counter()
+    hits[0].click()
+    assert time.perf_counter() - start < 1
+    crumbs = [b.text for b in browser.find_elements(By.CSS_SELECTOR, "#crumbs button")]
+    assert crumbs[0] == "top" and crumbs[-2:] == ["replica_500", "loss"], crumbs
+    assert node(browser, "replica_500/loss/Square").get_attribute("class") == "node hit"
+    assert browser.find_element(By.ID, "details").text.splitlines()[0] == "replica_500/loss/Square"
