@@ -30,7 +30,9 @@ FAMILY = "TFI8"
 TRACED_SAVER = re.compile(r"^__inference__traced_(save|restore)_\d+$")
 CHECKPOINT_OPS = frozenset({"Save", "SaveV2", "SaveSlices", "MergeV2Checkpoints", "Restore", "RestoreV2",
                             "RestoreSlice"})
-TABLE_FROM_FILE_OPS = frozenset({"InitializeTableFromTextFile", "InitializeTableFromTextFileV2"})
+# Ops a model runs on its own asset files: tables filled from a vocabulary, a TF-DF model's folder.
+ASSET_READERS = frozenset({"InitializeTableFromTextFile", "InitializeTableFromTextFileV2",
+                           "SimpleMLLoadModelFromPath", "SimpleMLLoadModelFromPathWithHandle"})
 VERBS = {"write": "writes files", "network": "reaches the network", "hidden": "runs a hidden graph",
          "read": "reads files", "list": "lists files", "unknown": "has unknown effects"}
 
@@ -124,7 +126,7 @@ def _expected(meta: MetaGraph, site: EffectSite, saver: tuple[set[str], set[str]
         saver_def = meta.saver_def
         filename = parse_tensor_name(saver_def.filename_tensor_name)[0] if saver_def is not None else ""
         return site.source == "constant" and filename in site.source_chain
-    if site.op in TABLE_FROM_FILE_OPS:
+    if site.op in ASSET_READERS:
         if site.source == "constant" and site.function is None:
             return site.source_node in assets[0]
         return site.source == "argument" and _asset_argument(meta, site.function, site.source_node, assets)

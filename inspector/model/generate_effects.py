@@ -2,7 +2,10 @@
 
 ``python -m inspector.model.generate_effects`` asks the installed TensorFlow for its whole
 op registry (``TF_GetAllOpList``, in a child process: this package never imports
-TensorFlow's runtime) and classifies every op.  The classification is explicit:
+TensorFlow's runtime), adds every op of the registries tfinspect ships
+(``inspector/registry``: TensorFlow 2.12 to 2.21 with tensorflow-text and
+tensorflow-decision-forests, the op libraries TF Serving links in) that the installed
+release lacks, and classifies every op.  The classification is explicit:
 
 1. ``REVIEWED`` below names, op by op, every op that reads, lists or writes files
    or reaches the network, with the argument or attribute that names the path or
@@ -82,6 +85,9 @@ REVIEWED: dict[str, dict] = {
     "GenerateVocabRemapping": _op(["read"], "new_vocab_file", note="reads both vocabulary files"),
     **_same("InitializeTableFromTextFile InitializeTableFromTextFileV2", ["read"], "filename",
             note="a table initialised from a text file; from the SavedModel's own assets it is not reported"),
+    **_same("SimpleMLLoadModelFromPath SimpleMLLoadModelFromPathWithHandle", ["read"], "path",
+            note="tensorflow-decision-forests loads a model's files from this folder; from the SavedModel's own "
+                 "assets it is not reported"),
     "FixedUnigramCandidateSampler": _op(["read"], "@vocab_file", when={"attr": "vocab_file", "nonempty": True}),
     "Skipgram": _op(["read"], "@filename"),
     "RecordInput": _op(["read"], "@file_pattern", note="lists the files matching the pattern and reads them"),
@@ -154,6 +160,8 @@ REVIEWED: dict[str, dict] = {
 
 # Suspects reviewed as touching neither files nor the network, with the reason.
 REVIEWED_NO_EFFECT: dict[str, str] = {
+    "SentencepieceVocabSizeOp": "tensorflow-text: the vocabulary size of a SentencePiece model held in a resource "
+                                "(the model arrives as bytes, not a path)",
     **dict.fromkeys(
         _words("AssertCardinalityDataset AssertNextDataset AssertPrevDataset AutoShardDataset BatchDataset BatchDatasetV2 "
         "BytesProducedStatsDataset ChooseFastestBranchDataset ChooseFastestDataset ConcatenateDataset "
@@ -247,6 +255,13 @@ def installed_registry() -> tuple[list, str]:
     return sorted(ops, key=lambda op: op.name), importlib.metadata.version("tensorflow")
 
 
+def shipped_ops(installed: set[str]) -> list:
+    """The OpDefs of the shipped registries' ops that the installed TensorFlow does not register."""
+    from ..registry import reader
+
+    return [state.op_def for state in reader.newest_ops() if state.name not in installed]
+
+
 def suspect(op) -> list[str]:
     """The signs of input/output in an OpDef (empty: none)."""
     signs = [f"input {a.name}" for a in op.input_arg if a.name in PATH_INPUTS]
@@ -289,7 +304,7 @@ def classify(ops) -> tuple[dict, list[str]]:
         else:
             unsignalled.append(op.name)
     catalogue = {
-        "registry": "tensorflow",
+        "registry": "tensorflow, and the op registries inspector/registry ships",
         "classification": {
             "effects": list(EFFECTS),
             "path_inputs": sorted(PATH_INPUTS),
@@ -313,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=CATALOGUE)
     args = parser.parse_args(argv)
     ops, version = installed_registry()
+    ops = ops + shipped_ops({op.name for op in ops})
     catalogue, unreviewed = classify(ops)
     catalogue = {"tensorflow": version, "op_count": len(ops), **catalogue}
     if unreviewed:

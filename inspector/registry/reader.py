@@ -128,6 +128,17 @@ def registering(op: str) -> list[str]:
     return [names[i] for i in range(len(names)) if _op_state(op, i) is not None]
 
 
+def newest_ops() -> list[OpInRelease]:
+    """Every op any shipped release registers (TensorFlow or a linked op library), as the newest one that has it."""
+    count = len(releases())
+    found = []
+    for name in sorted(_stored()["ops"]):
+        state = next((s for s in (_op_state(name, i) for i in reversed(range(count))) if s is not None), None)
+        if state is not None:
+            found.append(state)
+    return found
+
+
 def known_op(op: str) -> bool:
     return op in _stored()["ops"]
 

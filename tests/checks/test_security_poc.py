@@ -221,6 +221,10 @@ def test_scan_is_check_select_security():
     import jsonschema
 
     schema = json.loads((ROOT / "docs" / "schemas" / "scan.schema.json").read_text(encoding="utf-8"))
+    check_schema = json.loads((ROOT / "docs" / "schemas" / "check.schema.json").read_text(encoding="utf-8"))
+    finding = [b["properties"]["findings"]["items"] for b in check_schema.get("oneOf", [check_schema])
+               if "findings" in b.get("properties", {})]
+    assert schema["properties"]["findings"]["items"] == finding[0]  # one finding, described the same way
     for name in ("write_file", "meta_graph"):
         scanned = run_cli("scan", str(target(name)), "--json")
         assert scanned.code == 1
