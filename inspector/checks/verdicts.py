@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..model.artifact import Artifact
+from ..model.artifact import Artifact, ArtifactKind
 from ..registry import reader as registry
 from .context import CheckContext, tag_label
 from .core import LOAD, LOADERS, Finding, Severity, run_rules, selected_rules
@@ -98,6 +98,7 @@ class CompatReport:
     producer: int | None
     releases: list[str]
     units: list[Unit]
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -152,10 +153,14 @@ def compat_report(artifact: Artifact, path: str, loaders: tuple[str, ...] = LOAD
                     where = None if reason in everywhere else release
                     unit.fails[release] = Reason(where, reason.code, reason.message)
         units.extend(loader_units)
-    metas = base.meta_graphs if loaders else []
+    metas = list(artifact.meta_graphs)
     serving = next((m for m in metas if m.tag_set == {"serve"}), metas[0] if metas else None)
+    notes = []
+    if artifact.exports and artifact.kind is not ArtifactKind.SAVED_MODEL:
+        notes.append(f"a training model_dir's graph is not what is served; its newest export is "
+                     f"{artifact.exports[-1]}: run tfinspect compat on it")
     return CompatReport(path, serving.tensorflow_version if serving else None,
-                        serving.producer if serving else None, list(names), units)
+                        serving.producer if serving else None, list(names), units, notes)
 
 
 def every_signature(report: CompatReport, loader: str = "tf-serving") -> Unit:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..analysis import diagram_options
 from ..errors import InspectorError
+from ..sanitize import visible
 from . import common
 
 
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     drawing = diagram.draw(artifact, args.tag_set, options, fmt)
     data = drawing.encode(fmt, dot_binary, args.timeout, out)
     for note in drawing.notes:
-        sys.stderr.write(f"tfinspect: note: {note}\n")
+        sys.stderr.write(f"tfinspect: note: {visible(note)}\n")
     if out == "-":  # DOT on stdout
         sys.stdout.write(data.decode("utf-8"))
     else:

@@ -25,9 +25,10 @@ import argparse
 import json
 import lzma
 import re
-import subprocess
 import sys
 from pathlib import Path
+
+from .. import children
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "ops.json.xz"
@@ -65,16 +66,14 @@ def install_libraries(release: str, venv: Path) -> None:
         version = versions.get(release)
         if version is None:
             continue
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-deps", f"{name}=={version}"],
-                       check=False)
+        children.run([str(venv / "bin" / "pip"), "install", "-q", "--no-deps", f"{name}=={version}"])
 
 
 def dump(release: str, venv: Path, cache: Path, fresh: bool) -> dict:
     if cache.exists() and not fresh:
         return json.loads(cache.read_text())
     specs = [f"{name}={pattern}" for name, (pattern, _) in LIBRARIES.items()]
-    result = subprocess.run([str(venv / "bin" / "python"), str(HERE / "dump_release.py"), *specs],
-                            capture_output=True, text=True, check=False)
+    result = children.run([str(venv / "bin" / "python"), str(HERE / "dump_release.py"), *specs], text=True)
     if result.returncode != 0:
         raise SystemExit(f"dumping TensorFlow {release} from {venv} failed:\n{result.stderr[-2000:]}")
     cache.write_text(result.stdout)

@@ -39,6 +39,7 @@ def compat_json(report: CompatReport) -> dict:
         "producer": report.producer,
         "releases": report.releases,
         "units": [unit_json(unit) for unit in report.units],
+        "notes": list(report.notes),
     })
 
 
@@ -55,9 +56,9 @@ def render_compat(report: CompatReport, out: Console) -> None:
 
 def compat_renderable(report: CompatReport) -> Group:
     """The heading and table `tfinspect compat` prints (also the notebook view)."""
-    written = report.written_by or "an unrecorded TensorFlow"
+    written = f"TensorFlow {report.written_by}" if report.written_by else "a TensorFlow release it does not record"
     producer = f" (GraphDef producer {report.producer})" if report.producer is not None else ""
-    heading = Text(f"  written by TensorFlow {visible(written)}{producer}; "
+    heading = Text(f"  written by {visible(written)}{producer}; "
                    f"releases known: {report.releases[0]} to {report.releases[-1]}" if report.releases else "")
     rows = table(None, "loader", "tag-set", "signature", "runs on", "below the range", "above the range")
     for unit in report.units:
@@ -69,4 +70,6 @@ def compat_renderable(report: CompatReport) -> Group:
         rows.add_row(LOADER_NAMES.get(unit.loader, unit.loader), Text(visible(unit.tag_set or "-")),
                      Text(visible(unit.signature or "-")), Text(unit.summary(), style=style),
                      Text(visible(_reason_text(below, "fails in"))), Text(visible(_reason_text(above, "fails in"))))
-    return Group(Text.assemble(("compat ", "bold"), visible(report.path)), heading, rows)
+    notes = [Text.assemble(("  note  ", "yellow"), visible(note)) for note in report.notes]
+    return Group(Text.assemble(("compat ", "bold"), visible(report.path)), heading, *notes,
+                 *([rows] if report.units else []))

@@ -81,9 +81,13 @@ def test_check_with_many_findings_lists_each_of_them(tmp_path):
     path.write_bytes(graph.SerializeToString())
     _, out, _ = run_in_process("check", path, "--json")
     findings = json.loads(out)["findings"]
-    assert len(findings) >= STREAM_FROM
+    places = [place for f in findings for place in f["places"]]
+    assert sum(f["count"] for f in findings) == len(places) >= STREAM_FROM  # repeats of a rule are one finding
     code, out, err = run_in_process("check", path)
     assert code == (1 if any(f["severity"] == "error" for f in findings) else 0), err
     listed = re.findall(r"^  (error|warning|info)\s+(TFI\d+) ", out, re.MULTILINE)
     assert sorted(listed) == sorted((f["severity"], f["code"]) for f in findings)
+    text = " ".join(out.split())
+    for place in (p for p in places if p["location"]):  # every place is listed, none left out
+        assert place["location"] in text, place
     assert len(re.findall(r"^          fix: ", out, re.MULTILINE)) == len(findings)

@@ -51,8 +51,9 @@ def test_fifo_data_shard_does_not_hang_verify_or_values(tmp_path):
     folder = copy_fixture(tmp_path, "seed003")
     pipe = fifo(folder / "model.data-00000-of-00001")
     assert_refused(run_bounded("ckpt", folder / "model", "--verify"), pipe, "named pipe (FIFO)")
-    listing = run_bounded("ckpt", folder / "model")  # listing needs only the index
-    assert listing.returncode == 0, listing.stderr
+    listing = run_bounded("ckpt", folder / "model")  # listing needs only the index, and it ends
+    assert listing.returncode == 1, listing.stderr  # a data shard that is no regular file: not a usable checkpoint
+    assert "INCOMPLETE" in listing.stdout and "m " in listing.stdout
     assert_refused(run_bounded("ckpt", folder / "model", "--values", "m"), pipe, "named pipe (FIFO)")
 
 
