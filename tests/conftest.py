@@ -106,3 +106,18 @@ def built(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def replay(built) -> dict:
     return json.loads((built / "replay.json").read_text())
+
+
+SLOW = os.environ.get("TFINSPECT_SLOW") == "1" or os.environ.get("CI") == "true"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``slow`` run under CI (``.ci/run``) and with TFINSPECT_SLOW=1; a local run skips them,
+    saying how to run them, so that the default run stays within ten minutes on two cores."""
+    if SLOW:
+        return
+    skip = pytest.mark.skip(reason="slow: TensorFlow or whole processes for minutes; run with TFINSPECT_SLOW=1 "
+                                   "(CI runs them)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -82,6 +82,7 @@ def ran(tmp_path_factory):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(set(EXPORTS) - {NETWORK}))
 def test_tensorflow_really_touches_the_file_system(ran, name):
     work, result = ran[name]
@@ -113,6 +114,7 @@ def test_check_select_security_reports_it_where_it_is(name):
     assert nodes[node].op == OP[name]
 
 
+@pytest.mark.slow
 def test_tensorflow_really_dials_the_network(tmp_path):
     """The data_service export connects to its tf.data service address: a listening socket sees gRPC's preface."""
     host, port = EXPORTS[NETWORK]["observe"]["connects"].split(":")

@@ -15,6 +15,8 @@ from conftest import ROOT, fixture, run_cli
 from inspector.errors import InspectorError
 from inspector.execute import launch
 
+pytestmark = pytest.mark.slow  # TFINSPECT_SLOW=1 or CI: see tests/conftest.py
+
 KERAS = fixture("keras_export")
 ESTIMATOR = ROOT.parent / "shared" / "corpus" / "tfx" / "estimator_training" / "export" / "chicago-taxi" / "1646034756"
 ROWS = [[0.5, -1.0, 2.0, 3.25], [1.0, 0.0, -0.5, 4.0]]

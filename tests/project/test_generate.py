@@ -11,6 +11,8 @@ from conftest import FIXTURES, ROOT
 
 import inspector
 
+pytestmark = pytest.mark.slow  # TFINSPECT_SLOW=1 or CI: see tests/conftest.py
+
 ARTIFACTS = ["seed003/SavedModel", "seed003/model.meta", "seed003/frozen_graph.pb", "seed002/model.meta",
              "seed002/graphdef.pbtxt", "seed000/exported_model", "seed001/mnist", "seed004/results",
              "tf2_module", "keras_export", "ckpt_sharded", "ckpt_dtypes/ckpt", "ckpt_v1"]

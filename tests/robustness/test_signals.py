@@ -24,7 +24,7 @@ from conftest import ROOT, fixture
 from inspector import children
 from inspector.report import render
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc (Linux)")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc (Linux)")]
 
 MARK = "TFINSPECT_SIGNAL_TEST"
 HANDLED = {"SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129}
