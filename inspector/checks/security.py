@@ -43,7 +43,7 @@ def saver_parts(meta: MetaGraph) -> tuple[set[str], set[str]]:
     graph = meta.graph
     if saver is None:
         # A bare GraphDef keeps tf.compat.v1.train.Saver's nodes without the SaverDef
-        # naming them: its save/ (save_1/, ...) scope holding SaveV2 and RestoreV2.
+        # naming them: its save/ (save_1/, ...) scope holding the saver ops (SAVER_OPS).
         return _saver_scopes(graph), set()
     nodes: set[str] = set()
     for tensor in (saver.save_tensor_name, saver.restore_op_name, saver.filename_tensor_name):
